@@ -1,0 +1,239 @@
+"""The plain Python API: compose, validate and run, as the command line does.
+
+>>> import rampconf
+>>> result = rampconf.run(problem="iris", overrides=["cv.n_splits=3"])  # doctest: +SKIP
+>>> result.table("mean")  # doctest: +SKIP
+
+:func:`run` composes the same config as ``python -m rampconf`` (packaged
+``conf/``, your ``./conf`` first) with Hydra's compose API, which changes
+neither the working directory nor the logging set-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rampconf.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from rich.console import Console
+
+    from rampconf.outputs import RunResult
+    from rampconf.runner import FoldResult
+
+__all__ = ["compose", "register_submissions", "run", "run_config"]
+
+CONFIG_MODULE = "rampconf.conf"
+
+
+def register_submissions() -> None:
+    """Make every submission folder found a ``submission=NAME`` option of Hydra.
+
+    Folders are ``./submissions/<problem>/<name>/`` and the packaged ones. The
+    ``params`` node accepts new keys, so ``submission.params.C=0.5`` needs no ``+``.
+    """
+    from hydra.core.config_store import ConfigStore
+    from omegaconf import OmegaConf
+
+    from rampconf.submission import list_submissions
+
+    store = ConfigStore.instance()
+    for name in list_submissions():
+        node = OmegaConf.create({"name": name, "path": None, "params": {}})
+        OmegaConf.set_struct(node.params, False)
+        store.store(group="submission", name=name, node=node,
+                    provider="rampconf")
+
+
+def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Compose the configuration for ``overrides`` and resolve it to plain data.
+
+    Also returns the Hydra run directory under the key ``hydra_run_dir``.
+    """
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    register_submissions()
+    try:
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+            cfg = hydra_compose(config_name="config", overrides=list(overrides),
+                                return_hydra_config=True)
+            run_dir = str(cfg.hydra.run.dir)
+            raw = OmegaConf.to_container(cfg, resolve=True)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(f"config: {exc}".replace("\n", " ")) from None
+    assert isinstance(raw, dict)
+    raw.pop("hydra", None)
+    raw["hydra_run_dir"] = run_dir
+    return raw
+
+
+def run(
+    problem: str | None = None,
+    submission: str | None = None,
+    overrides: Sequence[str] = (),
+    output_dir: str | os.PathLike[str] | None = None,
+    quiet: bool = False,
+) -> RunResult:
+    """Run a submission on a problem and return its results.
+
+    Parameters
+    ----------
+    problem, submission
+        Shortcuts for the overrides ``problem=...`` and ``submission=...``.
+    overrides
+        Hydra overrides, as on the command line (``["cv.n_splits=3", "n_jobs=2"]``).
+    output_dir
+        Run directory; default ``outputs/<problem>/<submission>/<timestamp>``
+        as for the command line.
+    quiet
+        Do not print tables or progress.
+
+    Raises
+    ------
+    ConfigError, DataError, SubmissionError
+        Bad configuration, data or submission (nothing has run).
+    """
+    items = list(overrides)
+    if problem is not None:
+        items.insert(0, f"problem={problem}")
+    if submission is not None:
+        items.insert(1 if problem is not None else 0, f"submission={submission}")
+    raw = compose(items)
+    run_dir = Path(output_dir) if output_dir is not None else Path(raw.pop("hydra_run_dir"))
+    raw.pop("hydra_run_dir", None)
+    return run_config(raw, run_dir=run_dir, overrides=items, quiet=quiet)
+
+
+def _mean_std(fold_scores: dict[int, dict[str, dict[str, float]]]
+              ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    mean: dict[str, dict[str, float]] = {}
+    std: dict[str, dict[str, float]] = {}
+    if not fold_scores:
+        return mean, std
+    first = next(iter(fold_scores.values()))
+    for step, values in first.items():
+        mean[step], std[step] = {}, {}
+        for name in values:
+            column = np.array([fold_scores[f][step][name] for f in sorted(fold_scores)])
+            mean[step][name] = float(np.mean(column))
+            std[step][name] = float(np.std(column))  # population std, as RAMP
+    return mean, std
+
+
+def run_config(
+    raw: dict[str, Any],
+    run_dir: Path,
+    overrides: Sequence[str] = (),
+    quiet: bool = False,
+    console: Console | None = None,
+) -> RunResult:
+    """Validate a composed configuration, run it and write ``run_dir``.
+
+    Raises
+    ------
+    RampconfError
+        Before anything runs (bad config, data or submission); a failing fold
+        is not an error here: the result's ``status`` is ``"failed"``.
+    """
+    from rich.console import Console
+
+    from rampconf import runner
+    from rampconf.outputs import RunResult, RunWriter, file_sha256, package_versions
+    from rampconf.report import print_run
+    from rampconf.schema import validate_config
+
+    started = dt.datetime.now(dt.timezone.utc)
+    config = validate_config(raw)
+    plan = runner.prepare(config)
+    console = console or Console()
+    train, test = runner.load_data(plan)
+
+    writer = RunWriter(run_dir, save_predictions=config.save_predictions)
+    resolved = config.model_dump(mode="json")
+    resolved["data_root"] = str(plan.data_root)
+    writer.write_config(resolved)
+    data_files = {**plan.reader.files(), **plan.reader.extra_files()}
+    metadata: dict[str, Any] = {
+        "overrides": list(overrides),
+        "started": started.isoformat(),
+        "submission_path": str(plan.submission.path),
+        "versions": package_versions(),
+        "data_files": {role: {"path": str(path), "sha256": file_sha256(path)}
+                       for role, path in data_files.items()},
+        "n_train": len(train), "n_test": len(test),
+    }
+    writer.write_metadata(metadata)
+
+    def on_fold(result: FoldResult, scores: dict[str, dict[str, float]] | None) -> None:
+        writer.write_fold(result, scores, len(train))
+
+    clock = time.perf_counter()
+    if quiet or not config.progress:
+        outcome = runner.execute(plan, train, test, on_fold=on_fold)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                      transient=True) as bar:
+            task = bar.add_task(f"{config.problem.name} / {config.submission.name}: folds")
+            outcome = runner.execute(
+                plan, train, test, on_fold=on_fold,
+                progress=lambda done, total: bar.update(task, completed=done, total=total))
+    elapsed = time.perf_counter() - clock
+
+    results: list[FoldResult] = outcome["folds"]
+    bagged_frame = writer.write_bagging(outcome["bagging_curve"], outcome["bagged_predictions"])
+    retrain_scores = None
+    if outcome["retrain"] is not None:
+        writer.write_retrain(outcome["retrain"])
+        retrain_scores = outcome["retrain"]["scores"]
+    mean, std = _mean_std(outcome["fold_scores"])
+    failed = [r.fold for r in results if r.status != "ok"]
+    if outcome["retrain"] is not None and outcome["retrain"]["result"].status != "ok":
+        failed.append("retrain")
+    summary = {
+        "problem": config.problem.name,
+        "submission": config.submission.name,
+        "status": "ok" if not failed else "failed",
+        "official_score": plan.official.name,
+        "greater_is_better": plan.official.greater_is_better,
+        "score_names": [s.name for s in plan.scores],
+        "precisions": {s.name: s.precision for s in plan.scores},
+        "directions": {s.name: "max" if s.greater_is_better else "min" for s in plan.scores},
+        "n_folds": len(results),
+        "n_folds_ok": len(results) - len([f for f in failed if f != "retrain"]),
+        "failed_folds": failed,
+        "mean": mean,
+        "std": std,
+        "bagged": outcome["bagging_curve"][-1] if outcome["bagging_curve"] else {},
+        "retrain": retrain_scores,
+        "seeds": {"run": config.seed, "folds": outcome["seeds"][:-1],
+                  "retrain": outcome["seeds"][-1]},
+        "elapsed_seconds": elapsed,
+    }
+    metadata["finished"] = dt.datetime.now(dt.timezone.utc).isoformat()
+    writer.write_metadata(metadata)
+    writer.write_summary(summary)
+    import pandas as pd
+
+    result = RunResult(run_dir=run_dir, summary=summary, scores=writer.scores_frame(),
+                       bagged=bagged_frame,
+                       folds=pd.DataFrame(writer.fold_rows).sort_values("fold"),
+                       config=resolved)
+    if not quiet:
+        print_run(result, console)
+        console.print(f"run directory: {run_dir}")
+    return result

@@ -1,0 +1,150 @@
+"""The command line: ``python -m rampconf [overrides]`` (and the ``rampconf`` script).
+
+Hydra composes ``conf/`` and the overrides; the task validates, runs and
+prints. Errors are printed as one line each (``debug=true`` or
+``RAMPCONF_DEBUG=1`` shows the traceback). Exit codes: 0 success, 1 a
+submission failed (a fold raised or predicted badly), 2 bad configuration or
+data. Inside a multirun a failing job raises, so the sweeper records it and
+goes on; nothing calls ``sys.exit`` inside a job.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from rampconf import registry
+from rampconf.api import register_submissions
+from rampconf.errors import ConfigError, RampconfError
+
+__all__ = ["main"]
+
+CONF_DIR = Path(__file__).parent / "conf"
+GROUPS = ("problem", "workflow", "cv", "submission")
+_state: dict[str, Any] = {"exit_code": 0}
+
+
+def _plugins_help() -> str:
+    lines = []
+    for kind in registry.KINDS:
+        lines.append(f"{kind}: {', '.join(registry.available(kind))}")
+    return "\n".join(lines)
+
+
+if not OmegaConf.has_resolver("rampconf_plugins"):
+    OmegaConf.register_new_resolver("rampconf_plugins", _plugins_help)
+
+
+def group_options(group: str) -> list[str]:
+    """Options of a config group: ``./conf/<group>`` and the packaged conf (and submissions)."""
+    if group == "submission":
+        from rampconf.submission import list_submissions
+
+        return list_submissions()
+    names: set[str] = set()
+    for root in (Path.cwd() / "conf", CONF_DIR):
+        folder = root / group
+        if folder.is_dir():
+            names.update(p.stem for p in folder.glob("*.yaml"))
+    return sorted(names)
+
+
+def precheck(argv: list[str]) -> list[str]:
+    """Errors in group choices that Hydra would report less helpfully; one line each."""
+    errors = []
+    chosen = set()
+    for arg in argv:
+        match = re.fullmatch(r"([a-z_]+)=([^,()\[\]]+)", arg)
+        if match and match.group(1) in GROUPS:
+            group, value = match.groups()
+            chosen.add(group)
+            if value == "null":
+                continue
+            options = group_options(group)
+            if value not in options:
+                errors.append(f"{group}={value}: " + registry.unknown_name_message(
+                    f"{group} option", value, options))
+    for arg in argv:
+        match = re.match(r"(cv|workflow)\.([A-Za-z_]+)=", arg)
+        if match and match.group(1) not in chosen:
+            group, key = match.groups()
+            errors.append(
+                f"{arg}: no {group} option is chosen, so the problem's own {group} is used; "
+                f"write problem.{group}.{key}=... to change it, or choose one first "
+                f"({group}=NAME {arg})")
+    return errors
+
+
+def _print_error(exc: RampconfError, debug: bool) -> None:
+    if debug:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    kind = "config error" if isinstance(exc, ConfigError) else "error"
+    for line in exc.lines:
+        print(f"{kind}: {line}" if not line.startswith(("  ", "full traceback")) else line,
+              file=sys.stderr)
+        if line == "full traceback:" and not debug:
+            break
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return os.environ.get("RAMPCONF_DEBUG", "") not in ("", "0") or "debug=true" in argv
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+def _task(cfg: DictConfig) -> float | None:
+    """The Hydra task: returns the official mean valid score, for sweepers."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+    from omegaconf.errors import OmegaConfBaseException
+
+    from rampconf.api import run_config
+
+    hydra_cfg = HydraConfig.get()
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    debug = _debug_requested(sys.argv[1:])
+    try:
+        try:
+            raw = OmegaConf.to_container(cfg, resolve=True)
+        except OmegaConfBaseException as exc:
+            raise ConfigError(f"config: {exc}".replace("\n", " ")) from None
+        assert isinstance(raw, dict)
+        result = run_config(raw, run_dir=Path(hydra_cfg.runtime.output_dir),
+                            overrides=list(hydra_cfg.overrides.task))
+    except RampconfError as exc:
+        if multirun:
+            raise
+        _print_error(exc, debug)
+        _state["exit_code"] = exc.exit_code
+        return None
+    if result.status != "ok":
+        failed = ", ".join(map(str, result.summary["failed_folds"]))
+        first = result.folds[result.folds["status"] != "ok"]["error"].iloc[0] \
+            if (result.folds["status"] != "ok").any() else "the retrain failed"
+        message = (f"the submission failed in fold(s) {failed}: {first} "
+                   f"(tracebacks in {result.run_dir}/errors/; the other folds are saved)")
+        if multirun:
+            raise RuntimeError(message)
+        print(f"error: {message}", file=sys.stderr)
+        _state["exit_code"] = 1
+    return result.objective
+
+
+def main() -> None:
+    """Entry point of ``python -m rampconf`` and of the ``rampconf`` script."""
+    argv = sys.argv[1:]
+    errors = precheck(argv)
+    if errors:
+        for line in errors:
+            print(f"config error: {line}", file=sys.stderr)
+        sys.exit(2)
+    register_submissions()
+    _task()
+    sys.exit(_state["exit_code"])

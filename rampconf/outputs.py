@@ -1,0 +1,271 @@
+"""The run directory: what a run writes, atomically, and how to read it back.
+
+Layout (all paths relative to the run directory)::
+
+    config.yaml            the validated, resolved configuration
+    metadata.json          overrides, seeds, package versions, data file hashes, times
+    folds.csv              fold, status, seed, n_train, n_valid, train/valid/test seconds, error
+    scores.csv             tidy scores: fold, step, score, value (step: train, valid, test)
+    bagged_scores.csv      bagging curve: n_folds, step, score, value (last n_folds = bagged)
+    retrain_scores.csv     step, score, value (only with retrain=true)
+    summary.json           official_score, status, mean, std, bagged, retrain, ...
+    errors/fold_<i>.txt    the submission's traceback of a failed fold
+    predictions/fold_<i>.npz   train (predictions on the whole training set), test,
+                               train_idx, valid_idx
+    predictions/bagged.npz     valid (NaN rows: never validated), test
+    predictions/retrain.npz    test (only with retrain=true)
+
+``.hydra/`` (command-line runs) holds Hydra's own unresolved config and overrides.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["RunResult", "load_run", "write_atomic"]
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON (NaN written as null), atomically."""
+    write_atomic(path, json.dumps(_jsonable(obj), indent=2) + "\n")
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """Write a table as CSV, atomically, full float precision."""
+    write_atomic(path, frame.to_csv(index=False, float_format="%.17g"))
+
+
+def write_npz(path: Path, **arrays: np.ndarray) -> None:
+    """Write arrays to an ``.npz`` file, atomically."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    write_atomic(path, buffer.getvalue())
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+@dataclass
+class RunResult:
+    """The results of a run, as written to (or read back from) its run directory.
+
+    Attributes
+    ----------
+    run_dir : pathlib.Path or None
+        Where the run was written.
+    summary : dict
+        ``summary.json``: ``official_score``, ``status``, ``mean``, ``std``,
+        ``bagged`` (each ``{step: {score: value}}``), ``retrain``, ...
+    scores : pandas.DataFrame
+        Tidy scores, one row per fold, step and score (``fold, step, score, value``).
+    bagged : pandas.DataFrame
+        Bagging curve (``n_folds, step, score, value``).
+    folds : pandas.DataFrame
+        One row per fold: status, seed, sizes, times and error.
+    config : dict
+        The validated configuration.
+    """
+
+    run_dir: Path | None
+    summary: dict[str, Any]
+    scores: pd.DataFrame
+    bagged: pd.DataFrame
+    folds: pd.DataFrame
+    config: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        """``ok`` when every fold ran, ``failed`` otherwise."""
+        return str(self.summary["status"])
+
+    @property
+    def official_score(self) -> str:
+        """Name of the official score."""
+        return str(self.summary["official_score"])
+
+    @property
+    def objective(self) -> float | None:
+        """Mean valid value of the official score (what a sweep optimises)."""
+        value = self.summary["mean"].get("valid", {}).get(self.official_score)
+        return None if value is None else float(value)
+
+    def table(self, stat: str = "mean") -> pd.DataFrame:
+        """Steps x scores table of ``mean``, ``std`` or ``bagged`` values."""
+        return pd.DataFrame(self.summary[stat]).T
+
+    def predictions(self, fold: int | str) -> dict[str, np.ndarray]:
+        """Saved predictions of a fold (an int), or ``"bagged"`` / ``"retrain"``."""
+        if self.run_dir is None:
+            raise FileNotFoundError("this run was not written to a run directory")
+        name = f"fold_{fold}" if isinstance(fold, int) else fold
+        with np.load(self.run_dir / "predictions" / f"{name}.npz", allow_pickle=False) as data:
+            return dict(data)
+
+
+def load_run(run_dir: str | os.PathLike[str]) -> RunResult:
+    """Read a run directory back (no retraining).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``run_dir`` holds no ``summary.json``.
+    """
+    import yaml
+
+    folder = Path(run_dir)
+    summary_path = folder / "summary.json"
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"{folder}: not a rampconf run directory (no summary.json)")
+    summary = json.loads(summary_path.read_text())
+
+    def read(name: str) -> pd.DataFrame:
+        path = folder / name
+        return pd.read_csv(path) if path.is_file() and path.stat().st_size else pd.DataFrame()
+
+    config_path = folder / "config.yaml"
+    config = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
+    return RunResult(run_dir=folder, summary=summary, scores=read("scores.csv"),
+                     bagged=read("bagged_scores.csv"), folds=read("folds.csv"), config=config)
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages that decide a run's numbers."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for name in ("rampconf", "numpy", "pandas", "scikit-learn", "scipy", "hydra-core",
+                 "omegaconf", "pydantic", "joblib"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class RunWriter:
+    """Writes a run directory as the run goes: each fold as it ends, the summary last."""
+
+    def __init__(self, run_dir: Path, save_predictions: bool = True) -> None:
+        self.run_dir = run_dir
+        self.save_predictions = save_predictions
+        self.fold_rows: list[dict[str, Any]] = []
+        self.score_rows: list[dict[str, Any]] = []
+        run_dir.mkdir(parents=True, exist_ok=True)
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        """``config.yaml``: the validated, resolved configuration."""
+        import yaml
+
+        write_atomic(self.run_dir / "config.yaml",
+                     yaml.safe_dump(_jsonable(config), sort_keys=False, allow_unicode=True))
+
+    def write_metadata(self, metadata: dict[str, Any]) -> None:
+        """``metadata.json``: overrides, seeds, versions, data hashes, times."""
+        write_json(self.run_dir / "metadata.json", metadata)
+
+    def write_fold(self, result: Any, scores: dict[str, dict[str, float]] | None,
+                   n_train_rows: int) -> None:
+        """Record one fold: its row in ``folds.csv``, its scores, predictions and error."""
+        self.fold_rows.append({
+            "fold": result.fold, "status": result.status, "seed": result.seed,
+            "n_train": len(result.train_idx), "n_valid": len(result.valid_idx),
+            "train_time": result.times.get("train"), "valid_time": result.times.get("valid"),
+            "test_time": result.times.get("test"),
+            "error": result.error[0] if result.error else "",
+        })
+        if scores:
+            for step, values in scores.items():
+                self.score_rows.extend({"fold": result.fold, "step": step, "score": name,
+                                        "value": value} for name, value in values.items())
+        if result.error:
+            write_atomic(self.run_dir / "errors" / f"fold_{result.fold}.txt",
+                         "\n".join(result.error) + "\n")
+        if self.save_predictions and result.status == "ok" and _numeric(result.y_pred_train):
+            write_npz(self.run_dir / "predictions" / f"fold_{result.fold}.npz",
+                      train=result.y_pred_train, test=result.y_pred_test,
+                      train_idx=result.train_idx, valid_idx=result.valid_idx)
+        folds = pd.DataFrame(self.fold_rows).sort_values("fold")
+        write_csv(self.run_dir / "folds.csv", folds)
+        write_csv(self.run_dir / "scores.csv", self.scores_frame())
+
+    def scores_frame(self) -> pd.DataFrame:
+        """The tidy scores written so far, ordered by fold then step."""
+        frame = pd.DataFrame(self.score_rows, columns=["fold", "step", "score", "value"])
+        return frame.sort_values("fold", kind="stable").reset_index(drop=True)
+
+    def write_bagging(self, curve: list[dict[str, dict[str, float]]],
+                      predictions: dict[str, np.ndarray]) -> pd.DataFrame:
+        """``bagged_scores.csv`` (the curve) and the bagged predictions."""
+        rows = [{"n_folds": k + 1, "step": step, "score": name, "value": value}
+                for k, point in enumerate(curve) for step, values in point.items()
+                for name, value in values.items()]
+        frame = pd.DataFrame(rows, columns=["n_folds", "step", "score", "value"])
+        write_csv(self.run_dir / "bagged_scores.csv", frame)
+        if self.save_predictions and predictions and _numeric(predictions.get("valid")):
+            write_npz(self.run_dir / "predictions" / "bagged.npz", **predictions)
+        return frame
+
+    def write_retrain(self, retrain: dict[str, Any]) -> None:
+        """``retrain_scores.csv`` and the retrained model's test predictions."""
+        result, scores = retrain["result"], retrain["scores"]
+        rows = [{"step": step, "score": name, "value": value}
+                for step, values in (scores or {}).items() for name, value in values.items()]
+        write_csv(self.run_dir / "retrain_scores.csv",
+                  pd.DataFrame(rows, columns=["step", "score", "value"]))
+        if result.error:
+            write_atomic(self.run_dir / "errors" / "retrain.txt", "\n".join(result.error) + "\n")
+        if self.save_predictions and scores and _numeric(result.y_pred_test):
+            write_npz(self.run_dir / "predictions" / "retrain.npz", test=result.y_pred_test)
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        """``summary.json``, written last."""
+        write_json(self.run_dir / "summary.json", summary)
+
+
+def _numeric(array: Any) -> bool:
+    return isinstance(array, np.ndarray) and array.dtype != object

@@ -1,0 +1,117 @@
+"""What every plugin shares: a pydantic ``Params`` model and construction from config.
+
+A plugin class declares its parameters as a nested pydantic model ``Params``
+(frozen, ``extra="forbid"``). :func:`make_plugin` looks the class up in the
+registry, validates the parameters with that model and reports every problem
+with the full key path of the composed configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from rampconf import registry
+from rampconf.errors import ConfigError, RegistryError
+
+__all__ = ["NoParams", "Plugin", "StrictModel", "format_validation_error", "make_plugin"]
+
+
+class StrictModel(BaseModel):
+    """Base of every configuration model: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParams(StrictModel):
+    """Parameters of a plugin that takes none."""
+
+
+class Plugin:
+    """Base class of every plugin.
+
+    Lifecycle: the runner builds one instance per run with validated ``params``
+    after the whole configuration is valid and before any data is read. Plugins
+    are pickled to parallel workers, so keep their state small and picklable.
+    """
+
+    #: pydantic model of the plugin's parameters.
+    Params: ClassVar[type[StrictModel]] = NoParams
+
+    def __init__(self, params: StrictModel | None = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.model_dump().items())
+        return f"{type(self).__name__}({args})"
+
+
+P = TypeVar("P", bound=Plugin)
+
+
+def _describe_input(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def format_validation_error(error: ValidationError, prefix: str) -> list[str]:
+    """One line per pydantic error: ``key.path: message, got VALUE``."""
+    lines = []
+    for item in error.errors():
+        loc = ".".join(str(part) for part in (prefix, *item["loc"]) if part != "")
+        message = item["msg"]
+        message = message[0].lower() + message[1:]
+        if item["type"] == "extra_forbidden":
+            lines.append(f"{loc}: unknown key, got {_describe_input(item['input'])}")
+        elif item["type"] == "missing":
+            lines.append(f"{loc}: required key is missing")
+        else:
+            lines.append(f"{loc}: {message}, got {_describe_input(item['input'])}")
+    return lines
+
+
+def validate_params(cls: type[Plugin], raw: dict[str, Any], path: str) -> StrictModel:
+    """Validate ``raw`` with ``cls.Params``; errors name the key path under ``path``."""
+    try:
+        return cls.Params.model_validate(raw)
+    except ValidationError as exc:
+        lines = format_validation_error(exc, path)
+        if any(": unknown key" in line for line in lines):
+            allowed = ", ".join(cls.Params.model_fields) or "none"
+            lines = [f"{line} (parameters of {cls.__name__}: {allowed})" if ": unknown key" in line
+                     else line for line in lines]
+        raise ConfigError(lines[0], lines=lines) from None
+
+
+def make_plugin(
+    kind: str, plugin: str, raw: dict[str, Any], path: str, base: type[P], **context: Any
+) -> P:
+    """Look up ``plugin`` among plugins of ``kind``, validate ``raw`` and build it.
+
+    Parameters
+    ----------
+    kind, plugin
+        Registry kind (``"score"``, ``"cv"``, ...) and registered name.
+    raw
+        Plugin parameters from the composed configuration.
+    path
+        Key path of ``raw`` in the composed configuration, used in errors.
+    base
+        The base class the plugin must derive from.
+    **context
+        Extra keyword arguments of the plugin's constructor (a score's name, ...).
+
+    Raises
+    ------
+    ConfigError
+        Unknown name (with valid names and the closest match) or bad parameters.
+    """
+    try:
+        cls = registry.get(kind, plugin)
+    except RegistryError as exc:
+        raise RegistryError(f"{path}: {exc}") from None
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise ConfigError(f"{path}: plugin {plugin!r} of kind {kind} is {cls!r}, not a {base.__name__}")
+    params = validate_params(cls, raw, path)
+    return cls(params, **context)

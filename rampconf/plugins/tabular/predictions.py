@@ -1,0 +1,106 @@
+"""Tabular prediction types: multiclass probabilities and regression values."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import Field
+
+from rampconf.plugin import StrictModel
+from rampconf.predictions import BasePrediction
+
+__all__ = ["Multiclass", "Regression"]
+
+Label = str | int | float | bool
+
+
+def _check_finite(values: np.ndarray, what: str) -> None:
+    bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
+    if bad.size:
+        shown = ", ".join(map(str, bad[:5])) + (", ..." if bad.size > 5 else "")
+        raise ValueError(f"{what} holds NaN or infinite values in {bad.size} rows (rows {shown})")
+
+
+class Multiclass(BasePrediction):
+    """Class probabilities, one column per label (binary is two labels).
+
+    ``y_true`` given to scores is the index of each sample's label in
+    ``labels``; a prediction is a float array of shape ``(n_samples, n_labels)``
+    whose columns follow ``labels``.
+
+    Parameters
+    ----------
+    labels : list or None
+        The labels in column order; None takes the sorted labels of the training targets.
+    """
+
+    class Params(StrictModel):
+        labels: list[Label] | None = Field(None, min_length=2)
+
+    predict_method: ClassVar[Literal["predict", "predict_proba"]] = "predict_proba"
+
+    def setup(self, y_train: np.ndarray) -> None:
+        labels = self.params.labels  # type: ignore[attr-defined]
+        if labels is None:
+            labels = sorted(np.unique(np.asarray(y_train)).tolist())
+        self.labels: list[Any] = list(labels)
+
+    def encode_y(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        lookup = {label: index for index, label in enumerate(self.labels)}
+        # Labels in YAML are strings or numbers; match data of either kind.
+        lookup.update({str(label): index for index, label in enumerate(self.labels)})
+        codes = np.array([lookup.get(v, lookup.get(str(v), -1)) for v in y.tolist()], dtype=int)
+        if (codes < 0).any():
+            unknown = sorted({str(v) for v, c in zip(y.tolist(), codes, strict=True) if c < 0})
+            raise ValueError(
+                f"targets hold labels {unknown[:5]} that are not among the problem's "
+                f"labels {self.labels}"
+            )
+        return codes
+
+    def check_y_pred(self, y_pred: Any, y_true: np.ndarray) -> np.ndarray:
+        values = np.asarray(y_pred, dtype=float)
+        expected = (len(y_true), len(self.labels))
+        if values.shape != expected:
+            raise ValueError(
+                f"expected class probabilities of shape {expected} "
+                f"(samples, labels {self.labels}), got shape {values.shape}"
+            )
+        _check_finite(values, "the predicted probabilities")
+        return values
+
+    def to_columns(self, y_pred: np.ndarray) -> dict[str, np.ndarray]:
+        return {f"proba_{label}": y_pred[:, j] for j, label in enumerate(self.labels)}
+
+
+class Regression(BasePrediction):
+    """Real values, one column per target (a 1-D array for a single target).
+
+    A prediction has the shape of the targets: ``(n_samples,)`` for one target
+    column, ``(n_samples, n_targets)`` for several; a single-target submission
+    may also return ``(n_samples, 1)``.
+    """
+
+    def encode_y(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(y, dtype=float)
+
+    def check_y_pred(self, y_pred: Any, y_true: np.ndarray) -> np.ndarray:
+        try:
+            values = np.asarray(y_pred, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"expected real-valued predictions, got {type(y_pred).__name__}: "
+                             f"{exc}") from None
+        if y_true.ndim == 1 and values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        if values.shape != y_true.shape:
+            raise ValueError(f"expected predictions of shape {y_true.shape}, "
+                             f"got shape {values.shape}")
+        _check_finite(values, "the predictions")
+        return values
+
+    def to_columns(self, y_pred: np.ndarray) -> dict[str, np.ndarray]:
+        if y_pred.ndim == 1:
+            return {"y_pred": y_pred}
+        return super().to_columns(y_pred)

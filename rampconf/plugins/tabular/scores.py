@@ -1,0 +1,525 @@
+"""Tabular score types: the classification and regression scores of RAMP.
+
+Every score reproduces ramp-workflow 0.7.0 number for number (checked against
+``reference/score_vectors.json`` of the shared kits) unless its docstring says
+otherwise. Conventions of the arrays that :meth:`BaseScore.score` receives:
+
+* classification: ``y_true`` holds label indices ``0..k-1`` (1-D int) and
+  ``y_pred`` class probabilities of shape ``(n, k)``. A predicted label is
+  ``argmax(y_pred, axis=1)`` (ties go to the first label). Binary scores take
+  label 1 as the positive class and column 1 as its probability.
+* regression: ``y_true`` and ``y_pred`` are float arrays of the same shape,
+  ``(n,)`` or ``(n, k)``; scores run over all values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from typing import Annotated, Any, ClassVar
+
+import numpy as np
+from pydantic import Field, FiniteFloat, field_validator
+from sklearn import metrics
+
+from rampconf.plugin import StrictModel
+from rampconf.scores import BaseScore
+
+__all__ = [
+    "MARE",
+    "RMSE",
+    "ROCAUC",
+    "Accuracy",
+    "BalancedAccuracy",
+    "BrierScore",
+    "BrierScoreReliability",
+    "BrierScoreResolution",
+    "BrierSkillScore",
+    "ClassificationError",
+    "F1Above",
+    "MacroAveragedRecall",
+    "NegativeLogLikelihood",
+    "NormalizedGini",
+    "NormalizedRMSE",
+    "RelativeRMSE",
+    "SklearnScorer",
+    "SoftAccuracy",
+]
+
+#: Lower clip of probabilities in the log-likelihood: float64 machine epsilon
+#: (scikit-learn's ``log_loss`` default, which ramp-workflow calls).
+EPS = float(np.finfo(np.float64).eps)
+#: ramp-workflow's Brier bin edges: 0, 0.1, ..., 1.0, 1.1 (``np.arange(0, 1.2, 0.1)``).
+RAMP_BRIER_EDGES = np.arange(0, 1.2, 0.1)
+
+
+def _labels(y_pred: np.ndarray) -> np.ndarray:
+    """Predicted label indices: the column of the highest probability (first on ties)."""
+    return np.argmax(np.asarray(y_pred), axis=1)
+
+
+def _binary(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(y_true == 1 as 0/1 floats, probability of label 1)`` of a binary problem."""
+    y_pred = np.asarray(y_pred, dtype=float)
+    if y_pred.ndim != 2 or y_pred.shape[1] != 2:
+        raise ValueError(f"a binary score needs probabilities of shape (n, 2), "
+                         f"got shape {y_pred.shape}")
+    return (np.asarray(y_true) == 1).astype(float), y_pred[:, 1]
+
+
+# --------------------------------------------------------------------------- labels
+
+
+class Accuracy(BaseScore):
+    """Accuracy: the fraction of samples whose predicted label is the true label.
+
+    ``accuracy_score(y_true, argmax(y_pred))``; in [0, 1], greater is better.
+    """
+
+    minimum: ClassVar[float] = 0.0
+    maximum: ClassVar[float] = 1.0
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return float(metrics.accuracy_score(y_true, _labels(y_pred)))
+
+
+class ClassificationError(Accuracy):
+    """Classification error: ``1 - accuracy``; in [0, 1], lower is better."""
+
+    greater_is_better: ClassVar[bool] = False
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return 1.0 - super().score(y_true, y_pred)
+
+
+class MacroAveragedRecall(Accuracy):
+    """Macro-averaged recall: the mean over labels of each label's recall.
+
+    ``recall_score(y_true, argmax(y_pred), average="macro")``: the labels are
+    those present in ``y_true`` or in the predicted labels (a label that is
+    predicted but never true has recall 0). In [0, 1], greater is better.
+    """
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return float(metrics.recall_score(y_true, _labels(y_pred), average="macro",
+                                          zero_division=0))
+
+
+class BalancedAccuracy(Accuracy):
+    """Balanced accuracy adjusted for chance, as ramp-workflow computes it.
+
+    ``balanced_accuracy_score(y_true, argmax(y_pred), adjusted=True)``:
+    ``(r - 1/k) / (1 - 1/k)`` with ``r`` the mean recall over the ``k`` labels
+    present in ``y_true`` (so 0 is chance level and 1 perfect). When every
+    predicted label also occurs in ``y_true``, ``r`` is the macro-averaged recall.
+    In [1/(1-k), 1] (so at worst -1, for two labels), greater is better.
+    """
+
+    minimum: ClassVar[float] = -1.0
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return float(metrics.balanced_accuracy_score(y_true, _labels(y_pred), adjusted=True))
+
+
+class F1Above(Accuracy):
+    """Fraction of labels whose F1 score is strictly above a threshold.
+
+    ``mean(f1_score(y_true, argmax(y_pred), average=None) > threshold)``, over
+    the labels present in ``y_true`` or predicted. In [0, 1], greater is better.
+
+    Parameters
+    ----------
+    threshold : float in [0, 1], default 0.7
+        A label counts when its F1 score is above this value.
+    """
+
+    class Params(StrictModel):
+        threshold: float = Field(0.7, ge=0.0, le=1.0)
+
+    params: Params
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        f1 = metrics.f1_score(y_true, _labels(y_pred), average=None, zero_division=0)
+        return float(np.mean(f1 > self.params.threshold))
+
+
+# --------------------------------------------------------------------------- probabilities
+
+
+class NegativeLogLikelihood(BaseScore):
+    """Negative log-likelihood of the true labels (log loss).
+
+    Each row of ``y_pred`` is divided by its sum, *then* clipped to
+    ``[eps, 1 - eps]`` with ``eps`` the float64 machine epsilon (2.2e-16, as
+    scikit-learn's ``log_loss`` that ramp-workflow calls); the score is the mean
+    of ``-log p[i, y_true[i]]``. A true label predicted with probability 0 thus
+    costs ``-log(2.2e-16) = 36.04``. In [0, inf), lower is better.
+    """
+
+    greater_is_better: ClassVar[bool] = False
+    minimum: ClassVar[float] = 0.0
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        proba = np.asarray(y_pred, dtype=float)
+        proba = np.clip(proba / proba.sum(axis=1, keepdims=True), EPS, 1.0 - EPS)
+        return float(-np.mean(np.log(proba[np.arange(len(proba)), y_true])))
+
+
+class ROCAUC(BaseScore):
+    """Area under the ROC curve.
+
+    Binary: ``roc_auc_score(y_true == 1, y_pred[:, 1])``. With more than two
+    labels: the macro average over labels of the one-vs-rest AUC of each
+    probability column (what ramp-workflow's one-hot call computes). In [0, 1],
+    greater is better.
+    """
+
+    minimum: ClassVar[float] = 0.0
+    maximum: ClassVar[float] = 1.0
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        y_pred = np.asarray(y_pred, dtype=float)
+        if y_pred.shape[1] == 2:
+            return float(metrics.roc_auc_score(*_binary(y_true, y_pred)))
+        one_hot = np.eye(y_pred.shape[1])[y_true]
+        return float(metrics.roc_auc_score(one_hot, y_pred, average="macro"))
+
+
+def _gini(values: np.ndarray, ranking: np.ndarray) -> float:
+    """Gini of ``values`` ordered by decreasing ``ranking`` (ties kept in row order)."""
+    ordered = np.asarray(values, dtype=float)[np.argsort(-ranking, kind="stable")]
+    cumulated = np.cumsum(ordered)
+    n = len(ordered)
+    return float((cumulated.sum() / cumulated[-1] - (n + 1) / 2) / n)
+
+
+class NormalizedGini(BaseScore):
+    """Normalised Gini coefficient, as ramp-workflow computes it.
+
+    The samples are sorted by decreasing ``y_pred[:, 1]``, ties kept in row
+    order (a stable sort); with ``c`` the cumulative sums of the sorted
+    ``y_true`` (label indices, as numbers), ``gini = (sum(c) / c[-1] - (n+1)/2) / n``;
+    the score is that Gini divided by the Gini of ``y_true`` sorted by itself.
+    Binary: the Gini of the positive label ranked by its probability
+    (``2 * AUC - 1`` without ties). With more labels ramp-workflow still ranks
+    by column 1 and weighs by the label *index*; kept for parity.
+    In [-1, 1], greater is better.
+    """
+
+    minimum: ClassVar[float] = -1.0
+    maximum: ClassVar[float] = 1.0
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        truth = np.asarray(y_true, dtype=float)
+        return _gini(truth, np.asarray(y_pred, dtype=float)[:, 1]) / _gini(truth, truth)
+
+
+class SoftAccuracy(BaseScore):
+    """Soft accuracy: accuracy with partial credit for near-misses.
+
+    Probabilities are clipped to [0, 1] and each row divided by its sum
+    (``q``); the score is ``mean_i sum_j score_matrix[y_true[i], j] * q[i, j]``.
+    With the identity matrix it is the mean probability of the true label.
+    Greater is better; bounds are the smallest and largest matrix entries
+    (instance attributes ``minimum``/``maximum``; [0, 1] for the class).
+
+    Parameters
+    ----------
+    score_matrix : list of lists of float, square, default None
+        ``score_matrix[t][p]`` is the credit for predicting label ``p`` when the
+        truth is ``t`` (rows and columns in label order). None: the identity.
+    """
+
+    class Params(StrictModel):
+        score_matrix: tuple[tuple[FiniteFloat, ...], ...] | None = None
+
+        @field_validator("score_matrix")
+        @classmethod
+        def _square(cls, value: tuple[tuple[float, ...], ...] | None) -> Any:
+            if value is not None:
+                widths = sorted({len(row) for row in value})
+                if not value or widths != [len(value)]:
+                    raise ValueError(f"must be a non-empty square matrix, got {len(value)} "
+                                     f"rows of lengths {widths}")
+            return value
+
+    params: Params
+    minimum: ClassVar[float] = 0.0
+    maximum: ClassVar[float] = 1.0
+
+    def __init__(self, params: StrictModel | None = None, *, name: str | None = None,
+                 precision: int | None = None) -> None:
+        super().__init__(params, name=name, precision=precision)
+        if self.params.score_matrix is not None:
+            entries = np.asarray(self.params.score_matrix, dtype=float)
+            self.minimum, self.maximum = float(entries.min()), float(entries.max())  # type: ignore[misc]
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        proba = np.clip(np.asarray(y_pred, dtype=float), 0.0, 1.0)
+        proba = proba / proba.sum(axis=1, keepdims=True)
+        k = proba.shape[1]
+        matrix = np.eye(k) if self.params.score_matrix is None else np.asarray(
+            self.params.score_matrix, dtype=float)
+        if matrix.shape != (k, k):
+            raise ValueError(f"score_matrix is {matrix.shape[0]}x{matrix.shape[0]} but the "
+                             f"predictions have {k} labels")
+        return float(np.mean(np.sum(matrix[y_true] * proba, axis=1)))
+
+
+# --------------------------------------------------------------------------- Brier
+
+
+class BrierScore(BaseScore):
+    """Brier score of a binary problem: ``mean((y_pred[:, 1] - (y_true == 1))**2)``.
+
+    ``brier_score_loss`` on the probability of label 1. In [0, 1], lower is better.
+    """
+
+    greater_is_better: ClassVar[bool] = False
+    minimum: ClassVar[float] = 0.0
+    maximum: ClassVar[float] = 1.0
+    default_precision: ClassVar[int] = 3
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return float(metrics.brier_score_loss(*_binary(y_true, y_pred)))
+
+
+class BrierSkillScore(BrierScore):
+    """Brier skill score: ``1 - BS / BS_ref``, binary.
+
+    ``BS_ref = mean((o - mean(o))**2)`` is the Brier score of always
+    forecasting the climatology ``mean(o)`` (``o = y_true == 1``). In
+    (-inf, 1] (ramp-workflow declares -1 as minimum, which is not a bound),
+    greater is better; 0 is no better than climatology.
+    """
+
+    greater_is_better: ClassVar[bool] = True
+    minimum: ClassVar[float] = -np.inf
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        observed, _ = _binary(y_true, y_pred)
+        reference = np.mean((observed - observed.mean()) ** 2)
+        return 1.0 - super().score(y_true, y_pred) / float(reference)
+
+
+class _BinParams(StrictModel):
+    bins: Annotated[int, Field(ge=1)] | tuple[FiniteFloat, ...] | None = None
+
+    @field_validator("bins")
+    @classmethod
+    def _increasing(cls, value: int | tuple[float, ...] | None) -> Any:
+        if isinstance(value, tuple) and (len(value) < 2 or np.any(np.diff(value) <= 0)):
+            raise ValueError(f"bin edges must be at least two increasing numbers, got {value}")
+        return value
+
+
+class _BinnedBrier(BaseScore):
+    """Shared binning of the Brier decomposition (``np.histogram`` of the forecasts)."""
+
+    params: _BinParams
+    minimum: ClassVar[float] = 0.0
+    maximum: ClassVar[float] = 1.0
+    default_precision: ClassVar[int] = 3
+
+    def edges(self) -> np.ndarray:
+        bins = self.params.bins
+        if bins is None:
+            return RAMP_BRIER_EDGES
+        return np.linspace(0.0, 1.0, bins + 1) if isinstance(bins, int) else np.asarray(bins)
+
+    def binned(self, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(observed 0/1, sample count and observed frequency of each non-empty bin)."""
+        observed, forecast = _binary(y_true, y_pred)
+        edges = self.edges()
+        counts = np.histogram(forecast, edges)[0]
+        positives = np.histogram(forecast[observed == 1], edges)[0]
+        filled = counts > 0
+        return observed, filled, counts[filled], positives[filled] / counts[filled]
+
+
+class BrierScoreReliability(_BinnedBrier):
+    """Reliability term of the Brier score decomposition (binary).
+
+    The probabilities of label 1 are binned (``np.histogram``: bins closed on
+    the left, the last one closed on both sides); with ``n_k`` forecasts in bin
+    ``k``, ``o_k`` the fraction of them whose label is 1 and ``f_k`` the bin's
+    forecast value, ``REL = sum_k n_k (f_k - o_k)**2 / n`` over non-empty bins.
+    By default ``f_k`` is the bin's midpoint clipped to [0, 1] (so the
+    default last bin [1, 1.1], which only holds forecasts equal to 1, has
+    ``f_k = 1``). In [0, 1], lower is better.
+
+    Parameters
+    ----------
+    bins : int, list of float or None, default None
+        None: ramp-workflow's edges 0, 0.1, ..., 1.0, 1.1 (``np.arange(0, 1.2,
+        0.1)``, eleven bins); an int ``m``: ``m`` equal bins on [0, 1]; a list:
+        the increasing bin edges.
+    ramp_bin_centres : bool, default False
+        Reproduce ramp-workflow's number: it takes ``f_k = 0.05 * bin width``
+        (0.005 for every one of its bins) instead of the midpoint, a bug.
+    """
+
+    class Params(_BinParams):
+        ramp_bin_centres: bool = False
+
+    params: Params
+    greater_is_better: ClassVar[bool] = False
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        observed, filled, counts, frequency = self.binned(y_true, y_pred)
+        edges = self.edges()
+        centres = 0.05 * np.diff(edges) if self.params.ramp_bin_centres else (
+            (edges[:-1] + edges[1:]) / 2)
+        centres = np.clip(centres, 0.0, 1.0)[filled]
+        return float(np.sum(counts * (centres - frequency) ** 2) / len(observed))
+
+
+class BrierScoreResolution(_BinnedBrier):
+    """Resolution term of the Brier score decomposition, over the uncertainty (binary).
+
+    With the bins, ``n_k`` and ``o_k`` of :class:`BrierScoreReliability` and
+    ``o = mean(y_true == 1)``: ``RES = sum_k n_k (o_k - o)**2 / n`` divided by
+    the uncertainty ``o (1 - o)``, as ramp-workflow does. In [0, 1], greater
+    is better.
+
+    Parameters
+    ----------
+    bins : int, list of float or None, default None
+        As for :class:`BrierScoreReliability`.
+    """
+
+    Params = _BinParams
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        observed, _, counts, frequency = self.binned(y_true, y_pred)
+        climatology = observed.mean()
+        resolution = np.sum(counts * (frequency - climatology) ** 2) / len(observed)
+        return float(resolution / (climatology * (1.0 - climatology)))
+
+
+# --------------------------------------------------------------------------- regression
+
+
+def _errors(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    truth = np.asarray(y_true, dtype=float)
+    return truth, truth - np.asarray(y_pred, dtype=float)
+
+
+class RMSE(BaseScore):
+    """Root mean squared error over all values: ``sqrt(mean((y_true - y_pred)**2))``.
+
+    In [0, inf), lower is better.
+    """
+
+    greater_is_better: ClassVar[bool] = False
+    minimum: ClassVar[float] = 0.0
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(_errors(y_true, y_pred)[1] ** 2)))
+
+
+class NormalizedRMSE(RMSE):
+    """RMSE divided by the (population, ``ddof=0``) standard deviation of ``y_true``.
+
+    In [0, inf), lower is better; 1 is the RMSE of predicting the mean.
+    """
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return super().score(y_true, y_pred) / float(np.std(np.asarray(y_true, dtype=float)))
+
+
+class RelativeRMSE(RMSE):
+    """Relative RMSE: ``sqrt(mean(((y_true - y_pred) / y_true)**2))``.
+
+    In [0, inf), lower is better.
+    """
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        truth, error = _errors(y_true, y_pred)
+        return float(np.sqrt(np.mean((error / truth) ** 2)))
+
+
+class MARE(RMSE):
+    """Mean absolute relative error: ``mean(|y_true - y_pred| / |y_true|)``.
+
+    In [0, inf), lower is better.
+    """
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        truth, error = _errors(y_true, y_pred)
+        return float(np.mean(np.abs(error) / np.abs(truth)))
+
+
+# --------------------------------------------------------------------------- scikit-learn
+
+
+def _scorer_parts(name: str) -> tuple[Any, int, dict[str, Any], Any]:
+    """(metric function, sign, keyword arguments, response method) of a scikit-learn scorer.
+
+    scikit-learn exposes these only as private attributes of its ``_Scorer``;
+    the project pins scikit-learn 1.9 and the unit tests check them.
+    """
+    scorer = metrics.get_scorer(name)
+    return scorer._score_func, scorer._sign, dict(scorer._kwargs), scorer._response_method
+
+
+class SklearnScorer(BaseScore):
+    """Any scorer of scikit-learn's registry, by name (``r2``, ``f1_macro``, ...).
+
+    The scorer's metric is computed on ``(y_true, y_pred)`` with the scorer's
+    own keyword arguments. Classification (``y_true`` 1-D and ``y_pred`` 2-D):
+    a ``predict`` scorer gets the labels ``argmax(y_pred)``; a
+    ``predict_proba``/``decision_function`` scorer gets the probabilities, only
+    column 1 when there are two labels (as scikit-learn does), and
+    ``labels=range(k)`` when the metric takes ``labels``. Otherwise (regression)
+    both arrays are passed as they are.
+
+    A ``neg_*`` scorer (a loss) reports the positive metric (the MAE for
+    ``neg_mean_absolute_error``) and its instance attributes say
+    ``greater_is_better = False`` and ``minimum = 0``; other scorers keep the
+    class attributes (greater is better, unbounded). Problems set the display
+    ``name``; without one it is the metric's name.
+
+    Parameters
+    ----------
+    scorer : str
+        A name of ``sklearn.metrics.get_scorer_names()``.
+    """
+
+    class Params(StrictModel):
+        scorer: str
+
+        @field_validator("scorer")
+        @classmethod
+        def _known(cls, value: str) -> str:
+            names = metrics.get_scorer_names()
+            if value not in names:
+                close = difflib.get_close_matches(value, names, n=5, cutoff=0.6)
+                hint = f"close names: {', '.join(close)}" if close else "no close name"
+                raise ValueError(f"unknown scikit-learn scorer {value!r} ({hint}; all names: "
+                                 "sklearn.metrics.get_scorer_names())")
+            return value
+
+    params: Params
+
+    def __init__(self, params: StrictModel | None = None, *, name: str | None = None,
+                 precision: int | None = None) -> None:
+        super().__init__(params, name=name, precision=precision)
+        scorer = self.params.scorer
+        if name is None:
+            self.name = scorer.removeprefix("neg_")
+        if _scorer_parts(scorer)[1] < 0:
+            self.greater_is_better = False  # type: ignore[misc]
+            self.minimum = 0.0  # type: ignore[misc]
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        function, _, kwargs, response = _scorer_parts(self.params.scorer)
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.ndim == 1 and y_pred.ndim == 2:
+            if response == "predict":
+                y_pred = _labels(y_pred)
+            elif y_pred.shape[1] == 2:
+                y_pred = y_pred[:, 1]
+            elif "labels" in inspect.signature(function).parameters:
+                kwargs.setdefault("labels", np.arange(y_pred.shape[1]))
+        return float(function(y_true, y_pred, **kwargs))

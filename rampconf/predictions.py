@@ -1,0 +1,76 @@
+"""Prediction types: how predictions look, are checked, combined and saved.
+
+A prediction type turns the raw targets of a data set into the ``y_true``
+array that scores receive, checks what a submission predicts, and combines
+the predictions of several folds (CV bagging).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+
+from rampconf.plugin import Plugin
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["BasePrediction"]
+
+
+class BasePrediction(Plugin):
+    """Base class of prediction types.
+
+    Lifecycle: built once per run. :meth:`setup` is called once with the raw
+    training targets before anything else; then :meth:`encode_y` on train and
+    test targets; :meth:`check_y_pred` on every array a submission returns
+    (in the parallel workers); :meth:`empty` and :meth:`combine` when bagging.
+
+    A canonical prediction is a NumPy array whose first axis is the sample.
+    Rows that hold no prediction (a sample outside a fold's valid set) are NaN
+    (or ``None`` for object arrays), see :meth:`has_prediction`.
+    """
+
+    #: Method of a scikit-learn estimator that gives this kind of prediction.
+    predict_method: ClassVar[Literal["predict", "predict_proba"]] = "predict"
+
+    def setup(self, y_train: np.ndarray) -> None:  # noqa: B027 - optional hook
+        """Learn what depends on the training targets (e.g. the labels); default: nothing."""
+
+    def encode_y(self, y: np.ndarray) -> np.ndarray:
+        """Raw targets -> the ``y_true`` array that scores receive."""
+        return np.asarray(y)
+
+    def check_y_pred(self, y_pred: Any, y_true: np.ndarray) -> np.ndarray:
+        """Check and canonicalise a submission's prediction for the samples of ``y_true``.
+
+        Raises
+        ------
+        ValueError
+            With a message saying which shape or values were expected and found.
+        """
+        raise NotImplementedError
+
+    def empty(self, n_samples: int, like: np.ndarray) -> np.ndarray:
+        """A prediction for ``n_samples`` samples that holds no prediction (NaN)."""
+        return np.full((n_samples, *like.shape[1:]), np.nan)
+
+    def has_prediction(self, y_pred: np.ndarray) -> np.ndarray:
+        """Boolean mask of the samples that hold a prediction."""
+        values = y_pred.reshape(len(y_pred), -1)
+        return ~np.all(np.isnan(values), axis=1)
+
+    def combine(self, y_preds: Sequence[np.ndarray]) -> np.ndarray:
+        """Combine fold predictions for the same samples (CV bagging): NaN-aware mean."""
+        stacked = np.stack([np.asarray(y, dtype=float) for y in y_preds])
+        mask = ~np.isnan(stacked)
+        counts = mask.sum(axis=0)
+        total = np.where(mask, stacked, 0.0).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
+
+    def to_columns(self, y_pred: np.ndarray) -> dict[str, np.ndarray]:
+        """Named columns for saving a prediction as a table."""
+        values = y_pred.reshape(len(y_pred), -1)
+        return {f"y_pred_{j}": values[:, j] for j in range(values.shape[1])}

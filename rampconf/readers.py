@@ -1,0 +1,94 @@
+"""Data readers: files (or a bundled data set) -> a :class:`Dataset` per split.
+
+Concrete readers live in plugins and are registered under ``rampconf.readers``.
+Data paths in a problem are relative to the run's ``data_root``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from rampconf.errors import DataError
+from rampconf.plugin import Plugin, StrictModel
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["BaseReader", "Dataset", "Split", "take_rows"]
+
+Split = Literal["train", "test"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One split of a problem's data.
+
+    Attributes
+    ----------
+    X : object
+        What the workflow passes to the submission (a DataFrame for tabular data).
+    y : numpy.ndarray
+        Raw targets, first axis the sample.
+    groups : numpy.ndarray or None
+        Group label of each sample, for group CV schemes.
+    """
+
+    X: Any
+    y: np.ndarray
+    groups: np.ndarray | None = field(default=None)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+def take_rows(X: Any, indices: np.ndarray) -> Any:
+    """Rows ``indices`` of ``X`` (DataFrame, array, list or anything with ``take_rows``)."""
+    if hasattr(X, "iloc"):
+        return X.iloc[indices]
+    if isinstance(X, np.ndarray):
+        return X[indices]
+    if hasattr(X, "take_rows"):
+        return X.take_rows(indices)
+    return [X[i] for i in indices]
+
+
+class BaseReader(Plugin):
+    """Base class of data readers.
+
+    Lifecycle: built once per run with the resolved ``data_root``. The runner
+    first calls :meth:`check_files` (so missing data is reported before any
+    work), then :meth:`load` once for ``"train"`` and once for ``"test"``, in
+    the main process. :meth:`files` lists every file read, for the data
+    hashes recorded in the run directory; :meth:`extra_files` lists files a
+    submission may read itself (e.g. external data).
+    """
+
+    def __init__(self, params: StrictModel | None = None, *, data_root: Path) -> None:
+        super().__init__(params)
+        self.data_root = data_root
+
+    def files(self) -> dict[str, Path]:
+        """Every file this reader reads, by role (``train``, ``test``, ...)."""
+        return {}
+
+    def extra_files(self) -> dict[str, Path]:
+        """Files the submission may read, by file name."""
+        return {}
+
+    def check_files(self) -> None:
+        """Raise :class:`DataError` naming every missing file and where it was looked for."""
+        wanted = {**self.files(), **self.extra_files()}
+        missing = {role: path for role, path in wanted.items() if not path.exists()}
+        if missing:
+            listed = ", ".join(f"{role}: {path}" for role, path in missing.items())
+            raise DataError(
+                f"missing data files ({listed}); data_root is {self.data_root}: "
+                "set data_root=PATH or the RAMPCONF_DATA_ROOT environment variable"
+            )
+
+    def load(self, split: Split) -> Dataset:
+        """Read one split."""
+        raise NotImplementedError

@@ -1,0 +1,345 @@
+"""The runner: one CV loop for every problem, workflow and submission.
+
+:func:`prepare` builds every plugin from a validated :class:`RunConfig` and
+checks the submission (all before any data is read); :func:`execute` loads
+the data once, runs the folds (in parallel with joblib when ``n_jobs != 1``,
+BLAS threads capped per worker), scores train / valid / test, bags the fold
+predictions and writes the run directory as it goes.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rampconf.cv import BaseCV
+from rampconf.errors import ConfigError, DataError
+from rampconf.plugin import make_plugin
+from rampconf.predictions import BasePrediction
+from rampconf.readers import BaseReader, Dataset, take_rows
+from rampconf.scores import BaseScore
+from rampconf.submission import Submission, find_submission, submission_traceback
+from rampconf.workflows import BaseWorkflow
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rampconf.schema import RunConfig
+
+__all__ = ["FoldResult", "Plan", "execute", "fold_seeds", "prepare"]
+
+STEPS = ("train", "valid", "test")
+
+
+@dataclass
+class Plan:
+    """Everything a run needs, built and checked before any data is read."""
+
+    config: RunConfig
+    data_root: Path
+    reader: BaseReader
+    prediction: BasePrediction
+    scores: list[BaseScore]
+    cv: BaseCV
+    workflow: BaseWorkflow
+    submission: Submission
+    routed: dict[str, dict[str, Any]]
+
+    @property
+    def official(self) -> BaseScore:
+        """The official score: the problem's first."""
+        return self.scores[0]
+
+
+@dataclass
+class FoldResult:
+    """What one fold produced (in a worker): predictions, times, or the error."""
+
+    fold: int
+    seed: int
+    train_idx: np.ndarray
+    valid_idx: np.ndarray
+    status: str = "ok"
+    times: dict[str, float] = field(default_factory=dict)
+    y_pred_train: np.ndarray | None = None
+    y_pred_test: np.ndarray | None = None
+    error: list[str] = field(default_factory=list)
+
+
+def resolve_data_root(data_root: str) -> Path:
+    """The data root as an absolute path (relative paths are taken from the current directory)."""
+    return Path(data_root).expanduser().resolve()
+
+
+def prepare(config: RunConfig) -> Plan:
+    """Build every plugin and check the submission, before any data is read.
+
+    Raises
+    ------
+    ConfigError
+        Every unknown plugin name and bad plugin parameter, one line each.
+    SubmissionError
+        Missing submission folder, file, callable or unknown parameter.
+    """
+    problem = config.problem
+    errors: list[str] = []
+    data_root = resolve_data_root(config.data_root)
+
+    def build(kind: str, plugin: str, raw: dict[str, Any], path: str, base: type,
+              **context: Any) -> Any:
+        try:
+            return make_plugin(kind, plugin, raw, path, base, **context)
+        except ConfigError as exc:
+            errors.extend(exc.lines)
+            return None
+
+    reader = build("reader", problem.data.reader, problem.data.plugin_params(),
+                   "problem.data", BaseReader, data_root=data_root)
+    prediction = build("prediction", problem.prediction.type,
+                       problem.prediction.plugin_params(), "problem.prediction", BasePrediction)
+    scores = [
+        build("score", spec.type, spec.plugin_params(), f"problem.scores.{key}", BaseScore,
+              name=spec.name or key, precision=spec.precision)
+        for key, spec in problem.scores.items()
+    ]
+    cv_path = "cv" if config.cv is not None else "problem.cv"
+    cv = build("cv", config.cv_spec.type, config.cv_spec.plugin_params(), cv_path, BaseCV)
+    wf_path = "workflow" if config.workflow is not None else "problem.workflow"
+    workflow = build("workflow", config.workflow_spec.type, config.workflow_spec.plugin_params(),
+                     wf_path, BaseWorkflow)
+    if cv is not None and cv.needs_groups and not getattr(reader.params, "groups", None) \
+            and reader is not None:
+        errors.append(f"{cv_path}.type: {config.cv_spec.type} needs groups; set "
+                      "problem.data.groups to the column that holds them, got none")
+    if errors:
+        raise ConfigError(errors[0], lines=errors)
+
+    folder = find_submission(problem.submissions_folder, config.submission.name,
+                             config.submission.path)
+    submission = Submission(name=config.submission.name, path=folder,
+                            params=dict(config.submission.params),
+                            extra_files=reader.extra_files())
+    routed = workflow.check_submission(submission)
+    return Plan(config=config, data_root=data_root, reader=reader, prediction=prediction,
+                scores=scores, cv=cv, workflow=workflow, submission=submission, routed=routed)
+
+
+def fold_seeds(seed: int, n_folds: int) -> list[int]:
+    """Independent seeds for each fold, derived from the run seed (NumPy SeedSequence)."""
+    children = np.random.SeedSequence(seed).spawn(n_folds)
+    return [int(child.generate_state(1)[0]) for child in children]
+
+
+@dataclass
+class _FoldTask:
+    """The picklable inputs of one fold."""
+
+    fold: int
+    seed: int
+    train_idx: np.ndarray
+    valid_idx: np.ndarray
+    blas_threads: int | None
+
+
+def _predicting_file(plan: Plan) -> Path:
+    return plan.submission.file(list(plan.workflow.elements)[-1])
+
+
+def _checked(plan: Plan, y_pred: Any, y_true: np.ndarray, what: str) -> np.ndarray:
+    try:
+        return plan.prediction.check_y_pred(y_pred, y_true)
+    except ValueError as exc:
+        raise _PredictionError(f"{_predicting_file(plan)}: {what}: {exc}") from None
+
+
+class _PredictionError(Exception):
+    """A prediction of the wrong shape or with NaN (reported without our traceback)."""
+
+
+def run_fold(plan: Plan, train: Dataset, test: Dataset, y_train: np.ndarray,
+             y_test: np.ndarray, task: _FoldTask) -> FoldResult:
+    """Train on the fold's training rows, predict the whole training set and the test set."""
+    from threadpoolctl import threadpool_limits
+
+    result = FoldResult(fold=task.fold, seed=task.seed, train_idx=task.train_idx,
+                        valid_idx=task.valid_idx)
+    # Submissions without a random_state still get reproducible folds.
+    np.random.seed(task.seed % 2**32)
+    random.seed(task.seed)
+    with threadpool_limits(limits=task.blas_threads):
+        try:
+            start = time.perf_counter()
+            model = plan.workflow.train(plan.submission, plan.routed,
+                                        take_rows(train.X, task.train_idx),
+                                        train.y[task.train_idx], plan.prediction)
+            result.times["train"] = time.perf_counter() - start
+            start = time.perf_counter()
+            y_pred = plan.workflow.predict(model, train.X, plan.prediction)
+            result.y_pred_train = _checked(plan, y_pred, y_train,
+                                           f"fold {task.fold}, predictions on the training data")
+            result.times["valid"] = time.perf_counter() - start
+            start = time.perf_counter()
+            y_pred = plan.workflow.predict(model, test.X, plan.prediction)
+            result.y_pred_test = _checked(plan, y_pred, y_test,
+                                          f"fold {task.fold}, predictions on the test data")
+            result.times["test"] = time.perf_counter() - start
+        except _PredictionError as exc:
+            result.status = "failed"
+            result.error = [str(exc)]
+        except Exception as exc:
+            result.status = "failed"
+            result.error = submission_traceback(exc, plan.submission.path)
+    return result
+
+
+def score_rows(scores: list[BaseScore], y_true: np.ndarray, y_pred: np.ndarray
+               ) -> dict[str, float]:
+    """Every score of ``y_pred`` against ``y_true`` (rows without a prediction dropped)."""
+    return {s.name: s(y_true, y_pred) for s in scores}
+
+
+def score_fold(plan: Plan, result: FoldResult, y_train: np.ndarray, y_test: np.ndarray
+               ) -> dict[str, dict[str, float]]:
+    """Scores of one successful fold by step: train rows, valid rows, test set."""
+    assert result.y_pred_train is not None and result.y_pred_test is not None
+    return {
+        "train": score_rows(plan.scores, y_train[result.train_idx],
+                            result.y_pred_train[result.train_idx]),
+        "valid": score_rows(plan.scores, y_train[result.valid_idx],
+                            result.y_pred_train[result.valid_idx]),
+        "test": score_rows(plan.scores, y_test, result.y_pred_test),
+    }
+
+
+def bag(plan: Plan, results: list[FoldResult], y_train: np.ndarray, y_test: np.ndarray
+        ) -> tuple[list[dict[str, dict[str, float]]], dict[str, np.ndarray]]:
+    """CV bagging as RAMP does it, with the curve over the number of folds.
+
+    For ``k = 1..K`` the first ``k`` folds' predictions are combined by the
+    prediction type: valid predictions (each fold's valid rows, nothing
+    elsewhere) are scored on the rows that hold at least one prediction; test
+    predictions on the whole test set. Returns the curve (one ``{step: {score:
+    value}}`` per ``k``) and the bagged predictions with all folds.
+    """
+    curve = []
+    valid_preds, test_preds = [], []
+    combined_valid = combined_test = None
+    for result in results:
+        assert result.y_pred_train is not None and result.y_pred_test is not None
+        valid = plan.prediction.empty(len(y_train), like=result.y_pred_train)
+        valid[result.valid_idx] = result.y_pred_train[result.valid_idx]
+        valid_preds.append(valid)
+        test_preds.append(result.y_pred_test)
+        combined_valid = plan.prediction.combine(valid_preds)
+        combined_test = plan.prediction.combine(test_preds)
+        rows = plan.prediction.has_prediction(combined_valid)
+        curve.append({
+            "valid": score_rows(plan.scores, y_train[rows], combined_valid[rows]),
+            "test": score_rows(plan.scores, y_test, combined_test),
+        })
+    bagged = {} if combined_valid is None else {"valid": combined_valid, "test": combined_test}
+    return curve, bagged  # type: ignore[return-value]
+
+
+def _blas_threads(n_jobs: int) -> int | None:
+    if n_jobs == 1:
+        return None
+    workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def load_data(plan: Plan) -> tuple[Dataset, Dataset]:
+    """Read the training and test data once (missing files reported first)."""
+    plan.reader.check_files()
+    train = plan.reader.load("train")
+    test = plan.reader.load("test")
+    if len(train) == 0 or len(test) == 0:
+        raise DataError(f"problem.data: the {'training' if len(train) == 0 else 'test'} data "
+                        "has no rows")
+    return train, test
+
+
+def execute(
+    plan: Plan,
+    train: Dataset,
+    test: Dataset,
+    on_fold: Callable[[FoldResult, dict[str, dict[str, float]] | None], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run every fold, score, bag and (optionally) retrain.
+
+    Parameters
+    ----------
+    on_fold
+        Called in the main process as each fold ends, with its result and
+        scores (None for a failed fold), e.g. to write it to disk at once.
+    progress
+        Called with ``(folds_done, n_folds)``.
+
+    Returns
+    -------
+    dict
+        ``folds`` (FoldResult list), ``fold_scores`` (fold -> step -> score ->
+        value), ``bagging_curve``, ``bagged_predictions``, ``retrain``,
+        ``seeds``, ``y_train``, ``y_test``.
+    """
+    from joblib import Parallel, delayed
+
+    config = plan.config
+    plan.prediction.setup(train.y)
+    try:
+        y_train = plan.prediction.encode_y(train.y)
+        y_test = plan.prediction.encode_y(test.y)
+    except ValueError as exc:
+        raise DataError(f"problem.prediction: {exc}") from None
+    try:
+        folds = list(plan.cv.split(train.X, train.y, train.groups))
+    except ValueError as exc:
+        raise ConfigError(f"cv: the {config.cv_spec.type} scheme cannot split the training "
+                          f"data ({len(train)} rows): {exc}") from None
+    seeds = fold_seeds(config.seed, len(folds) + 1)
+    tasks = [_FoldTask(i, seeds[i], np.asarray(tr), np.asarray(va), _blas_threads(config.n_jobs))
+             for i, (tr, va) in enumerate(folds)]
+    results: list[FoldResult] = []
+    fold_scores: dict[int, dict[str, dict[str, float]]] = {}
+    if progress:
+        progress(0, len(tasks))
+    parallel = Parallel(n_jobs=config.n_jobs, return_as="generator")
+    for result in parallel(delayed(run_fold)(plan, train, test, y_train, y_test, task)
+                           for task in tasks):
+        scores = None
+        if result.status == "ok":
+            try:
+                scores = score_fold(plan, result, y_train, y_test)
+            except Exception as exc:  # a score failing on odd predictions is the fold's error
+                result.status = "failed"
+                result.error = [f"scoring fold {result.fold} failed: {type(exc).__name__}: {exc}"]
+        if scores is not None:
+            fold_scores[result.fold] = scores
+        results.append(result)
+        if on_fold:
+            on_fold(result, scores)
+        if progress:
+            progress(len(results), len(tasks))
+    ok = [r for r in results if r.status == "ok"]
+    curve, bagged = bag(plan, ok, y_train, y_test) if ok else ([], {})
+    retrain = None
+    if config.retrain:
+        every = np.arange(len(train))
+        task = _FoldTask(-1, seeds[-1], every, np.array([], dtype=int),
+                         _blas_threads(config.n_jobs))
+        result = run_fold(plan, train, test, y_train, y_test, task)
+        retrain = {"result": result, "scores": None}
+        if result.status == "ok":
+            assert result.y_pred_test is not None
+            retrain["scores"] = {"train": score_rows(plan.scores, y_train, result.y_pred_train),
+                                 "test": score_rows(plan.scores, y_test, result.y_pred_test)}
+    return {"folds": results, "fold_scores": fold_scores, "bagging_curve": curve,
+            "bagged_predictions": bagged, "retrain": retrain, "seeds": seeds,
+            "y_train": y_train, "y_test": y_test}

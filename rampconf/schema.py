@@ -1,0 +1,153 @@
+"""The pydantic models of a run's configuration: the only schema.
+
+Hydra composes ``conf/``; :func:`validate_config` turns the composed, resolved
+config into a frozen :class:`RunConfig` once, before anything runs. Plugin
+parameters (``problem.data``, ``problem.scores.*``, ``cv``, ...) are kept as
+open mappings here and validated by each plugin's own ``Params`` model when
+the run is prepared (:func:`rampconf.runner.prepare`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rampconf.errors import ConfigError
+from rampconf.plugin import StrictModel, format_validation_error
+
+__all__ = [
+    "CVSpec",
+    "DataSpec",
+    "PredictionSpec",
+    "ProblemConfig",
+    "RunConfig",
+    "ScoreSpec",
+    "SubmissionConfig",
+    "WorkflowSpec",
+    "validate_config",
+]
+
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+
+
+class _PluginSpec(BaseModel):
+    """A plugin choice: its registered name plus the plugin's own parameters."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    def plugin_params(self) -> dict[str, Any]:
+        """The keys that belong to the plugin's ``Params`` model."""
+        return dict(self.model_extra or {})
+
+
+class DataSpec(_PluginSpec):
+    """``problem.data``: the reader and its parameters (files, target, ...)."""
+
+    reader: str
+
+
+class PredictionSpec(_PluginSpec):
+    """``problem.prediction``: the prediction type and its parameters (labels, ...)."""
+
+    type: str
+
+
+class CVSpec(_PluginSpec):
+    """A CV scheme and its parameters."""
+
+    type: str
+
+
+class WorkflowSpec(_PluginSpec):
+    """A workflow and its parameters."""
+
+    type: str
+
+
+class ScoreSpec(_PluginSpec):
+    """One entry of ``problem.scores``: score type, display name, precision, parameters."""
+
+    type: str
+    name: str | None = None
+    precision: int | None = Field(None, ge=0, le=15)
+
+
+class ProblemConfig(StrictModel):
+    """A problem: data, prediction type, scores (the first is official), default workflow and CV."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    title: str = ""
+    data: DataSpec
+    prediction: PredictionSpec
+    scores: dict[str, ScoreSpec] = Field(min_length=1)
+    workflow: WorkflowSpec
+    cv: CVSpec
+    submissions: str | None = Field(None, pattern=NAME_PATTERN)
+
+    @field_validator("workflow", mode="before")
+    @classmethod
+    def _workflow_name(cls, value: Any) -> Any:
+        return {"type": value} if isinstance(value, str) else value
+
+    @property
+    def submissions_folder(self) -> str:
+        """Folder under ``submissions/`` that holds this problem's submissions."""
+        return self.submissions or self.name
+
+
+class SubmissionConfig(StrictModel):
+    """The submission to run and its hyperparameter overrides."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    path: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunConfig(StrictModel):
+    """The whole validated configuration of one run."""
+
+    problem: ProblemConfig
+    workflow: WorkflowSpec | None = None
+    cv: CVSpec | None = None
+    submission: SubmissionConfig
+    data_root: str
+    n_jobs: int = 1
+    seed: int = Field(42, ge=0)
+    retrain: bool = False
+    save_predictions: bool = True
+    progress: bool = True
+    debug: bool = False
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _n_jobs_not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("n_jobs must be a positive number of workers or -1 for all cores")
+        return value
+
+    @property
+    def workflow_spec(self) -> WorkflowSpec:
+        """The workflow in force: the command line's ``workflow=`` or the problem's default."""
+        return self.workflow or self.problem.workflow
+
+    @property
+    def cv_spec(self) -> CVSpec:
+        """The CV scheme in force: the command line's ``cv=`` or the problem's default."""
+        return self.cv or self.problem.cv
+
+
+def validate_config(raw: dict[str, Any]) -> RunConfig:
+    """Validate a composed, resolved configuration.
+
+    Raises
+    ------
+    ConfigError
+        One line per problem, each naming its key path, what is allowed and what was given.
+    """
+    raw = {k: v for k, v in raw.items() if k != "hydra"}
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        lines = format_validation_error(exc, "")
+        raise ConfigError(lines[0], lines=lines) from None
