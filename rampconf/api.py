@@ -147,17 +147,15 @@ def run_config(
         Before anything runs (bad config, data or submission); a failing fold
         is not an error here: the result's ``status`` is ``"failed"``.
     """
-    from rich.console import Console
-
     from rampconf import runner
     from rampconf.outputs import RunResult, RunWriter, file_sha256, package_versions
-    from rampconf.report import print_run
+    from rampconf.report import make_console, print_run
     from rampconf.schema import validate_config
 
     started = dt.datetime.now(dt.timezone.utc)
     config = validate_config(raw)
     plan = runner.prepare(config)
-    console = console or Console()
+    console = console or make_console()
     train, test = runner.load_data(plan)
 
     writer = RunWriter(run_dir, save_predictions=config.save_predictions)

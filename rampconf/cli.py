@@ -88,10 +88,9 @@ def _print_error(exc: RampconfError, debug: bool) -> None:
         traceback.print_exception(type(exc), exc, exc.__traceback__)
     kind = "config error" if isinstance(exc, ConfigError) else "error"
     for line in exc.lines:
-        print(f"{kind}: {line}" if not line.startswith(("  ", "full traceback")) else line,
-              file=sys.stderr)
-        if line == "full traceback:" and not debug:
-            break
+        if line == "full traceback:":
+            break  # the debug switch prints it above
+        print(f"{kind}: {line}" if not line.startswith(" ") else line, file=sys.stderr)
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -15,11 +15,19 @@ if TYPE_CHECKING:
 
     from rampconf.outputs import RunResult
 
-__all__ = ["main", "print_run"]
+__all__ = ["main", "make_console", "print_run"]
 
 
 def _fmt(value: float | None, precision: int) -> str:
     return "—" if value is None else f"{value:.{precision}f}"
+
+
+def make_console() -> Console:
+    """A console for tables: the terminal's width, or 200 columns when output is not a terminal."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
 
 
 def print_run(result: RunResult, console: Console | None = None) -> None:
@@ -27,7 +35,7 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    console = console or make_console()
     summary = result.summary
     names: list[str] = summary["score_names"]
     precision: dict[str, int] = summary["precisions"]
@@ -35,11 +43,12 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
     title = f"{summary['problem']} / {summary['submission']}"
 
     def header(table: Table, first: str, extra: list[str] | None = None) -> None:
-        table.add_column(first, style="bold")
+        table.add_column(first, style="bold", no_wrap=True)
         for name in names:
-            table.add_column(f"[u]{name}[/u]" if name == official else name, justify="right")
+            table.add_column(f"[u]{name}[/u]" if name == official else name, justify="right",
+                             no_wrap=True)
         for column in extra or []:
-            table.add_column(column, justify="right")
+            table.add_column(column, justify="right", no_wrap=True)
 
     folds = Table(title=f"{title}: folds", title_justify="left")
     header(folds, "fold  step", ["time (s)"])

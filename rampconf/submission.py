@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rampconf.errors import SubmissionError
+from rampconf.errors import ConfigError, SubmissionError
 
 __all__ = ["Submission", "find_submission", "submission_traceback"]
 
@@ -195,7 +195,7 @@ def route_params(submission: Submission, callables: dict[str, str]) -> dict[str,
 
     Raises
     ------
-    SubmissionError
+    ConfigError
         Unknown or ambiguous parameter names, listing the valid ones.
     """
     defaults = {el: signature_defaults(submission.callable(el, attr))
@@ -206,15 +206,15 @@ def route_params(submission: Submission, callables: dict[str, str]) -> dict[str,
         if key in callables and isinstance(value, dict):
             for name, inner in value.items():
                 if name not in defaults[key]:
-                    raise SubmissionError(_unknown_param(submission, f"{key}.{name}", key,
-                                                         sorted(defaults[key])))
+                    raise ConfigError(_unknown_param(submission, f"{key}.{name}", key,
+                                                     sorted(defaults[key])))
                 routed[key][name] = inner
             continue
         owners = [el for el, d in defaults.items() if key in d]
         if not owners:
-            raise SubmissionError(_unknown_param(submission, key, None, valid))
+            raise ConfigError(_unknown_param(submission, key, None, valid))
         if len(owners) > 1:
-            raise SubmissionError(
+            raise ConfigError(
                 f"submission.params.{key}: ambiguous, taken by {' and '.join(owners)}; "
                 f"write submission.params.{owners[0]}.{key}=VALUE"
             )
