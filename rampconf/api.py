@@ -61,7 +61,7 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_module
     from hydra.errors import HydraException
-    from omegaconf import OmegaConf
+    from omegaconf import OmegaConf, open_dict
     from omegaconf.errors import OmegaConfBaseException
 
     register_submissions()
@@ -70,6 +70,8 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
             cfg = hydra_compose(config_name="config", overrides=list(overrides),
                                 return_hydra_config=True)
             run_dir = str(cfg.hydra.run.dir)
+            with open_dict(cfg):
+                del cfg["hydra"]
             raw = OmegaConf.to_container(cfg, resolve=True)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(f"config: {exc}".replace("\n", " ")) from None
@@ -111,9 +113,18 @@ def run(
     if submission is not None:
         items.insert(1 if problem is not None else 0, f"submission={submission}")
     raw = compose(items)
-    run_dir = Path(output_dir) if output_dir is not None else Path(raw.pop("hydra_run_dir"))
-    raw.pop("hydra_run_dir", None)
+    default_dir = Path(raw.pop("hydra_run_dir")).resolve()
+    run_dir = Path(output_dir).resolve() if output_dir is not None else _fresh(default_dir)
     return run_config(raw, run_dir=run_dir, overrides=items, quiet=quiet)
+
+
+def _fresh(folder: Path) -> Path:
+    """``folder``, or ``folder_1``, ``folder_2``... when runs start within the same second."""
+    candidate, n = folder, 0
+    while candidate.exists():
+        n += 1
+        candidate = folder.with_name(f"{folder.name}_{n}")
+    return candidate
 
 
 def _mean_std(fold_scores: dict[int, dict[str, dict[str, float]]]
