@@ -129,15 +129,87 @@ def score(name: str, y_true: np.ndarray, y_pred: np.ndarray, labels) -> float:
     raise ValueError(f"unknown score {name}")
 
 
+def _gini(actual: np.ndarray, pred: np.ndarray) -> float:
+    order = np.argsort(-pred, kind="stable")
+    cum = np.cumsum(actual[order]) / actual.sum()
+    return float(cum.sum() / len(actual) - (len(actual) + 1) / (2 * len(actual)))
+
+
+def _brier_bins(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    counts, edges = np.histogram(p, bins=np.arange(0, 1.2, 0.1))
+    index = np.clip(np.digitize(p, edges) - 1, 0, len(counts) - 1)
+    observed = np.bincount(index, weights=y, minlength=len(counts))
+    return counts, observed, (edges[:-1] + edges[1:]) / 2
+
+
+def _reliability(y: np.ndarray, p: np.ndarray) -> float:
+    counts, observed, centres = _brier_bins(y, p)
+    keep = counts > 0
+    return float(np.sum(counts[keep] * (centres[keep] - observed[keep] / counts[keep]) ** 2)
+                 / len(y))
+
+
+def _resolution(y: np.ndarray, p: np.ndarray) -> float:
+    counts, observed, _ = _brier_bins(y, p)
+    keep, base = counts > 0, y.mean()
+    return float(np.sum(counts[keep] * (observed[keep] / counts[keep] - base) ** 2)
+                 / len(y) / (base * (1 - base)))
+
+
+def all_scores(task: str, n_labels: int | None) -> dict:
+    """Every score of the kit's problem, written plainly (for a fair timing baseline)."""
+    from sklearn import metrics
+
+    if task == "regression":
+        return {
+            "rmse": lambda t, p: float(np.sqrt(np.mean((t - p) ** 2))),
+            "rel_rmse": lambda t, p: float(np.sqrt(np.mean(((t - p) / t) ** 2))),
+            "n_rmse": lambda t, p: float(np.sqrt(np.mean((t - p) ** 2)) / np.std(t)),
+        }
+    scores = {
+        "acc": lambda t, p: metrics.accuracy_score(t, p.argmax(1)),
+        "error": lambda t, p: 1 - metrics.accuracy_score(t, p.argmax(1)),
+        "nll": lambda t, p: metrics.log_loss(t, p / p.sum(1, keepdims=True),
+                                             labels=range(p.shape[1])),
+        "f1_70": lambda t, p: float(np.mean(metrics.f1_score(
+            t, p.argmax(1), average=None, labels=range(p.shape[1]), zero_division=0) > 0.7)),
+        "ngini": lambda t, p: _gini(t.astype(float), p[:, 1]) / _gini(t.astype(float), t),
+        "bac": lambda t, p: metrics.balanced_accuracy_score(t, p.argmax(1), adjusted=True),
+        "mar": lambda t, p: metrics.recall_score(t, p.argmax(1), average="macro",
+                                                 zero_division=0),
+    }
+    if n_labels == 2:
+        scores.update({
+            "auc": lambda t, p: metrics.roc_auc_score(t, p[:, 1]),
+            "BSS": lambda t, p: 1 - metrics.brier_score_loss(t, p[:, 1]) / np.mean(
+                (t - t.mean()) ** 2),
+            "BS": lambda t, p: metrics.brier_score_loss(t, p[:, 1]),
+            "BS Rel": lambda t, p: _reliability(t, p[:, 1]),
+            "BS Res": lambda t, p: _resolution(t, p[:, 1]),
+        })
+    return scores
+
+
 def nan_mean(predictions: list[np.ndarray]) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN rows
         return np.nanmean(np.stack(predictions), axis=0)
 
 
+def score_all(task, labels, y_train, y_test, pred_train, pred_test, train_is, valid_is):
+    """Every score of the problem on train rows, valid rows and test."""
+    if task == "classification":
+        y_train = np.array([labels.index(v) for v in y_train])
+        y_test = np.array([labels.index(v) for v in y_test])
+    funcs = all_scores(task, len(labels) if labels else None)
+    parts = {"train": (y_train[train_is], pred_train[train_is]),
+             "valid": (y_train[valid_is], pred_train[valid_is]), "test": (y_test, pred_test)}
+    return {step: {n: f(t, p) for n, f in funcs.items()} for step, (t, p) in parts.items()}
+
+
 # --------------------------------------------------------------------- run
 
-def run(kit: str, submission_dir, kits_root=None) -> dict:
+def run(kit: str, submission_dir, kits_root=None, every_score: bool = False) -> dict:
     spec = KITS[kit]
     kits_root = Path(kits_root) if kits_root is not None else default_kits_root()
     data_dir = kits_root / spec["data"]
@@ -171,6 +243,9 @@ def run(kit: str, submission_dir, kits_root=None) -> dict:
                 "valid": score(name, y_train[valid_is], pred_train[valid_is], labels),
                 "test": score(name, y_test, pred_test, labels),
             })
+            if every_score:
+                folds[-1]["all"] = score_all(task, labels, y_train, y_test, pred_train,
+                                             pred_test, train_is, valid_is)
             only_valid = np.full_like(pred_train, np.nan)
             only_valid[valid_is] = pred_train[valid_is]
             valid_preds.append(only_valid)
@@ -212,13 +287,19 @@ def main(argv=None) -> int:
                         help="submission folder, or its name under rampconf/submissions/<kit>")
     parser.add_argument("--kits", default=None, help="folder holding the kit data")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--all-scores", action="store_true",
+                        help="also compute every score of the kit's problem (timing baseline)")
     args = parser.parse_args(argv)
 
-    result = run(args.kit, args.submission, args.kits)
+    result = run(args.kit, args.submission, args.kits, every_score=args.all_scores)
     if args.json:
         print(json.dumps(result))
     else:
         print_table(args.kit, args.submission, result)
+        if args.all_scores:
+            mean = {n: np.mean([f["all"]["valid"][n] for f in result["folds"]])
+                    for n in result["folds"][0]["all"]["valid"]}
+            print("mean valid, every score:", {n: round(float(v), 4) for n, v in mean.items()})
     return 0
 
 

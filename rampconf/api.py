@@ -76,9 +76,9 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(f"config: {exc}".replace("\n", " ")) from None
     assert isinstance(raw, dict)
-    raw.pop("hydra", None)
-    raw["hydra_run_dir"] = run_dir
-    return raw
+    config = {str(key): value for key, value in raw.items()}
+    config["hydra_run_dir"] = run_dir
+    return config
 
 
 def run(
@@ -210,7 +210,7 @@ def run_config(
         writer.write_retrain(outcome["retrain"])
         retrain_scores = outcome["retrain"]["scores"]
     mean, std = _mean_std(outcome["fold_scores"])
-    failed = [r.fold for r in results if r.status != "ok"]
+    failed: list[int | str] = [r.fold for r in results if r.status != "ok"]
     if outcome["retrain"] is not None and outcome["retrain"]["result"].status != "ok":
         failed.append("retrain")
     summary = {

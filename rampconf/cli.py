@@ -115,7 +115,8 @@ def _task(cfg: DictConfig) -> float | None:
         except OmegaConfBaseException as exc:
             raise ConfigError(f"config: {exc}".replace("\n", " ")) from None
         assert isinstance(raw, dict)
-        result = run_config(raw, run_dir=Path(hydra_cfg.runtime.output_dir),
+        result = run_config({str(key): value for key, value in raw.items()},
+                            run_dir=Path(hydra_cfg.runtime.output_dir),
                             overrides=list(hydra_cfg.overrides.task))
     except RampconfError as exc:
         if multirun:

@@ -60,7 +60,7 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
 def write_npz(path: Path, **arrays: np.ndarray) -> None:
     """Write arrays to an ``.npz`` file, atomically."""
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
     write_atomic(path, buffer.getvalue())
 
 

@@ -55,20 +55,47 @@ def _describe_input(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def format_validation_error(error: ValidationError, prefix: str) -> list[str]:
-    """One line per pydantic error: ``key.path: message, got VALUE``."""
-    lines = []
+def _key_path(loc: tuple[Any, ...], raw: Any, missing: bool) -> list[str]:
+    """The parts of a pydantic error location that are real keys or indices of ``raw``.
+
+    pydantic adds the name of each alternative of a union (``float``,
+    ``list[str]``, ...) to the location; those are not keys and are dropped.
+    """
+    parts: list[str] = []
+    node = raw
+    for i, part in enumerate(loc):
+        is_key = isinstance(node, dict) and part in node
+        is_index = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if is_key or is_index:
+            node = node[part]
+        elif not (missing and i == len(loc) - 1):
+            continue
+        parts.append(str(part))
+    return parts
+
+
+def format_validation_error(error: ValidationError, prefix: str, raw: Any = None) -> list[str]:
+    """One line per key path: ``key.path: message, got VALUE``.
+
+    Errors of the alternatives of one field (a union) are merged into one line.
+    """
+    merged: dict[str, tuple[list[str], str]] = {}
     for item in error.errors():
-        loc = ".".join(str(part) for part in (prefix, *item["loc"]) if part != "")
+        missing = item["type"] == "missing"
+        keys = _key_path(item["loc"], raw, missing) if raw is not None else \
+            [str(p) for p in item["loc"]]
+        loc = ".".join(part for part in (prefix, *keys) if part != "")
         message = item["msg"]
         message = message[0].lower() + message[1:]
         if item["type"] == "extra_forbidden":
-            lines.append(f"{loc}: unknown key, got {_describe_input(item['input'])}")
-        elif item["type"] == "missing":
-            lines.append(f"{loc}: required key is missing")
-        else:
-            lines.append(f"{loc}: {message}, got {_describe_input(item['input'])}")
-    return lines
+            message = "unknown key"
+        elif missing:
+            message = "required key is missing"
+        got = "" if missing else f", got {_describe_input(item['input'])}"
+        messages, _ = merged.setdefault(loc, ([], got))
+        if message not in messages:
+            messages.append(message)
+    return [f"{loc}: {' or '.join(messages)}{got}" for loc, (messages, got) in merged.items()]
 
 
 def validate_params(cls: type[Plugin], raw: dict[str, Any], path: str) -> StrictModel:
@@ -76,7 +103,7 @@ def validate_params(cls: type[Plugin], raw: dict[str, Any], path: str) -> Strict
     try:
         return cls.Params.model_validate(raw)
     except ValidationError as exc:
-        lines = format_validation_error(exc, path)
+        lines = format_validation_error(exc, path, raw)
         if any(": unknown key" in line for line in lines):
             allowed = ", ".join(cls.Params.model_fields) or "none"
             lines = [f"{line} (parameters of {cls.__name__}: {allowed})" if ": unknown key" in line
@@ -112,6 +139,7 @@ def make_plugin(
     except RegistryError as exc:
         raise RegistryError(f"{path}: {exc}") from None
     if not (isinstance(cls, type) and issubclass(cls, base)):
-        raise ConfigError(f"{path}: plugin {plugin!r} of kind {kind} is {cls!r}, not a {base.__name__}")
+        raise ConfigError(
+            f"{path}: plugin {plugin!r} of kind {kind} is {cls!r}, not a {base.__name__}")
     params = validate_params(cls, raw, path)
     return cls(params, **context)

@@ -35,7 +35,7 @@ class BasePrediction(Plugin):
     #: Method of a scikit-learn estimator that gives this kind of prediction.
     predict_method: ClassVar[Literal["predict", "predict_proba"]] = "predict"
 
-    def setup(self, y_train: np.ndarray) -> None:  # noqa: B027 - optional hook
+    def setup(self, y_train: np.ndarray) -> None:
         """Learn what depends on the training targets (e.g. the labels); default: nothing."""
 
     def encode_y(self, y: np.ndarray) -> np.ndarray:

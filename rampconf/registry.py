@@ -66,8 +66,9 @@ def available(kind: str) -> list[str]:
 
 def closest(name: str, choices: list[str]) -> str | None:
     """The closest name among ``choices`` (difflib), or None when nothing is close."""
-    matches = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
-    return matches[0] if matches else None
+    lowered = {choice.lower(): choice for choice in choices}
+    matches = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)
+    return lowered[matches[0]] if matches else None
 
 
 def unknown_name_message(kind: str, name: object, choices: list[str]) -> str:

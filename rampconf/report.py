@@ -32,7 +32,6 @@ def make_console() -> Console:
 
 def print_run(result: RunResult, console: Console | None = None) -> None:
     """Print the per-fold, mean ± std and bagged tables of a run."""
-    from rich.console import Console
     from rich.table import Table
 
     console = console or make_console()

@@ -289,8 +289,6 @@ def execute(
         value), ``bagging_curve``, ``bagged_predictions``, ``retrain``,
         ``seeds``, ``y_train``, ``y_test``.
     """
-    from joblib import Parallel, delayed
-
     config = plan.config
     plan.prediction.setup(train.y)
     try:
@@ -310,9 +308,15 @@ def execute(
     fold_scores: dict[int, dict[str, dict[str, float]]] = {}
     if progress:
         progress(0, len(tasks))
-    parallel = Parallel(n_jobs=config.n_jobs, return_as="generator")
-    for result in parallel(delayed(run_fold)(plan, train, test, y_train, y_test, task)
-                           for task in tasks):
+    if config.n_jobs == 1:
+        finished = (run_fold(plan, train, test, y_train, y_test, task) for task in tasks)
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=config.n_jobs, return_as="generator")
+        finished = parallel(delayed(run_fold)(plan, train, test, y_train, y_test, task)
+                            for task in tasks)
+    for result in finished:
         scores = None
         if result.status == "ok":
             try:
@@ -329,7 +333,7 @@ def execute(
             progress(len(results), len(tasks))
     ok = [r for r in results if r.status == "ok"]
     curve, bagged = bag(plan, ok, y_train, y_test) if ok else ([], {})
-    retrain = None
+    retrain: dict[str, Any] | None = None
     if config.retrain:
         every = np.arange(len(train))
         task = _FoldTask(-1, seeds[-1], every, np.array([], dtype=int),
@@ -337,7 +341,7 @@ def execute(
         result = run_fold(plan, train, test, y_train, y_test, task)
         retrain = {"result": result, "scores": None}
         if result.status == "ok":
-            assert result.y_pred_test is not None
+            assert result.y_pred_train is not None and result.y_pred_test is not None
             retrain["scores"] = {"train": score_rows(plan.scores, y_train, result.y_pred_train),
                                  "test": score_rows(plan.scores, y_test, result.y_pred_test)}
     return {"folds": results, "fold_scores": fold_scores, "bagging_curve": curve,

@@ -149,5 +149,5 @@ def validate_config(raw: dict[str, Any]) -> RunConfig:
     try:
         return RunConfig.model_validate(raw)
     except ValidationError as exc:
-        lines = format_validation_error(exc, "")
+        lines = format_validation_error(exc, "", raw)
         raise ConfigError(lines[0], lines=lines) from None

@@ -31,7 +31,7 @@ _module_cache: dict[tuple[str, str], types.ModuleType] = {}
 
 
 def search_dirs() -> list[Path]:
-    """Folders searched for ``<problem>/<name>``: ``./submissions`` first, then the packaged ones."""
+    """Folders searched for ``<problem>/<name>``: ``./submissions`` first, then the package's."""
     return [Path.cwd() / "submissions", PACKAGED_SUBMISSIONS]
 
 
@@ -140,7 +140,7 @@ class Submission:
         sys.modules[module.__name__] = module
         try:
             code = compile(path.read_text(), str(path), "exec")
-            exec(code, module.__dict__)  # noqa: S102 - running the submission is the point
+            exec(code, module.__dict__)
         except Exception as exc:
             del sys.modules[module.__name__]
             raise SubmissionError(
@@ -215,8 +215,8 @@ def route_params(submission: Submission, callables: dict[str, str]) -> dict[str,
             raise ConfigError(_unknown_param(submission, key, None, valid))
         if len(owners) > 1:
             raise ConfigError(
-                f"submission.params.{key}: ambiguous, taken by {' and '.join(owners)}; "
-                f"write submission.params.{owners[0]}.{key}=VALUE"
+                f"submission.params.{key}: ambiguous, taken by {' and '.join(owners)}; write "
+                + " or ".join(f"submission.params.{owner}.{key}=VALUE" for owner in owners)
             )
         routed[owners[0]][key] = value
     return routed
@@ -242,7 +242,8 @@ def submission_traceback(exc: BaseException, folder: Path) -> list[str]:
     frames = traceback.extract_tb(exc.__traceback__)
     folder_text = str(folder.resolve())
     own = [f for f in frames if f.filename.startswith(folder_text)]
-    lines = [f"{f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()}" for f in reversed(own)]
+    lines = [f"{f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()}"
+             for f in reversed(own)]
     lines.append("".join(traceback.format_exception_only(type(exc), exc)).strip())
     lines.append("full traceback:")
     lines.extend("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()

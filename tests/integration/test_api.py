@@ -82,7 +82,7 @@ def test_parallel_folds_give_the_same_numbers(tmp_path, monkeypatch):
 
 def test_api_errors_are_exceptions(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(rampconf.ConfigError, match="cv.n_splits"):
+    with pytest.raises(rampconf.ConfigError, match=r"cv\.n_splits"):
         rampconf.run(problem="iris", overrides=["cv=kfold", "cv.n_splits=1"], quiet=True)
-    with pytest.raises(rampconf.ConfigError, match="Could not find 'problem/nope'"):
+    with pytest.raises(rampconf.ConfigError, match=r"Could not find 'problem/nope'"):
         rampconf.run(problem="nope", quiet=True)

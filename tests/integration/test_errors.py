@@ -126,7 +126,7 @@ def test_a_fold_that_raises_is_recorded_and_other_folds_kept(run_cli, tmp_path):
          "expected class probabilities of shape (96, 3) (samples, labels ['setosa', "
          "'versicolor', 'virginica']), got shape (96, 2)"),
         ("out = np.ones((len(X), 3)) / 3; out[4] = np.nan; return out",
-         "the predicted probabilities holds NaN or infinite values in 1 rows (rows 4)"),
+         "NaN or infinite values in 1 row of the predicted probabilities (row 4)"),
     ],
     ids=["wrong-shape", "nan"],
 )

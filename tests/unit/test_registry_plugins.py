@@ -125,8 +125,8 @@ def test_conf_options_found():
 @pytest.mark.parametrize(("kind", "path"), OPTIONS, ids=[f"{k}-{p.stem}" for k, p in OPTIONS])
 def test_conf_option_type_is_registered(kind, path):
     option = _load_option(path)
-    assert option["type"] in registry.available(kind)
-    assert option["type"] == path.stem
+    assert option["type"] in registry.available(kind), \
+        f"{path.name}: type {option['type']!r} is not a registered {kind}"
 
 
 @pytest.mark.parametrize(("kind", "path"), OPTIONS, ids=[f"{k}-{p.stem}" for k, p in OPTIONS])
@@ -156,9 +156,11 @@ def test_conf_option_parameters_validate(kind, path):
 
 @pytest.mark.parametrize("kind", OPTION_KINDS)
 def test_every_registered_plugin_has_a_conf_option(kind):
-    stems = {path.stem for k, path in OPTIONS if k == kind}
-    without = sorted(set(registry.available(kind)) - stems)
+    stems = {path.stem: path for k, path in OPTIONS if k == kind}
+    without = sorted(set(registry.available(kind)) - set(stems))
     assert not without, f"registered {kind} plugins without conf/{kind}/NAME.yaml: {without}"
+    for name in registry.available(kind):
+        assert _load_option(stems[name])["type"] == name, stems[name]
 
 
 # --------------------------------------------------------------------------- bad parameters

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 from sklearn import model_selection
 
 from rampconf.cv import BaseCV
@@ -138,17 +138,23 @@ class Blocks(BaseCV):
         n_blocks: int = Field(3, ge=2)
         folds: list[dict[str, list[int]]] = Field(default_factory=list)
 
-        @model_validator(mode="after")
-        def _check_folds(self) -> StrictModel:
-            for i, fold in enumerate(self.folds):
+        @field_validator("folds")
+        @classmethod
+        def _check_folds(cls, folds: list[dict[str, list[int]]], info: ValidationInfo
+                         ) -> list[dict[str, list[int]]]:
+            n_blocks = info.data.get("n_blocks", 3)
+            for i, fold in enumerate(folds):
                 if set(fold) != {"train", "valid"}:
-                    raise ValueError(f"folds[{i}] must have keys train and valid, got {sorted(fold)}")
+                    raise ValueError(f"folds[{i}] must have the keys train and valid, "
+                                     f"not {sorted(fold)}")
+                if not fold["train"] or not fold["valid"]:
+                    raise ValueError(f"folds[{i}] must train and validate on at least one block")
                 used = fold["train"] + fold["valid"]
-                if any(not 0 <= b < self.n_blocks for b in used):
-                    raise ValueError(f"folds[{i}] uses a block outside 0..{self.n_blocks - 1}: {used}")
+                if any(not 0 <= b < n_blocks for b in used):
+                    raise ValueError(f"folds[{i}] uses a block outside 0..{n_blocks - 1}")
                 if set(fold["train"]) & set(fold["valid"]):
                     raise ValueError(f"folds[{i}] trains and validates on the same block")
-            return self
+            return folds
 
     def split(self, X: Any, y: np.ndarray, groups: np.ndarray | None = None
               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:

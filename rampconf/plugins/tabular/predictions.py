@@ -19,7 +19,9 @@ def _check_finite(values: np.ndarray, what: str) -> None:
     bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
     if bad.size:
         shown = ", ".join(map(str, bad[:5])) + (", ..." if bad.size > 5 else "")
-        raise ValueError(f"{what} holds NaN or infinite values in {bad.size} rows (rows {shown})")
+        rows = "row" if bad.size == 1 else "rows"
+        raise ValueError(f"NaN or infinite values in {bad.size} {rows} of {what} "
+                         f"({rows} {shown})")
 
 
 class Multiclass(BasePrediction):

@@ -27,7 +27,7 @@ class _FilesParams(_ColumnsParams):
     train: str  # training file, relative to data_root
     test: str  # test file, relative to data_root
     extra_files: list[str] = Field(default_factory=list)  # files the submission may read
-    read_options: dict[str, Any] = Field(default_factory=dict)  # keyword arguments of the pandas reader
+    read_options: dict[str, Any] = Field(default_factory=dict)  # keyword arguments of pandas
 
 
 def split_frame(frame: pd.DataFrame, params: _ColumnsParams, source: str) -> Dataset:
@@ -78,7 +78,7 @@ class CSVReader(_FileReader):
     """CSV files, compressed or not (``.gz``, ``.bz2``, ``.zip``, ``.xz``, ``.zst``)."""
 
     def read_table(self, path: Path) -> pd.DataFrame:
-        return pd.read_csv(path, **self.params.read_options)  # type: ignore[attr-defined]
+        return pd.read_csv(path, **self.params.read_options)  # type: ignore[attr-defined,return-value]
 
 
 class ParquetReader(_FileReader):

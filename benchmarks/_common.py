@@ -1,0 +1,45 @@
+"""Helpers shared by the benchmark scripts: kits path, timed subprocesses, a table."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def kits_root() -> Path:
+    """``$RAMPCONF_KITS`` or ``../shared/kits`` beside the repository."""
+    return Path(os.environ.get("RAMPCONF_KITS", REPO.parent / "shared" / "kits")).resolve()
+
+
+def single_thread_env() -> dict[str, str]:
+    """The environment with BLAS and OpenMP capped at one thread (as in CI)."""
+    env = dict(os.environ)
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONWARNINGS="ignore")
+    return env
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    """Wall-clock seconds of a whole process; fails loudly if it fails."""
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, env=single_thread_env(), capture_output=True,
+                          text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"failed ({proc.returncode}): {' '.join(command)}\n{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def median_of(commands: dict[str, list[str]], cwd: Path, repeats: int) -> dict[str, float]:
+    """Median wall time of each command, the commands interleaved repeat by repeat."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, command in commands.items():
+            times[name].append(timed(command, cwd))
+    return {name: statistics.median(values) for name, values in times.items()}

@@ -1,0 +1,266 @@
+"""Prediction types: label encoding, checks of submitted predictions, CV bagging, saving."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rampconf.errors import ConfigError
+from rampconf.plugin import make_plugin
+from rampconf.plugins.tabular.predictions import Multiclass, Regression
+from rampconf.predictions import BasePrediction
+
+
+def prediction(name: str, **params: Any) -> BasePrediction:
+    return make_plugin("prediction", name, params, "problem.prediction", BasePrediction)
+
+
+def multiclass(y_train, labels=None) -> Multiclass:
+    p = prediction("multiclass", **({"labels": labels} if labels is not None else {}))
+    assert isinstance(p, Multiclass)
+    p.setup(np.asarray(y_train))
+    return p
+
+
+# --------------------------------------------------------------------------- multiclass labels
+
+
+@pytest.mark.parametrize(("y_train", "labels"), [
+    (["virginica", "setosa", "versicolor", "setosa"], ["setosa", "versicolor", "virginica"]),
+    ([3, 1, 2, 1, 3], [1, 2, 3]),
+    ([1.5, 0.5, 0.5], [0.5, 1.5]),
+], ids=["strings", "ints", "floats"])
+def test_setup_infers_sorted_labels(y_train, labels):
+    p = multiclass(y_train)
+    assert p.labels == labels
+    assert all(type(a) is type(b) for a, b in zip(p.labels, labels, strict=True))
+
+
+def test_setup_keeps_given_label_order():
+    p = multiclass(["a", "b", "c"], labels=["c", "a", "b"])
+    assert p.labels == ["c", "a", "b"]
+    assert p.encode_y(np.array(["a", "b", "c", "c"])).tolist() == [1, 2, 0, 0]
+
+
+def test_multiclass_predicts_probabilities():
+    assert Multiclass.predict_method == "predict_proba"
+    assert Regression.predict_method == "predict"
+
+
+@pytest.mark.parametrize(("labels", "y", "codes"), [
+    (["setosa", "versicolor", "virginica"], ["virginica", "setosa", "versicolor"], [2, 0, 1]),
+    ([0, 1], [1, 0, 0, 1], [1, 0, 0, 1]),
+    ([0, 1], ["1", "0", "0"], [1, 0, 0]),
+    (["0", "1"], [1, 0, 1], [1, 0, 1]),
+    ([1, 2, 3], [3.0, 1.0], [2, 0]),
+    ([10, 20], np.array([20, 10], dtype=np.int32), [1, 0]),
+    (["no", "yes"], np.array(["yes", "no"], dtype=object), [1, 0]),
+], ids=["strings", "ints", "int-labels-string-data", "string-labels-int-data",
+        "int-labels-float-data", "numpy-int32", "object-array"])
+def test_encode_y_maps_labels_to_indices(labels, y, codes):
+    p = multiclass(y, labels=labels)
+    encoded = p.encode_y(np.asarray(y))
+    assert encoded.dtype.kind == "i"
+    assert encoded.tolist() == codes
+
+
+def test_encode_y_unknown_label_named():
+    p = multiclass(["a", "b"], labels=["a", "b"])
+    with pytest.raises(ValueError, match=r"targets hold labels \['zebra'\] that are not among "
+                                         r"the problem's labels \['a', 'b'\]"):
+        p.encode_y(np.array(["a", "zebra", "b", "zebra"]))
+
+
+def test_encode_y_lists_at_most_five_unknown_labels():
+    p = multiclass([0, 1], labels=[0, 1])
+    with pytest.raises(ValueError) as info:
+        p.encode_y(np.arange(2, 12))
+    assert "['10', '11', '2', '3', '4']" in str(info.value)
+
+
+@pytest.mark.parametrize("labels", [["a"], []], ids=["one", "none"])
+def test_multiclass_needs_two_labels(labels):
+    with pytest.raises(ConfigError, match=r"^problem\.prediction\.labels: list should have at "
+                                          r"least 2 items"):
+        prediction("multiclass", labels=labels)
+
+
+# --------------------------------------------------------------------------- multiclass checks
+
+
+@pytest.fixture
+def iris() -> Multiclass:
+    return multiclass(["setosa", "versicolor", "virginica"])
+
+
+def test_check_y_pred_accepts_and_returns_floats(iris):
+    y_true = np.array([0, 1, 2, 1])
+    proba = [[1, 0, 0], [0, 1, 0], [0.2, 0.3, 0.5], [0, 1, 0]]
+    checked = iris.check_y_pred(proba, y_true)
+    assert isinstance(checked, np.ndarray)
+    assert checked.dtype == float
+    assert checked.shape == (4, 3)
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (3, 3), (4,), (4, 3, 1)],
+                         ids=["too-few-labels", "too-few-rows", "1-d", "3-d"])
+def test_check_y_pred_wrong_shape(iris, shape):
+    with pytest.raises(ValueError) as info:
+        iris.check_y_pred(np.full(shape, 0.5), np.zeros(4, dtype=int))
+    assert str(info.value) == (
+        "expected class probabilities of shape (4, 3) (samples, labels "
+        f"['setosa', 'versicolor', 'virginica']), got shape {shape}")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+def test_check_y_pred_non_finite(iris, bad):
+    proba = np.full((4, 3), 1 / 3)
+    proba[2, 1] = bad
+    with pytest.raises(ValueError) as info:
+        iris.check_y_pred(proba, np.zeros(4, dtype=int))
+    assert "NaN or infinite values in 1 row of the predicted probabilities (row 2)" \
+        in str(info.value)
+
+
+def test_check_y_pred_non_finite_lists_first_five_rows(iris):
+    proba = np.full((10, 3), np.nan)
+    with pytest.raises(ValueError) as info:
+        iris.check_y_pred(proba, np.zeros(10, dtype=int))
+    assert "in 10 rows of the predicted probabilities (rows 0, 1, 2, 3, 4, ...)" in str(info.value)
+
+
+def test_multiclass_to_columns_named_by_label(iris):
+    proba = np.array([[0.1, 0.2, 0.7], [1.0, 0.0, 0.0]])
+    columns = iris.to_columns(proba)
+    assert list(columns) == ["proba_setosa", "proba_versicolor", "proba_virginica"]
+    assert columns["proba_virginica"].tolist() == [0.7, 0.0]
+
+
+def test_multiclass_to_columns_with_int_labels():
+    p = multiclass([0, 1])
+    assert list(p.to_columns(np.zeros((2, 2)))) == ["proba_0", "proba_1"]
+
+
+# --------------------------------------------------------------------------- bagging
+
+
+def test_empty_holds_no_prediction(iris):
+    empty = iris.empty(5, like=np.zeros((2, 3)))
+    assert empty.shape == (5, 3)
+    assert not iris.has_prediction(empty).any()
+
+
+def test_has_prediction_marks_rows_with_values(iris):
+    y = np.full((4, 3), np.nan)
+    y[1] = [0.2, 0.3, 0.5]
+    y[3, 0] = 1.0  # a row with one value holds a prediction
+    assert iris.has_prediction(y).tolist() == [False, True, False, True]
+
+
+def test_has_prediction_1d():
+    p = prediction("regression")
+    assert p.has_prediction(np.array([1.0, np.nan, 0.0])).tolist() == [True, False, True]
+
+
+def test_combine_is_nan_aware_mean(iris):
+    a = np.array([[0.2, 0.8], [np.nan, np.nan], [1.0, 0.0], [np.nan, np.nan]])
+    b = np.array([[0.4, 0.6], [0.5, 0.5], [np.nan, np.nan], [np.nan, np.nan]])
+    combined = iris.combine([a, b])
+    assert combined.shape == (4, 2)
+    assert np.allclose(combined[:3], [[0.3, 0.7], [0.5, 0.5], [1.0, 0.0]])
+    assert np.isnan(combined[3]).all()
+    assert iris.has_prediction(combined).tolist() == [True, True, True, False]
+
+
+def test_combine_single_prediction_unchanged():
+    p = prediction("regression")
+    y = np.array([1.0, np.nan, 3.0])
+    combined = p.combine([y])
+    assert np.array_equal(combined, y, equal_nan=True)
+
+
+def test_combine_1d_regression():
+    p = prediction("regression")
+    combined = p.combine([np.array([1.0, 2.0, np.nan]), np.array([3.0, np.nan, np.nan]),
+                          np.array([5.0, 4.0, np.nan])])
+    assert combined[:2].tolist() == [3.0, 3.0]
+    assert np.isnan(combined[2])
+
+
+# --------------------------------------------------------------------------- regression
+
+
+def test_regression_has_no_parameters():
+    with pytest.raises(ConfigError, match=r"problem\.prediction\.labels: unknown key"):
+        prediction("regression", labels=[0, 1])
+
+
+def test_regression_encode_y_is_float():
+    p = prediction("regression")
+    encoded = p.encode_y(np.array([1, 2, 3]))
+    assert encoded.dtype == float
+    assert encoded.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_regression_1d():
+    p = prediction("regression")
+    y_true = np.array([1.0, 2.0, 3.0])
+    checked = p.check_y_pred([1, 2, 2.5], y_true)
+    assert checked.dtype == float
+    assert checked.shape == (3,)
+
+
+def test_regression_n_by_1_accepted_for_1d_target():
+    p = prediction("regression")
+    checked = p.check_y_pred(np.array([[1.0], [2.0], [3.0]]), np.zeros(3))
+    assert checked.shape == (3,)
+    assert checked.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_regression_2d():
+    p = prediction("regression")
+    y_true = np.zeros((4, 2))
+    checked = p.check_y_pred(np.ones((4, 2)), y_true)
+    assert checked.shape == (4, 2)
+    assert list(p.to_columns(checked)) == ["y_pred_0", "y_pred_1"]
+
+
+@pytest.mark.parametrize(("y_true_shape", "y_pred_shape"), [
+    ((3,), (4,)),
+    ((3,), (3, 2)),
+    ((3, 2), (3,)),
+    ((3, 2), (3, 1)),
+    ((3, 2), (2, 3)),
+], ids=["rows", "two-columns-for-1d", "1d-for-two-columns", "one-column-for-two",
+        "transposed"])
+def test_regression_wrong_shape(y_true_shape, y_pred_shape):
+    p = prediction("regression")
+    with pytest.raises(ValueError) as info:
+        p.check_y_pred(np.zeros(y_pred_shape), np.zeros(y_true_shape))
+    assert str(info.value) == (f"expected predictions of shape {y_true_shape}, "
+                               f"got shape {y_pred_shape}")
+
+
+@pytest.mark.parametrize("y_true_shape", [(3,), (3, 2)], ids=["1d", "2d"])
+def test_regression_nan(y_true_shape):
+    p = prediction("regression")
+    y_pred = np.ones(y_true_shape)
+    y_pred[1] = np.nan
+    with pytest.raises(ValueError) as info:
+        p.check_y_pred(y_pred, np.zeros(y_true_shape))
+    assert "NaN or infinite values in 1 row of the predictions (row 1)" in str(info.value)
+
+
+def test_regression_non_numeric():
+    p = prediction("regression")
+    with pytest.raises(ValueError, match=r"^expected real-valued predictions, got list: "):
+        p.check_y_pred(["a", "b"], np.zeros(2))
+
+
+def test_regression_to_columns_1d():
+    p = prediction("regression")
+    columns = p.to_columns(np.array([1.0, 2.0]))
+    assert list(columns) == ["y_pred"]
+    assert columns["y_pred"].tolist() == [1.0, 2.0]
