@@ -52,7 +52,7 @@ def find_submission(problem: str, name: str, path: str | None = None) -> Path:
     if path:
         folder = Path(path).expanduser().resolve()
         if not folder.is_dir():
-            raise SubmissionError(f"submission.path: folder {folder} does not exist")
+            raise ConfigError(f"submission.path: folder {folder} does not exist")
         return folder
     looked = []
     for root in search_dirs():
@@ -64,7 +64,7 @@ def find_submission(problem: str, name: str, path: str | None = None) -> Path:
 
     message = unknown_name_message(f"submission of problem {problem!r}", name,
                                    list_submissions(problem))
-    raise SubmissionError(f"submission: {message} (looked in {', '.join(looked)})")
+    raise ConfigError(f"submission: {message} (looked in {', '.join(looked)})")
 
 
 def _staging_dir(folder: Path, extra_files: dict[str, Path]) -> Path:

@@ -6,6 +6,7 @@ built from :mod:`rampconf.registry` and from ``rampconf/conf/{score,cv,workflow}
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -332,3 +333,27 @@ def test_runtime_registration_shadows_entry_point(runtime_registry):
 
 def test_runtime_registration_is_undone(runtime_registry):
     assert "always_one" not in registry.available("score")
+
+
+def _key_lines_without_comment(text: str) -> list[str]:
+    """Lines of a YAML file that set a key but carry no trailing ``# comment``."""
+    missing, block_indent = [], None
+    for line in text.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if block_indent is not None:
+            if not line.strip() or indent > block_indent:
+                continue  # inside a block scalar (| or |-)
+            block_indent = None
+        stripped = line.split("#", 1)[0].rstrip()
+        if re.match(r"^\s*[A-Za-z_][A-Za-z0-9_ ]*:", line):
+            if "#" not in line:
+                missing.append(line)
+            if stripped.endswith(("|", "|-", ">")):
+                block_indent = indent
+    return missing
+
+
+@pytest.mark.parametrize("path", sorted(CONF.rglob("*.yaml")),
+                         ids=lambda p: str(p.relative_to(CONF)))
+def test_every_shipped_key_has_a_trailing_comment(path):
+    assert _key_lines_without_comment(path.read_text()) == []

@@ -330,7 +330,7 @@ def test_find_packaged_submission(in_tmp):
 
 
 def test_find_submission_unknown_lists_available_with_closest(in_tmp):
-    with pytest.raises(SubmissionError) as info:
+    with pytest.raises(ConfigError) as info:
         find_submission("iris", "startin_kit")
     message = str(info.value)
     assert message.startswith("submission: unknown submission of problem 'iris' 'startin_kit'")
@@ -341,5 +341,5 @@ def test_find_submission_unknown_lists_available_with_closest(in_tmp):
 
 def test_find_submission_by_path(tmp_path, estimator_dir):
     assert find_submission("iris", "anything", path=str(estimator_dir)) == estimator_dir.resolve()
-    with pytest.raises(SubmissionError, match=r"^submission\.path: folder .* does not exist$"):
+    with pytest.raises(ConfigError, match=r"^submission\.path: folder .* does not exist$"):
         find_submission("iris", "anything", path=str(tmp_path / "nope"))
