@@ -9,6 +9,7 @@ notebooks).
 from __future__ import annotations
 
 import difflib
+import functools
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -40,7 +41,9 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"unknown plugin kind {kind!r}; kinds are {', '.join(KINDS)}")
 
 
+@functools.cache
 def _entry_points(kind: str) -> dict[str, Any]:
+    # Scanning the installed distributions costs a few milliseconds: once per kind.
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUPS[kind])}
 
 
