@@ -169,7 +169,8 @@ def run_config(
     console = console or make_console()
     train, test = runner.load_data(plan)
 
-    writer = RunWriter(run_dir, save_predictions=config.save_predictions)
+    writer = RunWriter(run_dir, save_predictions=config.save_predictions,
+                       pack=plan.prediction.pack)
     resolved = config.model_dump(mode="json")
     resolved["data_root"] = str(plan.data_root)
     writer.write_config(resolved)
@@ -204,6 +205,12 @@ def run_config(
     elapsed = time.perf_counter() - clock
 
     results: list[FoldResult] = outcome["folds"]
+    if config.n_figures:
+        for fold in results:
+            if fold.status == "ok" and fold.y_pred_train is not None:
+                plan.prediction.save_figures(run_dir / "figures", train.X, outcome["y_train"],
+                                             fold.y_pred_train, fold.valid_idx[:config.n_figures],
+                                             fold.fold)
     bagged_frame = writer.write_bagging(outcome["bagging_curve"], outcome["bagged_predictions"])
     retrain_scores = None
     if outcome["retrain"] is not None:

@@ -14,6 +14,10 @@ Layout (all paths relative to the run directory)::
                                train_idx, valid_idx
     predictions/bagged.npz     valid (NaN rows: never validated), test
     predictions/retrain.npz    test (only with retrain=true)
+    figures/                   pictures drawn by the prediction type (n_figures per fold)
+
+Ragged predictions (detection) are stored as several arrays per part,
+``<part>_<key>``, as the prediction type's ``pack`` documents.
 
 ``.hydra/`` (command-line runs) holds Hydra's own unresolved config and overrides.
 """
@@ -26,10 +30,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["RunResult", "load_run", "write_atomic"]
 
@@ -190,9 +197,11 @@ def file_sha256(path: Path) -> str:
 class RunWriter:
     """Writes a run directory as the run goes: each fold as it ends, the summary last."""
 
-    def __init__(self, run_dir: Path, save_predictions: bool = True) -> None:
+    def __init__(self, run_dir: Path, save_predictions: bool = True,
+                 pack: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None) -> None:
         self.run_dir = run_dir
         self.save_predictions = save_predictions
+        self.pack = pack or (lambda y_pred: {"": np.asarray(y_pred)})
         self.fold_rows: list[dict[str, Any]] = []
         self.score_rows: list[dict[str, Any]] = []
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -225,9 +234,9 @@ class RunWriter:
         if result.error:
             write_atomic(self.run_dir / "errors" / f"fold_{result.fold}.txt",
                          "\n".join(result.error) + "\n")
-        if self.save_predictions and result.status == "ok" and _numeric(result.y_pred_train):
+        if self.save_predictions and result.status == "ok":
             write_npz(self.run_dir / "predictions" / f"fold_{result.fold}.npz",
-                      train=result.y_pred_train, test=result.y_pred_test,
+                      **self._packed(train=result.y_pred_train, test=result.y_pred_test),
                       train_idx=result.train_idx, valid_idx=result.valid_idx)
         folds = pd.DataFrame(self.fold_rows).sort_values("fold")
         write_csv(self.run_dir / "folds.csv", folds)
@@ -246,8 +255,8 @@ class RunWriter:
                 for name, value in values.items()]
         frame = pd.DataFrame(rows, columns=["n_folds", "step", "score", "value"])
         write_csv(self.run_dir / "bagged_scores.csv", frame)
-        if self.save_predictions and predictions and _numeric(predictions.get("valid")):
-            write_npz(self.run_dir / "predictions" / "bagged.npz", **predictions)
+        if self.save_predictions and predictions:
+            write_npz(self.run_dir / "predictions" / "bagged.npz", **self._packed(**predictions))
         return frame
 
     def write_retrain(self, retrain: dict[str, Any]) -> None:
@@ -259,13 +268,15 @@ class RunWriter:
                   pd.DataFrame(rows, columns=["step", "score", "value"]))
         if result.error:
             write_atomic(self.run_dir / "errors" / "retrain.txt", "\n".join(result.error) + "\n")
-        if self.save_predictions and scores and _numeric(result.y_pred_test):
-            write_npz(self.run_dir / "predictions" / "retrain.npz", test=result.y_pred_test)
+        if self.save_predictions and scores:
+            write_npz(self.run_dir / "predictions" / "retrain.npz",
+                      **self._packed(test=result.y_pred_test))
+
+    def _packed(self, **parts: np.ndarray) -> dict[str, np.ndarray]:
+        """Arrays of each part, named ``part`` or ``part_key`` (see ``BasePrediction.pack``)."""
+        return {f"{part}_{key}" if key else part: array
+                for part, y_pred in parts.items() for key, array in self.pack(y_pred).items()}
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         """``summary.json``, written last."""
         write_json(self.run_dir / "summary.json", summary)
-
-
-def _numeric(array: Any) -> bool:
-    return isinstance(array, np.ndarray) and array.dtype != object

@@ -15,6 +15,7 @@ from rampconf.plugin import Plugin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
 __all__ = ["BasePrediction"]
 
@@ -74,3 +75,21 @@ class BasePrediction(Plugin):
         """Named columns for saving a prediction as a table."""
         values = y_pred.reshape(len(y_pred), -1)
         return {f"y_pred_{j}": values[:, j] for j in range(values.shape[1])}
+
+    def pack(self, y_pred: np.ndarray) -> dict[str, np.ndarray]:
+        """Plain numeric arrays that hold ``y_pred``, for ``.npz`` files (no pickles).
+
+        The default stores the array itself under the empty key; prediction
+        types with ragged predictions return several arrays (their docstring
+        says which).
+        """
+        return {"": np.asarray(y_pred)}
+
+    def save_figures(self, folder: Path, X: Any, y_true: np.ndarray, y_pred: np.ndarray,
+                     rows: np.ndarray, fold: int) -> list[Path]:
+        """Draw pictures of some predictions (rows ``rows`` of a fold's valid set).
+
+        Called in the main process after the folds, when the run option
+        ``n_figures`` is positive. Default: nothing to draw.
+        """
+        return []

@@ -17,7 +17,7 @@ from rampconf.plugin import Plugin, StrictModel
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["BaseReader", "Dataset", "Split", "take_rows"]
+__all__ = ["BaseReader", "Dataset", "Split", "stage_rows", "take_rows"]
 
 Split = Literal["train", "test"]
 
@@ -45,14 +45,53 @@ class Dataset:
 
 
 def take_rows(X: Any, indices: np.ndarray) -> Any:
-    """Rows ``indices`` of ``X`` (DataFrame, array, list or anything with ``take_rows``)."""
+    """Rows ``indices`` of ``X`` (DataFrame, array, list or anything with ``take_rows``).
+
+    Contiguous increasing indices of an array give a view. Other rows of a
+    memory-mapped array are staged in a temporary memory-mapped file (see
+    :func:`stage_rows`), so a fold never holds a copy of the data in memory;
+    other arrays copy the rows, as NumPy does.
+    """
     if hasattr(X, "iloc"):
         return X.iloc[indices]
     if isinstance(X, np.ndarray):
+        indices = np.asarray(indices)
+        start = int(indices[0]) if len(indices) else 0
+        if len(indices) and np.array_equal(indices, np.arange(start, start + len(indices))):
+            return X[start:start + len(indices)]
+        if isinstance(X, np.memmap):
+            return stage_rows(X, indices)
         return X[indices]
     if hasattr(X, "take_rows"):
         return X.take_rows(indices)
     return [X[i] for i in indices]
+
+
+def stage_rows(X: np.memmap, indices: np.ndarray) -> np.memmap:
+    """Rows ``indices`` of a memory map, written to a temporary memory-mapped file.
+
+    The file is unlinked at once (the mapping keeps it until the array is
+    freed), and rows are copied one contiguous run at a time, so memory holds
+    at most one run of pages being written, never the whole selection.
+    """
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="rampconf-rows-", suffix=".npy")
+    os.close(fd)
+    try:
+        staged = np.lib.format.open_memmap(path, mode="w+", dtype=X.dtype,
+                                           shape=(len(indices), *X.shape[1:]))
+    finally:
+        os.unlink(path)
+    breaks = np.flatnonzero(np.diff(indices) != 1) + 1
+    position = 0
+    for run in np.split(indices, breaks):
+        staged[position:position + len(run)] = X[run[0]:run[0] + len(run)] \
+            if np.all(np.diff(run) == 1) else X[run]
+        position += len(run)
+    staged.flush()
+    return staged
 
 
 class BaseReader(Plugin):

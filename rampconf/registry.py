@@ -27,6 +27,7 @@ ENTRY_POINT_GROUPS: dict[str, str] = {
     "score": "rampconf.scores",
     "cv": "rampconf.cv",
     "workflow": "rampconf.workflows",
+    "dataset": "rampconf.datasets",
 }
 KINDS = tuple(ENTRY_POINT_GROUPS)
 

@@ -256,7 +256,16 @@ def _blas_threads(n_jobs: int) -> int | None:
 
 def load_data(plan: Plan) -> tuple[Dataset, Dataset]:
     """Read the training and test data once (missing files reported first)."""
-    plan.reader.check_files()
+    try:
+        plan.reader.check_files()
+    except DataError as exc:
+        dataset = plan.config.problem.dataset
+        if dataset:
+            from rampconf import registry
+
+            helper = registry.get("dataset", dataset)(plan.data_root)
+            exc = DataError(f"{exc}; {helper.how_to_get(plan.config.problem.name)}")
+        raise exc from None
     train = plan.reader.load("train")
     test = plan.reader.load("test")
     if len(train) == 0 or len(test) == 0:
@@ -322,8 +331,11 @@ def execute(
             try:
                 scores = score_fold(plan, result, y_train, y_test)
             except Exception as exc:  # a score failing on odd predictions is the fold's error
+                import traceback
+
                 result.status = "failed"
-                result.error = [f"scoring fold {result.fold} failed: {type(exc).__name__}: {exc}"]
+                result.error = [f"scoring fold {result.fold} failed: {type(exc).__name__}: {exc}",
+                                "full traceback:", *traceback.format_exc().splitlines()]
         if scores is not None:
             fold_scores[result.fold] = scores
         results.append(result)

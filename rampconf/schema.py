@@ -84,6 +84,7 @@ class ProblemConfig(StrictModel):
     workflow: WorkflowSpec
     cv: CVSpec
     submissions: str | None = Field(None, pattern=NAME_PATTERN)
+    dataset: str | None = None
 
     @field_validator("workflow", mode="before")
     @classmethod
@@ -117,6 +118,7 @@ class RunConfig(StrictModel):
     retrain: bool = False
     save_predictions: bool = True
     progress: bool = True
+    n_figures: int = Field(4, ge=0)
     debug: bool = False
 
     @field_validator("n_jobs")

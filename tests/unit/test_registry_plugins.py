@@ -19,6 +19,7 @@ from pydantic import BaseModel
 import rampconf
 from rampconf import registry
 from rampconf.cv import BaseCV
+from rampconf.datasets import BaseDataset
 from rampconf.errors import ConfigError, RegistryError
 from rampconf.plugin import Plugin, StrictModel, make_plugin
 from rampconf.predictions import BasePrediction
@@ -27,13 +28,16 @@ from rampconf.scores import BaseScore
 from rampconf.workflows import BaseWorkflow
 
 CONF = Path(rampconf.__file__).resolve().parent / "conf"
-BASES: dict[str, type[Plugin]] = {
+BASES: dict[str, type] = {
     "reader": BaseReader,
     "prediction": BasePrediction,
     "score": BaseScore,
     "cv": BaseCV,
     "workflow": BaseWorkflow,
+    "dataset": BaseDataset,
 }
+#: Kinds whose plugins take validated parameters (a ``Params`` model).
+PARAM_KINDS = tuple(kind for kind in registry.KINDS if issubclass(BASES[kind], Plugin))
 #: Keyword arguments of a plugin's constructor beyond its parameters.
 CONTEXT: dict[str, dict[str, Any]] = {"reader": {"data_root": Path(".")}}
 #: Conf groups whose options are plugin choices, and the keys that are not plugin parameters.
@@ -44,7 +48,9 @@ NESTED_DICT = {"a": {"b": 1}}
 #: A value that no mapping field accepts.
 NOT_A_MAPPING = "not a mapping"
 
-PLUGINS = [(kind, name) for kind in registry.KINDS for name in registry.available(kind)]
+ALL_PLUGINS = [(kind, name) for kind in registry.KINDS for name in registry.available(kind)]
+ALL_IDS = [f"{kind}-{name}" for kind, name in ALL_PLUGINS]
+PLUGINS = [(kind, name) for kind, name in ALL_PLUGINS if kind in PARAM_KINDS]
 PLUGIN_IDS = [f"{kind}-{name}" for kind, name in PLUGINS]
 
 
@@ -89,14 +95,14 @@ def test_every_kind_has_a_base_class():
     assert set(BASES) == set(registry.KINDS)
 
 
-@pytest.mark.parametrize(("kind", "name"), PLUGINS, ids=PLUGIN_IDS)
+@pytest.mark.parametrize(("kind", "name"), ALL_PLUGINS, ids=ALL_IDS)
 def test_plugin_class_derives_from_its_base(kind, name):
     cls = registry.get(kind, name)
     assert isinstance(cls, type)
     assert issubclass(cls, BASES[kind])
 
 
-@pytest.mark.parametrize(("kind", "name"), PLUGINS, ids=PLUGIN_IDS)
+@pytest.mark.parametrize(("kind", "name"), ALL_PLUGINS, ids=ALL_IDS)
 def test_plugin_class_has_its_own_docstring(kind, name):
     cls = registry.get(kind, name)
     # A class's __doc__ is not inherited: this is the plugin's own docstring.

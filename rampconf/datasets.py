@@ -1,0 +1,122 @@
+"""Data sets a problem can fetch or generate: ``rampconf-data NAME download|generate``.
+
+A data set plugin (entry-point group ``rampconf.datasets``) knows the files of
+a problem's data, how to download them (with progress, resume and atomic
+renames) and, where it makes sense, how to generate a synthetic set in the
+same format for offline demos and tests. A problem names its data set with
+the key ``dataset``; when its data files are missing, the error says which
+command fetches them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import ClassVar
+
+from rampconf import registry
+
+__all__ = ["BaseDataset", "main"]
+
+
+class BaseDataset:
+    """Base class of data set plugins.
+
+    Lifecycle: built with the data root; :meth:`download` or :meth:`generate`
+    is called once by ``rampconf-data``; :meth:`check` verifies files already
+    on disk. Every file is written under ``<data_root>/<folder>/``.
+
+    Class attributes
+    ----------------
+    folder : str
+        Folder under the data root (the problem's data paths start with it).
+    files : tuple of str
+        File names that make up the data set.
+    default_base_url : str or None
+        Where :meth:`download` fetches ``<base_url>/<file>`` by default.
+    """
+
+    folder: ClassVar[str] = ""
+    files: ClassVar[tuple[str, ...]] = ()
+    default_base_url: ClassVar[str | None] = None
+
+    def __init__(self, data_root: Path) -> None:
+        self.data_root = Path(data_root)
+
+    @property
+    def path(self) -> Path:
+        """The data set's folder."""
+        return self.data_root / self.folder
+
+    def download(self, base_url: str | None = None, quiet: bool = False) -> list[Path]:
+        """Fetch every file (resuming partial downloads), check them, return their paths."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be downloaded")
+
+    def generate(self, n_train: int, n_test: int, seed: int = 0) -> list[Path]:
+        """Write a seeded synthetic data set in the same format; return the paths."""
+        raise NotImplementedError(f"{type(self).__name__} has no synthetic generator")
+
+    def check(self) -> None:
+        """Raise ``DataError`` when a file is missing or does not load as expected."""
+
+    def how_to_get(self, problem: str) -> str:
+        """One sentence telling how to get the files of ``problem``, for missing-data errors."""
+        name = registry_name(type(self))
+        return (f"to get data: rampconf-data {name} download --data-root {self.data_root} "
+                f"(the public files), or rampconf-data {name} generate --data-root "
+                f"{self.data_root} (a synthetic set)")
+
+
+def registry_name(cls: type) -> str:
+    """The name under which a data set class is registered (its class name otherwise)."""
+    for name in registry.available("dataset"):
+        if registry.get("dataset", name) is cls:
+            return name
+    return cls.__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``rampconf-data``."""
+    from rampconf.errors import RampconfError
+
+    parser = argparse.ArgumentParser(
+        prog="rampconf-data",
+        description="Download or generate the data of a problem.",
+        epilog=f"data sets: {', '.join(registry.available('dataset')) or 'none'}")
+    parser.add_argument("dataset", help="name of the data set")
+    parser.add_argument("action", choices=["download", "generate", "check"])
+    parser.add_argument("--data-root", default=None,
+                        help="data root (default: $RAMPCONF_DATA_ROOT or ./data)")
+    parser.add_argument("--base-url", default=None, help="download from this URL instead")
+    parser.add_argument("--n-train", type=int, default=300, help="generate: training images")
+    parser.add_argument("--n-test", type=int, default=100, help="generate: test images")
+    parser.add_argument("--seed", type=int, default=0, help="generate: random seed")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--mini", action="store_true",
+                        help="download / check the small public variant's files (if any)")
+    args = parser.parse_args(argv)
+    import os
+
+    root = Path(args.data_root or os.environ.get("RAMPCONF_DATA_ROOT", "data"))
+    try:
+        cls = registry.get("dataset", args.dataset)
+        dataset = cls(root)
+        variant = {"mini": True} if args.mini else {}
+        if args.action == "download":
+            paths = dataset.download(args.base_url, quiet=args.quiet, **variant)
+        elif args.action == "generate":
+            paths = dataset.generate(args.n_train, args.n_test, args.seed)
+        else:
+            dataset.check(**variant)
+            paths = [dataset.path / name for name in dataset.files]
+    except RampconfError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    for path in paths:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Bagging of detections: merge the circles that several folds found in the same image."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from rampconf.plugins.detection.geometry import IoUFormula, as_circles, iou_matrix
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["combine_detections", "merge_detections"]
+
+
+def combine_detections(fold_predictions: Sequence[Any], iou_threshold: float = 0.5,
+                       iou_formula: IoUFormula = "exact") -> np.ndarray:
+    """Bag the detections of several folds, image by image, as ramp-workflow does.
+
+    For each image, the folds that predicted it (not ``None``) are merged:
+
+    * one fold: its detections, unchanged;
+    * two or more (``n`` of them): see :func:`merge_detections`;
+    * none: ``None`` (ramp-workflow returns an empty list there).
+
+    Parameters
+    ----------
+    fold_predictions : list of object arrays
+        One array per fold, one element per image: a ``(m, 4)`` array of
+        ``(confidence, row, col, radius)`` (or a list of tuples), or ``None``.
+    iou_threshold : float, default 0.5
+        Detections of two folds are merged when their IoU is strictly above it.
+    iou_formula : {"ramp", "exact"}, default "exact"
+        Circle IoU (see :data:`~rampconf.plugins.detection.geometry.IoUFormula`).
+
+    Returns
+    -------
+    ndarray of object
+        One ``(m, 4)`` float array (or ``None``) per image.
+    """
+    n_images = len(fold_predictions[0])
+    if any(len(fold) != n_images for fold in fold_predictions):
+        raise ValueError(f"every fold must hold one element per image: got lengths "
+                         f"{[len(fold) for fold in fold_predictions]}")
+    combined = np.full(n_images, None, dtype=object)
+    for image in range(n_images):
+        preds = [as_circles(fold[image], 4) for fold in fold_predictions
+                 if fold[image] is not None]
+        if len(preds) == 1:
+            combined[image] = preds[0]
+        elif preds:
+            combined[image] = merge_detections(preds, iou_threshold, iou_formula)
+    return combined
+
+
+def merge_detections(preds: Sequence[np.ndarray], iou_threshold: float = 0.5,
+                     iou_formula: IoUFormula = "exact") -> np.ndarray:
+    """Merge the detections of ``n >= 2`` folds on one image.
+
+    Every pair of folds is matched optimally (maximum summed IoU); matched
+    detections with IoU above ``iou_threshold`` are linked. Each connected group
+    of linked detections becomes one detection: position and radius averaged
+    with the confidences as weights, confidence ``sum(confidences) / n`` (a
+    fold that missed the object lowers it). A detection that no other fold
+    confirms is dropped. Groups come in the order of their first detection
+    (fold, then row); a group whose confidences are all 0 is the plain mean.
+
+    Returns
+    -------
+    ndarray of shape (g, 4)
+        ``(confidence, row, col, radius)`` of the merged detections.
+    """
+    offsets = np.cumsum([0] + [len(p) for p in preds])
+    sources, targets = [], []
+    for a in range(len(preds)):
+        for b in range(a + 1, len(preds)):
+            iou = iou_matrix(preds[a][:, 1:], preds[b][:, 1:], iou_formula)
+            rows, cols = linear_sum_assignment(1.0 - iou)
+            linked = iou[rows, cols] > iou_threshold
+            sources.append(rows[linked] + offsets[a])
+            targets.append(cols[linked] + offsets[b])
+    source, target = np.concatenate(sources), np.concatenate(targets)
+    if not len(source):
+        return np.empty((0, 4))
+    n_nodes = int(offsets[-1])
+    graph = coo_matrix((np.ones(len(source)), (source, target)), shape=(n_nodes, n_nodes))
+    _, label = connected_components(graph, directed=False)
+    nodes = np.unique(np.concatenate([source, target]))   # sorted: fold, then row
+    # Groups in order of their first node, as RAMP lists its connected components.
+    _, first, group = np.unique(label[nodes], return_index=True, return_inverse=True)
+    group = np.argsort(np.argsort(first))[group]
+    order = np.argsort(group, kind="stable")
+    members, group = np.concatenate(preds)[nodes[order]], group[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    confidence = members[:, 0]
+    total = np.add.reduceat(confidence, starts)
+    merged = np.empty((len(starts), 4))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        merged[:, 1:] = np.add.reduceat(members[:, 1:] * confidence[:, None], starts,
+                                        axis=0) / total[:, None]
+    merged[:, 0] = total / len(preds)
+    zero = total == 0
+    if zero.any():   # no weights: the plain mean, confidence 0
+        size = np.diff(np.r_[starts, len(members)])
+        merged[zero] = (np.add.reduceat(members, starts, axis=0) / size[:, None])[zero]
+    return merged

@@ -1,0 +1,481 @@
+"""Circles: intersection over union, scoring windows, optimal matching and pixels.
+
+A circle is a row ``(row, col, radius)``; a detection ``(confidence, row, col,
+radius)``. Scores see a whole set of images at once as *flat* arrays: every
+circle of every image stacked in image order, with the image index of each
+circle beside it, so that filters, pair searches and IoUs are single NumPy
+calls over all images. Only pairs of circles that can overlap are formed (a
+sweep over circles sorted by image and row), and the optimal assignment is
+split into the independent groups of overlapping pairs, most of which are
+solved without calling the solver.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = [
+    "Flat",
+    "IoUFormula",
+    "as_circles",
+    "circle_intersection_area",
+    "circle_iou",
+    "flatten",
+    "in_window",
+    "iou_matrix",
+    "match_images",
+    "near_pairs",
+    "pair_iou",
+    "rasterize",
+]
+
+#: ``"exact"``: the area of the lens of two circles. ``"ramp"``: ramp-workflow
+#: 0.7.0's formula, which *adds* the triangle term of the lens area instead of
+#: subtracting it, so partial overlaps get a larger IoU (up to slightly above 1
+#: for nearly coincident circles); identical, nested, tangent and disjoint
+#: circles get the exact value. Its reference numbers need ``"ramp"``.
+IoUFormula = Literal["exact", "ramp"]
+
+
+def as_circles(y: Any, width: int) -> np.ndarray:
+    """One image's circles as a float array of shape ``(k, width)``.
+
+    Accepts an array, a list of tuples, an empty list or ``None`` (no circle).
+
+    Raises
+    ------
+    ValueError
+        The rows do not have ``width`` values.
+    """
+    if isinstance(y, np.ndarray) and y.dtype == np.float64 and y.ndim == 2 \
+            and y.shape[1] == width:
+        return y
+    if y is None or len(y) == 0:
+        return np.empty((0, width))
+    array = np.asarray(y, dtype=float)
+    if array.ndim == 1 and array.size == width:
+        array = array.reshape(1, width)
+    if array.ndim != 2 or array.shape[1] != width:
+        raise ValueError(f"expected rows of {width} values per circle, got shape {array.shape}")
+    return array
+
+
+class Flat(NamedTuple):
+    """The circles of a set of images, stacked in image order.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n, width)
+        One row per circle (or detection).
+    image : ndarray of shape (n,), int
+        Index of the image of each row (non-decreasing).
+    n_images : int
+        Number of images, including those without any circle.
+    """
+
+    values: np.ndarray
+    image: np.ndarray
+    n_images: int
+
+    def select(self, mask: np.ndarray) -> Flat:
+        """The rows where ``mask`` holds (images are kept)."""
+        return Flat(self.values[mask], self.image[mask], self.n_images)
+
+    def counts(self) -> np.ndarray:
+        """Number of rows of each image."""
+        return np.bincount(self.image, minlength=self.n_images)
+
+
+def flatten(images: Sequence[Any], width: int) -> Flat:
+    """Stack the per-image circles of ``images`` (see :func:`as_circles`)."""
+    n_images = len(images)
+    try:   # the common case: one (k, width) array per image
+        counts = [len(y) for y in images]
+        values = np.concatenate(images) if n_images else np.empty((0, width))
+        if values.shape != (sum(counts), width):
+            raise ValueError
+    except (TypeError, ValueError):
+        values = np.empty((0, 0))
+    if values.shape[1:] != (width,):
+        counts = [0 if y is None else len(y) for y in images]
+        # Lists of tuples: one conversion for all images rather than one per image.
+        rows = [row for y in images if y is not None for row in y]
+        try:
+            values = np.asarray(rows, dtype=float) if rows else np.empty((0, width))
+        except ValueError:
+            values = np.empty((0, 0))
+        if values.shape != (sum(counts), width):
+            arrays = [as_circles(y, width) for y in images]
+            counts = [len(a) for a in arrays]
+            values = np.concatenate(arrays) if arrays else np.empty((0, width))
+    return Flat(values.astype(float, copy=False), np.repeat(np.arange(n_images), counts),
+                n_images)
+
+
+def in_window(circles: np.ndarray, minipatch: Sequence[int] | None) -> np.ndarray:
+    """Mask of the circles whose *centre* lies in ``[row_min, row_max) x [col_min, col_max)``.
+
+    ``circles`` holds ``(row, col, ...)`` rows; no window (``None``) keeps all.
+    """
+    if minipatch is None:
+        return np.ones(len(circles), dtype=bool)
+    row_min, row_max, col_min, col_max = minipatch
+    rows, cols = circles[:, 0], circles[:, 1]
+    return (rows >= row_min) & (rows < row_max) & (cols >= col_min) & (cols < col_max)
+
+
+def circle_intersection_area(d: Any, r1: Any, r2: Any,
+                             formula: IoUFormula = "exact") -> np.ndarray:
+    """Area of the intersection of two circles, from centre distance and radii (broadcast).
+
+    Nested circles (``d <= |r1 - r2|``) share the smaller disc, circles with
+    ``d >= r1 + r2`` or a zero radius nothing; otherwise the lens area
+    ``r1² acos(u1) + r2² acos(u2) - ½ sqrt((-d+r1+r2)(d+r1-r2)(d-r1+r2)(d+r1+r2))``
+    with ``u1 = (d² + r1² - r2²) / (2 d r1)`` (``+ ½ sqrt(...)`` with
+    ``formula="ramp"``, see :data:`IoUFormula`).
+    """
+    d, r1, r2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (d, r1, r2)))
+    area = np.zeros(d.shape)
+    nested = (d == 0) | (d <= np.abs(r2 - r1))
+    area[nested] = np.minimum(r1[nested], r2[nested]) ** 2 * np.pi
+    lens = ~nested & (d < r1 + r2) & (r1 != 0) & (r2 != 0)
+    # Only partly overlapping pairs (few of all pairs) need the trigonometry.
+    d, r1, r2 = d[lens], r1[lens], r2[lens]
+    r1_sq, r2_sq = r1 * r1, r2 * r2
+    # Same operation order as ramp-workflow, so that IoUs agree to the last bits.
+    u1 = np.clip((d * d + r1_sq - r2_sq) / (2 * d * r1), -1.0, 1.0)
+    u2 = np.clip((d * d + r2_sq - r1_sq) / (2 * d * r2), -1.0, 1.0)
+    kite = 0.5 * np.sqrt(np.maximum(
+        (-d + r1 + r2) * (d + r1 - r2) * (d - r1 + r2) * (d + r1 + r2), 0.0))
+    sign = 1.0 if formula == "ramp" else -1.0
+    area[lens] = r1_sq * np.arccos(u1) + r2_sq * np.arccos(u2) + sign * kite
+    return area
+
+
+def circle_iou(a: Any, b: Any, formula: IoUFormula = "exact") -> np.ndarray:
+    """Intersection over union of circles ``a`` and ``b`` (``(..., 3)`` arrays, broadcast).
+
+    Two circles of zero area have IoU 0.
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return _iou(a[..., 0], a[..., 1], a[..., 2], b[..., 0], b[..., 1], b[..., 2], formula)
+
+
+def _iou(row1: np.ndarray, col1: np.ndarray, r1: np.ndarray, row2: np.ndarray,
+         col2: np.ndarray, r2: np.ndarray, formula: IoUFormula) -> np.ndarray:
+    row1, col1, r1, row2, col2, r2 = np.broadcast_arrays(row1, col1, r1, row2, col2, r2)
+    d = np.hypot(row2 - row1, col2 - col1)
+    iou = np.zeros(d.shape)
+    # Circles that do not reach each other share nothing (nor do nested zero
+    # radii): only the others, usually few of all pairs, need the areas.
+    touch = d < r1 + r2
+    d, r1, r2 = d[touch], r1[touch], r2[touch]
+    inter = circle_intersection_area(d, r1, r2, formula)
+    union = np.pi * (r1 * r1 + r2 * r2) - inter
+    iou[touch] = np.divide(inter, union, out=np.zeros(inter.shape), where=inter > 0)
+    return iou
+
+
+def iou_matrix(true: Any, pred: Any, formula: IoUFormula = "exact") -> np.ndarray:
+    """IoU of every pair: ``(k, 3)`` and ``(m, 3)`` circles -> ``(k, m)``."""
+    true, pred = as_circles(true, 3), as_circles(pred, 3)
+    return circle_iou(true[:, None, :], pred[None, :, :], formula)
+
+
+def near_pairs(a: Flat, reach_a: np.ndarray, b: Flat, reach_b: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of rows of ``a`` and ``b`` in the same image whose boxes overlap.
+
+    The box of a row is its centre ``(row, col)`` plus or minus its ``reach``;
+    a pair is kept when ``|row_a - row_b|`` and ``|col_a - col_b|`` are both
+    below ``reach_a + reach_b``. A sweep over ``b`` sorted by image and row
+    finds the candidates, so the cost follows the number of nearby pairs rather
+    than the number of all pairs of an image.
+
+    Returns
+    -------
+    i, j : ndarray
+        Rows of ``a`` and ``b``, sorted by ``i`` then ``j``.
+    """
+    empty = np.empty(0, dtype=np.intp)
+    if not len(a.values) or not len(b.values):
+        return empty, empty
+    row_a, col_a, row_b, col_b = a.values[:, 0], a.values[:, 1], b.values[:, 0], b.values[:, 1]
+    band = reach_a + reach_b.max() + 1.0    # a superset of the exact test below
+    low = min(row_a.min(), row_b.min())
+    span = max(row_a.max(), row_b.max()) - low + 2 * band.max() + 1.0
+    key_b = b.image * span + (row_b - low)
+    order = np.argsort(key_b, kind="stable")
+    key_a = a.image * span + (row_a - low)
+    first = np.searchsorted(key_b[order], key_a - band, side="left")
+    count = np.searchsorted(key_b[order], key_a + band, side="right") - first
+    i = np.repeat(np.arange(len(row_a)), count)
+    j = order[np.arange(len(i)) - np.repeat(np.cumsum(count) - count - first, count)]
+    reach = reach_a[i] + reach_b[j]
+    keep = (a.image[i] == b.image[j]) & (np.abs(row_a[i] - row_b[j]) < reach) \
+        & (np.abs(col_a[i] - col_b[j]) < reach)
+    i, j = i[keep], j[keep]
+    pair_order = np.argsort(i * len(row_b) + j, kind="stable")
+    return i[pair_order], j[pair_order]
+
+
+def pair_iou(true: Flat, pred: Flat, formula: IoUFormula = "exact"
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """IoU of the (true, pred) pairs of the same image that may overlap, all images at once.
+
+    Every other pair of the same image has IoU 0.
+
+    Returns
+    -------
+    t, p, iou : ndarray
+        Rows of ``true.values`` and ``pred.values`` (sorted by ``t`` then ``p``)
+        and their IoU (possibly 0).
+    """
+    t, p = near_pairs(true, np.abs(true.values[:, 2]), pred, np.abs(pred.values[:, 2]))
+    a, b = true.values.T, pred.values.T
+    return t, p, _iou(a[0][t], a[1][t], a[2][t], b[0][p], b[1][p], b[2][p], formula)
+
+
+def match_images(true: Flat, pred: Flat, formula: IoUFormula = "exact", *,
+                 keep_zero: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Optimal one-to-one matching of true and predicted circles, image by image.
+
+    Each image's assignment maximises the summed IoU
+    (``linear_sum_assignment(1 - iou)`` on the image's IoU matrix, as
+    ramp-workflow), so it pairs ``min(k_i, m_i)`` circles, some with IoU 0.
+
+    Parameters
+    ----------
+    keep_zero : bool, default True
+        Also return the matched pairs of IoU 0 (then every image with circles on
+        both sides is solved whole). Without them, the overlapping pairs split
+        into connected groups, solved separately: a group with one true circle
+        or one detection is its best pair, only larger groups need the solver.
+
+    Returns
+    -------
+    true_index, pred_index, iou : ndarray
+        Matched rows of ``true.values`` and ``pred.values`` and their IoU, by
+        increasing true row.
+    """
+    t, p, iou = pair_iou(true, pred, formula)
+    if keep_zero:
+        k, m = true.counts(), pred.counts()
+        images = np.flatnonzero((k > 0) & (m > 0))
+        groups = np.asarray(np.searchsorted(true.image[t], np.r_[images, true.n_images]))
+        true_start, pred_start = np.cumsum(k) - k, np.cumsum(m) - m
+        parts = [_solve(t[a:b], p[a:b], iou[a:b], np.arange(k[g]) + true_start[g],
+                        np.arange(m[g]) + pred_start[g], keep_zero=True)
+                 for g, a, b in zip(images, groups[:-1], groups[1:], strict=True)]
+    else:
+        positive = iou > 0
+        t, p, iou = t[positive], p[positive], iou[positive]
+        parts = _solve_groups(t, p, iou, len(true.values), len(pred.values))
+    if not parts:
+        empty = np.empty(0, dtype=np.intp)
+        return empty, empty, np.empty(0)
+    t, p, iou = (np.concatenate(x) for x in zip(*parts, strict=True))
+    order = np.argsort(t, kind="stable")
+    return t[order], p[order], iou[order]
+
+
+def _solve(t: np.ndarray, p: np.ndarray, iou: np.ndarray, rows: np.ndarray,
+           cols: np.ndarray, keep_zero: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Optimal assignment of true ``rows`` to pred ``cols`` given the nonzero pairs."""
+    matrix = np.zeros((len(rows), len(cols)))
+    matrix[np.searchsorted(rows, t), np.searchsorted(cols, p)] = iou
+    r, c = linear_sum_assignment(1.0 - matrix)
+    value = matrix[r, c]
+    if not keep_zero:
+        r, c, value = r[value > 0], c[value > 0], value[value > 0]
+    return rows[r], cols[c], value
+
+
+#: Groups of overlapping pairs with at most this many assignments are solved by
+#: enumerating them all at once (vectorised); larger ones by the solver.
+ENUMERATED_CHOICES = 720
+
+
+def _n_choices(k: int, m: int) -> int:
+    """Number of ways to match min(k, m) circles of a k x m group."""
+    return math.perm(max(k, m), min(k, m))
+
+
+def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_pred: int
+                  ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Matched pairs of IoU > 0 from the overlapping pairs ``(t, p, iou)``.
+
+    The pairs form connected groups (a circle in two pairs links them); the
+    optimal matching is the union of each group's. A group with one true circle
+    or one detection takes its largest IoU; small groups are solved by
+    enumerating all their assignments at once; larger ones by the solver.
+    """
+    if not len(t):
+        return []
+    # A pair whose two circles are in no other pair is a group of its own.
+    t_count, p_count = np.bincount(t, minlength=n_true), np.bincount(p, minlength=n_pred)
+    alone = (t_count[t] == 1) & (p_count[p] == 1)
+    parts = [(t[alone], p[alone], iou[alone])]
+    t, p, iou = t[~alone], p[~alone], iou[~alone]
+    if not len(t):
+        return parts
+    graph = coo_matrix((np.ones(len(t)), (t, n_true + p)), shape=(n_true + n_pred,) * 2)
+    _, label = connected_components(graph, directed=False)
+    group = label[t]
+    n_rows = np.bincount(label[np.flatnonzero(t_count)], minlength=label.max() + 1)
+    n_cols = np.bincount(label[n_true + np.flatnonzero(p_count)], minlength=label.max() + 1)
+    star = (n_rows[group] == 1) | (n_cols[group] == 1)
+    # A group around one circle matches it once: to its largest IoU (first on ties).
+    order = np.flatnonzero(star)[np.lexsort((-iou[star], group[star]))]
+    best = order[np.r_[True, group[order][1:] != group[order][:-1]]] if len(order) else order
+    parts.append((t[best], p[best], iou[best]))
+    rest = np.flatnonzero(~star)
+    if not len(rest):
+        return parts
+    rest = rest[np.lexsort((t[rest], group[rest]))]
+    g, tr, pr = group[rest], t[rest], p[rest]
+    # Rank of each pair's true circle and detection within its group.
+    new_group = np.r_[True, g[1:] != g[:-1]]
+    row = _rank_in_group(tr, new_group)
+    by_col = np.lexsort((pr, g))
+    col = np.empty(len(rest), dtype=np.intp)
+    col[by_col] = _rank_in_group(pr[by_col], np.r_[True, g[by_col][1:] != g[by_col][:-1]])
+    k, m = n_rows[g], n_cols[g]
+    small = np.zeros(len(g), dtype=bool)
+    for shape in set(zip(k.tolist(), m.tolist(), strict=True)):
+        if _n_choices(*shape) <= ENUMERATED_CHOICES:
+            sel = np.flatnonzero((k == shape[0]) & (m == shape[1]))
+            small[sel] = True
+            parts.append(_enumerate_groups(g[sel], row[sel], col[sel], tr[sel], pr[sel],
+                                           iou[rest[sel]], shape))
+    big = np.flatnonzero(~small)
+    bounds = np.flatnonzero(np.r_[True, g[big][1:] != g[big][:-1], True]) if len(big) \
+        else np.empty(0, dtype=np.intp)
+    for a, b in itertools.pairwise(bounds):
+        edges = big[a:b]
+        rows_of = np.zeros(k[edges[0]], dtype=np.intp)
+        cols_of = np.zeros(m[edges[0]], dtype=np.intp)
+        rows_of[row[edges]], cols_of[col[edges]] = tr[edges], pr[edges]
+        matrix = np.zeros((len(rows_of), len(cols_of)))
+        matrix[row[edges], col[edges]] = iou[rest[edges]]
+        r, c = linear_sum_assignment(1.0 - matrix)
+        keep = matrix[r, c] > 0
+        parts.append((rows_of[r[keep]], cols_of[c[keep]], matrix[r, c][keep]))
+    return parts
+
+
+def _rank_in_group(values: np.ndarray, new_group: np.ndarray) -> np.ndarray:
+    """0, 1, ... for the distinct ``values`` of each group (rows sorted by group, value)."""
+    new_value = new_group | np.r_[True, values[1:] != values[:-1]]
+    distinct = np.cumsum(new_value)
+    return distinct - distinct[np.flatnonzero(new_group)][np.cumsum(new_group) - 1]
+
+
+def _enumerate_groups(group: np.ndarray, row: np.ndarray, col: np.ndarray, t: np.ndarray,
+                      p: np.ndarray, iou: np.ndarray, shape: tuple[int, int]
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best assignment of every group of one ``shape`` (k true circles, m detections)."""
+    k, m = shape
+    ids, index = np.unique(group, return_inverse=True)
+    matrix = np.zeros((len(ids), k, m))
+    matrix[index, row, col] = iou
+    true_of = np.zeros((len(ids), k), dtype=np.intp)
+    pred_of = np.zeros((len(ids), m), dtype=np.intp)
+    true_of[index, row], pred_of[index, col] = t, p
+    transpose = k > m
+    if transpose:   # assign each detection a distinct true circle instead
+        matrix, k, m = matrix.transpose(0, 2, 1), m, k
+    choices = np.array(list(itertools.permutations(range(m), k)))   # (n_choices, k)
+    total = matrix[:, np.arange(k), choices].sum(axis=2)           # (n_groups, n_choices)
+    chosen = choices[np.argmax(total, axis=1)]                     # (n_groups, k)
+    groups = np.repeat(np.arange(len(ids)), k)
+    rows, cols = np.tile(np.arange(k), len(ids)), chosen.ravel()
+    value = matrix[groups, rows, cols]
+    if transpose:
+        rows, cols = cols, rows
+    keep = value > 0
+    return (true_of[groups, rows][keep], pred_of[groups, cols][keep], value[keep])
+
+
+def _inside(row_term: np.ndarray, col: np.ndarray, centre: np.ndarray,
+            radius: np.ndarray) -> np.ndarray:
+    """Whether local column ``col`` is inside the disc, in scikit-image's float arithmetic."""
+    return row_term + ((col - centre) / radius) ** 2 < 1
+
+
+def rasterize(circles: np.ndarray, shape: Sequence[int]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels of each circle as row runs ``[col_lo, col_hi]``, clipped to an image of ``shape``.
+
+    A pixel ``(i, j)`` (integer coordinates) belongs to circle ``(r, c, rho)``
+    when ``((i - r) / rho)² + ((j - c) / rho)² < 1``, evaluated exactly as
+    scikit-image's ``draw.disk`` (which ramp-workflow copies): offsets are taken
+    from the corner of the clipped bounding box, so boundary pixels agree bit
+    for bit. Circles of radius 0 or outside the image have no pixel.
+
+    Returns
+    -------
+    circle, row, col_lo, col_hi : ndarray
+        One entry per non-empty run: index of the circle in ``circles``, image
+        row, first and last column (inclusive).
+    """
+    height, width = int(shape[0]), int(shape[1])
+    centre_r, centre_c = circles[:, 0], circles[:, 1]
+    radius = np.abs(circles[:, 2])
+    top = np.maximum(np.ceil(centre_r - radius), 0).astype(np.intp)
+    bottom = np.minimum(np.floor(centre_r + radius), height - 1).astype(np.intp)
+    left = np.maximum(np.ceil(centre_c - radius), 0).astype(np.intp)
+    right = np.minimum(np.floor(centre_c + radius), width - 1).astype(np.intp)
+    n_rows = np.where((radius > 0) & (right >= left), np.maximum(bottom - top + 1, 0), 0)
+    circle = np.repeat(np.arange(len(circles)), n_rows)
+    local_row = np.arange(n_rows.sum()) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
+    rho = radius[circle]
+    # Rows of the box are within rho of the centre, so row_term <= 1 up to rounding;
+    # a row at exactly rho (row_term = 1) has no pixel and is settled below.
+    row_term = ((local_row - (centre_r - top)[circle]) / rho) ** 2
+    col_centre = (centre_c - left)[circle]   # relative to the box corner, as skimage
+    last = (right - left)[circle]
+    half = rho * np.sqrt(np.maximum(1.0 - row_term, 0.0))
+    start, stop = col_centre - half, col_centre + half
+    lo_edge, hi_edge = np.ceil(start), np.floor(stop)
+    # The closed form can only disagree with the float test when an end of the
+    # chord falls within rounding of a pixel centre: settle those rows by the test.
+    start -= lo_edge - 1.0    # in (0, 1]: near 0 or 1 when start is near an integer
+    stop -= hi_edge           # in [0, 1)
+    near = np.flatnonzero((start < 1e-6) | (start > 1.0 - 1e-6) | (stop < 1e-6)
+                          | (stop > 1.0 - 1e-6) | (row_term >= 1))
+    # Clipped to the box, lo in [0, last + 1] and hi in [-1, last]: empty when lo > hi.
+    lo = np.minimum(np.maximum(lo_edge, 0), last + 1).astype(np.intp)
+    hi = np.minimum(np.maximum(hi_edge, -1), last).astype(np.intp)
+    if len(near):
+        lo[near], hi[near] = _settle(lo[near], hi[near], row_term[near], col_centre[near],
+                                     rho[near], last[near])
+    keep = lo <= hi
+    circle = circle[keep]
+    return circle, local_row[keep] + top[circle], lo[keep] + left[circle], \
+        hi[keep] + left[circle]
+
+
+def _settle(lo: np.ndarray, hi: np.ndarray, row_term: np.ndarray, centre: np.ndarray,
+            radius: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Move chord ends ``[lo, hi]`` (local columns in ``[0, last]``) onto the float test."""
+    for _ in range(4):
+        grow = (lo > 0) & _inside(row_term, lo - 1.0, centre, radius)
+        shrink = ~grow & (lo <= hi) & ~_inside(row_term, lo.astype(float), centre, radius)
+        lo = lo - grow + shrink
+        grow_hi = (hi < last) & _inside(row_term, hi + 1.0, centre, radius)
+        shrink_hi = ~grow_hi & (hi >= lo) & ~_inside(row_term, hi.astype(float), centre, radius)
+        hi = hi + grow_hi - shrink_hi
+        if not (grow.any() or shrink.any() or grow_hi.any() or shrink_hi.any()):
+            break
+    return lo, hi

@@ -1,0 +1,82 @@
+"""Image readers: a stack of images in ``.npy`` plus a labels CSV of circles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from rampconf.errors import DataError
+from rampconf.plugin import StrictModel
+from rampconf.readers import BaseReader, Dataset, Split
+
+__all__ = ["NpyImages", "load_circle_labels"]
+
+
+def load_circle_labels(path: Path, n_images: int, index: str, columns: list[str]
+                       ) -> np.ndarray:
+    """Labels CSV (one row per object) -> object array of per-image ``(k, len(columns))`` arrays.
+
+    Raises
+    ------
+    DataError
+        Missing columns, or an image index outside ``0..n_images-1``.
+    """
+    frame = pd.read_csv(path)
+    missing = [c for c in [index, *columns] if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {missing}; the file has {list(frame.columns)}")
+    image = frame[index].to_numpy()
+    if len(image) and (image.min() < 0 or image.max() >= n_images):
+        raise DataError(f"{path}: column {index!r} must hold image indices in 0..{n_images - 1}, "
+                        f"got {image.min()}..{image.max()}")
+    values = frame[columns].to_numpy(dtype=float)
+    order = np.argsort(image, kind="stable")
+    bounds = np.searchsorted(image[order], np.arange(n_images + 1))
+    labels = np.empty(n_images, dtype=object)
+    for i in range(n_images):
+        labels[i] = values[order[bounds[i]:bounds[i + 1]]]
+    return labels
+
+
+class NpyImages(BaseReader):
+    """Images stored as one ``.npy`` array per split (memory-mapped) and a labels CSV.
+
+    The images are opened with ``numpy.load(mmap_mode="r")`` once per split:
+    folds and parallel workers share the file instead of copying it. The
+    labels CSV holds one row per object: the image index column and the
+    object's columns (for circles: row, col, radius).
+    """
+
+    class Params(StrictModel):
+        train_images: str  # .npy of the training images, relative to data_root
+        train_labels: str  # labels CSV of the training images
+        test_images: str  # .npy of the test images
+        test_labels: str  # labels CSV of the test images
+        index: str = "i"  # column of the image index in the labels CSV
+        columns: list[str] = Field(default_factory=lambda: ["row_p", "col_p", "radius_p"])
+
+    def files(self) -> dict[str, Path]:
+        p = self.params
+        return {
+            "train_images": self.data_root / p.train_images,  # type: ignore[attr-defined]
+            "train_labels": self.data_root / p.train_labels,  # type: ignore[attr-defined]
+            "test_images": self.data_root / p.test_images,  # type: ignore[attr-defined]
+            "test_labels": self.data_root / p.test_labels,  # type: ignore[attr-defined]
+        }
+
+    def load(self, split: Split) -> Dataset:
+        files = self.files()
+        images_path = files[f"{split}_images"]
+        try:
+            images = np.load(images_path, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{images_path}: could not open the {split} images: {exc}") from None
+        if images.ndim < 3:
+            raise DataError(f"{images_path}: expected images of shape (n, height, width), "
+                            f"got shape {images.shape}")
+        labels = load_circle_labels(files[f"{split}_labels"], len(images),
+                                    self.params.index, self.params.columns)  # type: ignore[attr-defined]
+        return Dataset(X=images, y=labels)

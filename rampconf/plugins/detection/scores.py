@@ -1,0 +1,556 @@
+"""Object-detection score types: the circle scores of RAMP's Mars craters challenge.
+
+Every score reproduces ramp-workflow 0.7.0 number for number (checked against
+``reference/score_vectors.json`` of the shared kits). Conventions:
+
+* ``y_true``: one element per image, a ``(k, 3)`` array of ``(row, col, radius)``;
+  ``y_pred``: one element per image, a ``(m, 4)`` array of ``(confidence, row,
+  col, radius)``. Lists of tuples are accepted too; an image may have none.
+* A detection counts when its confidence is *strictly* above ``conf_threshold``
+  (every score but ``AveragePrecision``, which ranks all detections).
+* ``minipatch = [row_min, row_max, col_min, col_max]`` is the scoring window: a
+  circle is in it when its centre is in ``[row_min, row_max) x [col_min, col_max)``.
+  Circles outside it still take part in the matching where RAMP lets them (see
+  each score). ``None`` scores the whole image.
+* Matching is one-to-one per image, maximising the summed IoU
+  (``scipy.optimize.linear_sum_assignment``), and the IoU is RAMP's by default
+  (``iou_formula: ramp``, see :data:`~rampconf.plugins.detection.geometry.IoUFormula`);
+  ``exact`` uses the true lens area.
+* A ratio whose denominator is empty (no detection for precision, no true
+  circle for recall, no match for the MADs, ...) is NaN, as in RAMP, but without
+  a warning.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Annotated, Any, ClassVar
+
+import numpy as np
+from pydantic import AfterValidator, Field
+
+from rampconf.plugin import StrictModel
+from rampconf.plugins.detection.geometry import (
+    Flat,
+    IoUFormula,
+    flatten,
+    in_window,
+    match_images,
+    near_pairs,
+    pair_iou,
+    rasterize,
+)
+from rampconf.scores import BaseScore
+
+__all__ = [
+    "OSPA",
+    "SCP",
+    "AveragePrecision",
+    "DetectionPrecision",
+    "DetectionRecall",
+    "MADCenter",
+    "MADRadius",
+]
+
+
+#: SCP finds image rows in a table up to this many rows (16 MiB), else by bisection.
+LOOKUP_ROWS = 1 << 22
+#: SCP draws about this many circles at a time (whole images, at least one).
+SCP_CHUNK = 2048
+
+
+def _check_minipatch(window: list[int]) -> list[int]:
+    row_min, row_max, col_min, col_max = window
+    if min(window) < 0 or row_min > row_max or col_min > col_max:
+        raise ValueError("[row_min, row_max, col_min, col_max] needs 0 <= row_min <= row_max "
+                         "and 0 <= col_min <= col_max")
+    return window
+
+
+Minipatch = Annotated[list[int], Field(min_length=4, max_length=4),
+                      AfterValidator(_check_minipatch)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class ThresholdParams(StrictModel):
+    """Confidence threshold and scoring window."""
+
+    conf_threshold: Fraction = 0.5
+    minipatch: Minipatch | None = None
+
+
+class IoUParams(ThresholdParams):
+    """Confidence threshold, scoring window, IoU threshold and IoU formula."""
+
+    iou_threshold: Fraction = 0.5
+    iou_formula: IoUFormula = "exact"
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator else float("nan")
+
+
+class DetectionScore(BaseScore):
+    """Base of the detection scores: reads the per-image circles into flat arrays.
+
+    Lifecycle as :class:`~rampconf.scores.BaseScore`; subclasses implement
+    :meth:`score_flat` on the true circles and the detections above the
+    confidence threshold.
+    """
+
+    default_precision: ClassVar[int] = 3
+    params: Any
+
+    def split(self, y_true: Any, y_pred: Any) -> tuple[Flat, Flat, np.ndarray]:
+        """``(true circles, predicted circles, confidences)``, flat over images."""
+        true, pred = flatten(y_true, 3), flatten(y_pred, 4)
+        if true.n_images != pred.n_images:
+            raise ValueError(f"y_true has {true.n_images} images but y_pred has "
+                             f"{pred.n_images}")
+        circles = Flat(pred.values[:, 1:], pred.image, pred.n_images)
+        return true, circles, pred.values[:, 0]
+
+    def score(self, y_true: Any, y_pred: Any) -> float:
+        true, pred, confidence = self.split(y_true, y_pred)
+        return self.score_flat(true, pred.select(confidence > self.params.conf_threshold))
+
+    def score_flat(self, true: Flat, pred: Flat) -> float:
+        """The score of the kept detections ``pred`` against ``true``."""
+        raise NotImplementedError
+
+
+class AveragePrecision(DetectionScore):
+    """Average precision: the area under the precision-recall curve of the ranked detections.
+
+    All detections of all images are ranked by decreasing confidence (the order
+    of ``argsort(confidence)[::-1]``). Walking down the ranking, a detection is a
+    hit when the true circle of its image with the highest IoU has IoU above
+    ``iou_threshold`` and no earlier hit took it (greedy, not an optimal
+    matching). Precision and recall after each detection give the curve; the
+    score is the exact (all-point interpolated, VOC 2010+) area
+    ``sum((r[i+1] - r[i]) * max(p[i+1:]))`` with sentinels ``(0, 0)`` and ``(1, 0)``.
+    No confidence threshold and no scoring window. 0 without any detection,
+    NaN without any true circle. In [0, 1], greater is better.
+
+    Parameters
+    ----------
+    iou_threshold : float in [0, 1], default 0.5
+        A hit needs an IoU strictly above this value.
+    iou_formula : {"ramp", "exact"}, default "exact"
+        Circle IoU (see the module docstring).
+    """
+
+    class Params(StrictModel):
+        iou_threshold: Fraction = 0.5
+        iou_formula: IoUFormula = "exact"
+
+    params: Params
+    minimum: ClassVar[float] = 0.0
+    maximum: ClassVar[float] = 1.0
+
+    def score(self, y_true: Any, y_pred: Any) -> float:
+        true, pred, confidence = self.split(y_true, y_pred)
+        if len(confidence) == 0:
+            return 0.0
+        if len(true.values) == 0:
+            return float("nan")
+        # Nearby (true, detection) pairs grouped by detection, then by true circle:
+        # every other true circle has IoU 0 with the detection.
+        t, p, iou = pair_iou(true, pred, self.params.iou_formula)
+        by_detection = np.lexsort((t, p))
+        t, p, iou = t[by_detection], p[by_detection], iou[by_detection]
+        best_iou = np.zeros(len(confidence))
+        best_true = np.full(len(confidence), -1, dtype=np.intp)
+        if len(p):
+            first = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+            best_iou[p[first]] = np.maximum.reduceat(iou, first)
+            # The first true circle that reaches the maximum, as np.argmax.
+            at_max = np.flatnonzero(iou == best_iou[p])
+            _, where = np.unique(p[at_max], return_index=True)
+            best_true[p[at_max[where]]] = t[at_max[where]]
+        order = np.argsort(confidence)[::-1]
+        hit = best_iou[order] > self.params.iou_threshold
+        candidates = np.flatnonzero(hit)
+        _, first_claim = np.unique(best_true[order][candidates], return_index=True)
+        is_tp = np.zeros(len(order), dtype=bool)
+        is_tp[candidates[first_claim]] = True
+        n_tp = np.cumsum(is_tp)
+        precision = n_tp / np.arange(1, len(order) + 1)
+        recall = n_tp / len(true.values)
+        return average_precision(precision, recall)
+
+
+def average_precision(precision: np.ndarray, recall: np.ndarray) -> float:
+    """Area under the precision envelope ``max(p[i:])`` as a step function of recall."""
+    rec = np.concatenate(([0.0], recall, [1.0]))
+    pre = np.concatenate(([0.0], precision, [0.0]))
+    envelope = np.maximum.accumulate(pre[::-1])[::-1]
+    steps = np.flatnonzero(rec[1:] != rec[:-1])
+    return float(np.sum((rec[steps + 1] - rec[steps]) * envelope[steps + 1]))
+
+
+class OSPA(DetectionScore):
+    """Optimal subpattern assignment distance with the IoU as similarity (RAMP's variant).
+
+    The true circles and the detections of each image are matched optimally,
+    all of them whatever their position. Each matched circle whose centre is in
+    the scoring window contributes the IoU of its pair (a pair with both ends
+    in the window counts twice); the score is ``1 - sum / n`` where ``n`` counts
+    the true circles and detections in the window. Nothing in the window of any
+    image gives 1 (RAMP's value). In [0, 1], lower is better.
+
+    Parameters
+    ----------
+    conf_threshold : float in [0, 1], default 0.5
+        Detections count when their confidence is above this value.
+    minipatch : [row_min, row_max, col_min, col_max] or None, default None
+        Scoring window (``None``: the whole image).
+    iou_formula : {"ramp", "exact"}, default "exact"
+        Circle IoU (see the module docstring).
+    """
+
+    class Params(ThresholdParams):
+        iou_formula: IoUFormula = "exact"
+
+    params: Params
+    greater_is_better: ClassVar[bool] = False
+    minimum: ClassVar[float] = 0.0
+    maximum: ClassVar[float] = 1.0
+
+    def score_flat(self, true: Flat, pred: Flat) -> float:
+        true_in = in_window(true.values, self.params.minipatch)
+        pred_in = in_window(pred.values, self.params.minipatch)
+        n_total = int(true_in.sum() + pred_in.sum())
+        if n_total == 0:
+            return 1.0
+        # Pairs of IoU 0 add nothing.
+        t, p, iou = match_images(true, pred, self.params.iou_formula, keep_zero=False)
+        similarity = np.sum(iou * true_in[t]) + np.sum(iou * pred_in[p])
+        return float(1.0 - similarity / n_total)
+
+
+class SCP(DetectionScore):
+    """Score of circle projection: the L1 distance between the true and predicted crater maps.
+
+    Each circle is drawn on an image of ``shape`` (pixels ``(i, j)`` with
+    ``((i - row)² + (j - col)²) / radius² < 1``, clipped to the image) with a
+    uniform value summing to 1 over its pixels. Per image, ``T`` is the sum of
+    the true circles' maps and ``P`` that of the detections; both are cropped to
+    the scoring window. The score is ``sum |T - P| / (sum T + sum P)`` over all
+    images: 0 for a perfect match, 1 when nothing overlaps; NaN when both maps
+    are empty everywhere. In [0, 1], lower is better.
+
+    Parameters
+    ----------
+    shape : [n_rows, n_cols], default [224, 224]
+        Image size in pixels.
+    conf_threshold : float in [0, 1], default 0.5
+        Detections count when their confidence is above this value.
+    minipatch : [row_min, row_max, col_min, col_max] or None, default None
+        Scoring window (``None``: the whole image).
+    """
+
+    class Params(ThresholdParams):
+        shape: list[Annotated[int, Field(gt=0)]] = Field(
+            default_factory=lambda: [224, 224], min_length=2, max_length=2)
+
+    params: Params
+    greater_is_better: ClassVar[bool] = False
+    minimum: ClassVar[float] = 0.0
+    maximum: ClassVar[float] = 1.0
+
+    def score_flat(self, true: Flat, pred: Flat) -> float:
+        height, width = self.params.shape
+        window = self.params.minipatch or [0, height, 0, width]
+        rows = slice(window[0], window[1]).indices(height)[:2]
+        cols = slice(window[2], window[3]).indices(width)[:2]
+        # Circles without a pixel in the window play no part.
+        true, pred = (flat.select(_reaches(flat.values, rows, cols)) for flat in (true, pred))
+        # Images go by chunks of a few thousand circles: small arrays stay in cache.
+        per_image = np.cumsum(true.counts() + pred.counts())
+        bounds = np.unique(np.searchsorted(
+            per_image, np.arange(0, per_image[-1] if len(per_image) else 0, SCP_CHUNK),
+            side="right"))
+        total = shared = 0.0
+        for first, last in itertools.pairwise([*bounds.tolist(), true.n_images]):
+            chunk_true, chunk_pred = (flat.select((flat.image >= first) & (flat.image < last))
+                                      for flat in (true, pred))
+            circles = Flat(np.concatenate([chunk_true.values, chunk_pred.values]),
+                           np.concatenate([chunk_true.image, chunk_pred.image]) - first,
+                           last - first)
+            runs = _Runs(circles.values, self.params.shape, rows, cols)
+            mass = np.bincount(runs.circle, weights=runs.weight[runs.circle] * runs.length,
+                               minlength=len(circles.values))
+            total += mass.sum()
+            shared += _shared_mass(circles, len(chunk_true.values), mass > 0, runs)
+        if total == 0:
+            return float("nan")
+        # sum |T - P| = sum T + sum P - 2 sum min(T, P)
+        return float((total - 2.0 * shared) / total)
+
+
+def _reaches(circles: np.ndarray, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
+    """Mask of the circles whose pixel box meets the window ``rows x cols`` (half-open)."""
+    radius = np.abs(circles[:, 2])
+    return (np.floor(circles[:, 0] + radius) >= rows[0]) \
+        & (np.ceil(circles[:, 0] - radius) < rows[1]) \
+        & (np.floor(circles[:, 1] + radius) >= cols[0]) \
+        & (np.ceil(circles[:, 1] - radius) < cols[1])
+
+
+class _Runs:
+    """Pixels of circles as row runs, with each circle's weight (1 / its pixel count).
+
+    Attributes ``circle``, ``row``, ``lo``, ``hi`` are the runs of
+    :func:`~rampconf.plugins.detection.geometry.rasterize` (contiguous rows per
+    circle); ``lo`` and ``hi`` are clipped to the window columns and ``length``
+    is the run's number of pixels in the window (0 outside).
+    """
+
+    def __init__(self, circles: np.ndarray, shape: list[int], rows: tuple[int, int],
+                 cols: tuple[int, int]) -> None:
+        self.circle, self.row, lo, hi = rasterize(circles, shape)
+        n_pixels = np.bincount(self.circle, weights=hi - lo + 1, minlength=len(circles))
+        self.weight = np.divide(1.0, n_pixels, out=np.zeros(len(circles)), where=n_pixels > 0)
+        self.lo, self.hi = np.maximum(lo, cols[0]), np.minimum(hi, cols[1] - 1)
+        inside = (self.row >= rows[0]) & (self.row < rows[1]) & (self.lo <= self.hi)
+        self.length = np.where(inside, self.hi - self.lo + 1, 0)
+        self.first = np.searchsorted(self.circle, np.arange(len(circles)))
+        n_runs = np.bincount(self.circle, minlength=len(circles))
+        self.top = self.row[np.minimum(self.first, max(len(self.row) - 1, 0))] \
+            if len(self.row) else np.zeros(len(circles), dtype=np.intp)
+        self.bottom = self.top + n_runs - 1
+        self.rows = rows
+
+    def overlaps(self, a: np.ndarray, b: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Where the window runs of circles ``a[i]`` and ``b[i]`` share pixels, row by row.
+
+        Returns the pair ``i``, the row and the shared columns ``[lo, hi]``.
+        """
+        start = np.maximum(np.maximum(self.top[a], self.top[b]), self.rows[0])
+        stop = np.minimum(np.minimum(self.bottom[a], self.bottom[b]), self.rows[1] - 1)
+        count = np.maximum(stop - start + 1, 0)
+        pair = np.repeat(np.arange(len(a)), count)
+        row = np.arange(len(pair)) - np.repeat(np.cumsum(count) - count - start, count)
+        run_a = self.first[a][pair] + row - self.top[a][pair]
+        run_b = self.first[b][pair] + row - self.top[b][pair]
+        lo = np.maximum(self.lo[run_a], self.lo[run_b])
+        hi = np.minimum(self.hi[run_a], self.hi[run_b])
+        keep = lo <= hi
+        return pair[keep], row[keep], lo[keep], hi[keep]
+
+
+def _shared_mass(circles: Flat, n_true: int, visible: np.ndarray, runs: _Runs) -> float:
+    """``sum min(T, P)`` over the window pixels of all images, T and P the circle maps.
+
+    ``circles`` holds the true circles (first ``n_true`` rows) then the
+    detections, ``visible`` those with pixels in the window. Where at most one
+    true circle and one detection cover a pixel, ``min(T, P)`` is the smaller
+    of their weights, summed pair by pair over overlapping (true, detection)
+    runs. Where two circles of the same side overlap (the *tangled* part of an
+    image row, from the first to the last such overlap), the maps are rebuilt
+    cell by cell instead.
+    """
+    reach = np.abs(circles.values[:, 2]) + 1.0
+    is_true = np.arange(len(circles.values)) < n_true
+    true_rows, pred_rows = np.flatnonzero(visible & is_true), np.flatnonzero(visible & ~is_true)
+    n_window_rows = runs.rows[1] - runs.rows[0]
+
+    def key(circle: np.ndarray, row: np.ndarray) -> np.ndarray:   # (image, window row)
+        return circles.image[circle] * n_window_rows + row - runs.rows[0]
+
+    def pairs(a_rows: np.ndarray, b_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, b = circles.select(a_rows), circles.select(b_rows)
+        i, j = near_pairs(a, reach[a_rows], b, reach[b_rows])
+        return a_rows[i], b_rows[j]
+
+    # Tangled spans: columns shared by two circles of the same side.
+    spans = []
+    for side in (true_rows, pred_rows):
+        a, b = pairs(side, side)
+        a, b = a[a < b], b[a < b]
+        pair, row, lo, hi = runs.overlaps(a, b)
+        spans.append((key(a[pair], row), lo, hi))
+    span_key, span_lo, span_hi = (np.concatenate(x) for x in zip(*spans, strict=True))
+    order = np.argsort(span_key, kind="stable")
+    span_key, span_lo, span_hi = span_key[order], span_lo[order], span_hi[order]
+    first = np.flatnonzero(np.r_[True, span_key[1:] != span_key[:-1]]) if len(order) \
+        else np.empty(0, dtype=np.intp)
+    tangled = span_key[first]
+    tangle_lo = np.minimum.reduceat(span_lo, first) if len(first) else span_lo
+    tangle_hi = np.maximum.reduceat(span_hi, first) if len(first) else span_hi
+
+    n_keys = circles.n_images * n_window_rows
+    if n_keys <= LOOKUP_ROWS:   # a lookup table: 4 bytes per image row
+        table = np.full(n_keys, -1, dtype=np.int32)
+        table[tangled] = np.arange(len(tangled), dtype=np.int32)
+
+    def find(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:   # index into tangled, found
+        if n_keys <= LOOKUP_ROWS:
+            index = table[keys]
+            return np.maximum(index, 0), index >= 0
+        index = np.minimum(np.searchsorted(tangled, keys), len(tangled) - 1)
+        return index, tangled[index] == keys
+
+    # (true, detection) pairs outside the tangled spans.
+    t, p = pairs(true_rows, pred_rows)
+    pair, row, lo, hi = runs.overlaps(t, p)
+    t, p = t[pair], p[pair]
+    common = np.minimum(runs.weight[t], runs.weight[p])
+    if not len(tangled):
+        return float(np.sum(common * (hi - lo + 1)))
+    index, found = find(key(t, row))
+    inside = np.where(found, np.maximum(np.minimum(hi, tangle_hi[index])
+                                        - np.maximum(lo, tangle_lo[index]) + 1, 0), 0)
+    shared = np.sum(common * (hi - lo + 1 - inside))
+    # Tangled spans, cell by cell: one cell more per span keeps the spans apart.
+    width = tangle_hi - tangle_lo + 2
+    offset = np.cumsum(width) - width
+    in_window = runs.length > 0
+    circle = runs.circle[in_window]
+    index, found = find(key(circle, runs.row[in_window]))
+    lo = np.maximum(runs.lo[in_window], tangle_lo[index])
+    hi = np.minimum(runs.hi[in_window], tangle_hi[index])
+    use = found & (lo <= hi)
+    circle, index, lo, hi = circle[use], index[use], lo[use], hi[use]
+    cells = int(width.sum())
+    maps = []
+    for side in (circle < n_true, circle >= n_true):
+        start = offset[index[side]] + lo[side] - tangle_lo[index[side]]
+        stop = start + hi[side] - lo[side] + 1
+        weight = runs.weight[circle[side]]
+        steps = np.bincount(np.r_[start, stop], weights=np.r_[weight, -weight],
+                            minlength=cells + 1)
+        maps.append(np.cumsum(steps[:cells]))
+    return float(shared + np.maximum(np.minimum(*maps), 0.0).sum())
+
+
+class _Matched(DetectionScore):
+    """Base of the scores on the optimal matching of true circles and detections."""
+
+    #: Which side the scoring window filters *before* the matching: "pred" or "true".
+    window_side: ClassVar[str] = "true"
+
+    Params = IoUParams
+    params: IoUParams
+
+    def score_flat(self, true: Flat, pred: Flat) -> float:
+        if self.window_side == "pred":
+            pred = pred.select(in_window(pred.values, self.params.minipatch))
+        else:
+            true = true.select(in_window(true.values, self.params.minipatch))
+        t, p, iou = match_images(true, pred, self.params.iou_formula,
+                                 keep_zero=self.counts_zero_iou())
+        return self.score_matches(true.values, pred.values, t, p, iou)
+
+    def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
+                      p: np.ndarray, iou: np.ndarray) -> float:
+        """The score of the matched pairs ``(true[t], pred[p])`` with IoU ``iou``."""
+        raise NotImplementedError
+
+    def counts_zero_iou(self) -> bool:
+        """Whether matched pairs of IoU 0 can count (else the matching may omit them)."""
+        return False
+
+
+_IOU_PARAMETERS = """
+    Parameters
+    ----------
+    conf_threshold : float in [0, 1], default 0.5
+        Detections count when their confidence is above this value.
+    minipatch : [row_min, row_max, col_min, col_max] or None, default None
+        Scoring window (``None``: the whole image).
+    iou_threshold : float in [0, 1], default 0.5
+        {threshold}
+    iou_formula : {{"ramp", "exact"}}, default "exact"
+        Circle IoU (see the module docstring).
+"""
+
+
+class DetectionPrecision(_Matched):
+    __doc__ = """Precision: the fraction of detections that match a true circle.
+
+    Detections outside the scoring window are dropped, then matched optimally to
+    *all* true circles of their image; a matched pair is correct when its IoU is
+    above ``iou_threshold``. The score is the number of correct pairs over the
+    number of detections in the window (NaN without any). In [0, 1], greater is
+    better.
+    """ + _IOU_PARAMETERS.format(threshold="A pair is correct when its IoU is strictly above "
+                                 "this value.")
+
+    window_side: ClassVar[str] = "pred"
+    minimum: ClassVar[float] = 0.0
+    maximum: ClassVar[float] = 1.0
+
+    def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
+                      p: np.ndarray, iou: np.ndarray) -> float:
+        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), len(pred))
+
+
+class DetectionRecall(_Matched):
+    __doc__ = """Recall: the fraction of true circles that a detection matches.
+
+    True circles outside the scoring window are dropped, then matched optimally
+    to *all* detections of their image; a matched pair is correct when its IoU
+    is above ``iou_threshold``. The score is the number of correct pairs over
+    the number of true circles in the window (NaN without any). In [0, 1],
+    greater is better.
+    """ + _IOU_PARAMETERS.format(threshold="A pair is correct when its IoU is strictly above "
+                                 "this value.")
+
+    minimum: ClassVar[float] = 0.0
+    maximum: ClassVar[float] = 1.0
+
+    def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
+                      p: np.ndarray, iou: np.ndarray) -> float:
+        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), len(true))
+
+
+class MADCenter(_Matched):
+    __doc__ = """Mean absolute deviation of the centre, relative to the true radius.
+
+    True circles outside the scoring window are dropped, then matched optimally
+    to all detections of their image; over the pairs with IoU at least
+    ``iou_threshold``, the mean of ``|centre_pred - centre_true| / radius_true``
+    (Euclidean distance). NaN without such a pair. In [0, inf), lower is better.
+    """ + _IOU_PARAMETERS.format(threshold="A pair counts when its IoU is at least this value.")
+
+    greater_is_better: ClassVar[bool] = False
+    minimum: ClassVar[float] = 0.0
+
+    def counts_zero_iou(self) -> bool:
+        return self.params.iou_threshold <= 0
+
+    def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
+                      p: np.ndarray, iou: np.ndarray) -> float:
+        close = iou >= self.params.iou_threshold
+        if not close.any():
+            return float("nan")
+        a, b = true[t[close]], pred[p[close]]
+        distance = np.sqrt((b[:, 0] - a[:, 0]) ** 2 + (b[:, 1] - a[:, 1]) ** 2)
+        return float(np.abs(distance / a[:, 2]).mean())
+
+
+class MADRadius(_Matched):
+    __doc__ = """Mean absolute deviation of the radius, relative to the true radius.
+
+    True circles outside the scoring window are dropped, then matched optimally
+    to all detections of their image; over the pairs with IoU at least
+    ``iou_threshold``, the mean of ``|radius_pred - radius_true| / radius_true``.
+    NaN without such a pair. In [0, inf), lower is better.
+    """ + _IOU_PARAMETERS.format(threshold="A pair counts when its IoU is at least this value.")
+
+    greater_is_better: ClassVar[bool] = False
+    minimum: ClassVar[float] = 0.0
+
+    def counts_zero_iou(self) -> bool:
+        return self.params.iou_threshold <= 0
+
+    def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
+                      p: np.ndarray, iou: np.ndarray) -> float:
+        close = iou >= self.params.iou_threshold
+        if not close.any():
+            return float("nan")
+        a, b = true[t[close]], pred[p[close]]
+        return float(np.abs((b[:, 2] - a[:, 2]) / a[:, 2]).mean())

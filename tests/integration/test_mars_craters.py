@@ -1,0 +1,108 @@
+"""Mars craters end to end: same numbers as ramp-workflow, clear errors, pictures."""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import rampconf
+
+pytestmark = pytest.mark.slow
+
+
+def same(ours, theirs) -> bool:
+    if theirs is None:  # ramp-workflow's NaN (no matched crater)
+        return ours is None or math.isnan(ours)
+    return ours is not None and math.isclose(ours, theirs, rel_tol=0, abs_tol=1e-9)
+
+
+# ramp-workflow's circle IoU adds the lens triangle term instead of subtracting it;
+# the parity runs ask for that formula explicitly (the default is the exact area).
+RAMP_IOU = ["problem.prediction.iou_formula=ramp", *(
+    f"problem.scores.{key}.iou_formula=ramp"
+    for key in ("ap", "ospa", "prec_0", "prec_5", "prec_9", "rec_0", "rec_5", "rec_9",
+                "madc", "madr"))]
+
+
+def test_starting_kit_gives_ramp_workflows_numbers(kits, reference, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    expected = reference["mars_craters"]["starting_kit"]
+    result = rampconf.run(problem="mars_craters", quiet=True,
+                          overrides=[f"data_root={kits}", *RAMP_IOU])
+    assert result.status == "ok"
+    assert result.summary["score_names"] == expected["score_names"]
+    scores = result.scores.set_index(["fold", "step", "score"])["value"]
+    for fold, values in enumerate(expected["folds"]):
+        for name in expected["score_names"]:
+            for step in ("train", "valid", "test"):
+                assert same(scores[(fold, step, name)], values[name][step]), (fold, step, name)
+    for stat, key in (("mean", "mean_cv"), ("std", "mean_cv_std")):
+        for name in expected["score_names"]:
+            for step in ("train", "valid", "test"):
+                assert same(result.summary[stat][step][name], expected[key][name][step]), \
+                    (stat, step, name)
+    for name in expected["score_names"]:
+        for step in ("valid", "test"):
+            assert same(result.summary["bagged"][step][name], expected["bagged"][name][step]), \
+                ("bagged", step, name)
+
+
+def test_the_flagship_command_draws_pictures(run_cli, kits, tmp_path):
+    proc = run_cli("problem=mars_craters", "workflow=object_detector", f"data_root={kits}",
+                   "progress=false", "n_figures=2")
+    assert proc.returncode == 0, proc.stderr
+    for header in ("ap", "ospa", "scp", "prec(0.5)", "rec(0.9)", "madc", "madr"):
+        assert header in proc.stdout
+    run_dir = next((tmp_path / "outputs" / "mars_craters").glob("*/*"))
+    pictures = sorted(p.name for p in (run_dir / "figures").glob("*.png"))
+    assert pictures == ["fold_0_image_20.png", "fold_0_image_21.png", "fold_1_image_0.png",
+                        "fold_1_image_1.png", "fold_2_image_10.png", "fold_2_image_11.png"]
+    assert (run_dir / "figures" / pictures[0]).read_bytes()[:4] == b"\x89PNG"
+    saved = rampconf.load_run(run_dir).predictions(0)
+    assert saved["train_circles"].shape == (30, 5) and saved["train_predicted"].all()
+
+
+def test_missing_data_says_where_and_how_to_get_it(run_cli, tmp_path):
+    proc = run_cli("problem=mars_craters", f"data_root={tmp_path / 'none'}")
+    assert proc.returncode == 2
+    assert f"train_images: {tmp_path / 'none' / 'mars_craters' / 'data_train_mini.npy'}" \
+        in proc.stderr
+    assert "labels_test_mini.csv" in proc.stderr
+    assert f"rampconf-data mars_craters generate --data-root {tmp_path / 'none'}" in proc.stderr
+    assert "problem=mars_craters_full" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_detector_returning_a_wrong_structure_is_named(run_cli, kits, tmp_path):
+    folder = tmp_path / "submissions" / "mars_craters" / "bad"
+    folder.mkdir(parents=True)
+    (folder / "object_detector.py").write_text(textwrap.dedent("""
+        class ObjectDetector:
+            def fit(self, X, y):
+                return self
+
+            def predict(self, X):
+                return [[(1.0, 112, 112)] for _ in range(len(X))]
+        """))
+    proc = run_cli("problem=mars_craters", "submission=bad", f"data_root={kits}",
+                   "progress=false")
+    assert proc.returncode == 1
+    assert str(folder / "object_detector.py") in proc.stderr
+    assert ("image 0: expected a list of (confidence, row, col, radius) tuples, got 1 item(s) "
+            "like (1.0, 112, 112)") in proc.stderr
+
+
+def test_generated_data_runs_through_the_same_problem(run_cli, tmp_path):
+    from rampconf.datasets import main as data_main
+
+    assert data_main(["mars_craters", "generate", "--data-root", str(tmp_path / "data"),
+                      "--n-train", "12", "--n-test", "6", "--quiet"]) == 0
+    proc = run_cli("problem=mars_craters", "progress=false", "n_figures=0")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(next((tmp_path / "outputs").rglob("summary.json")).read_text())
+    assert summary["n_folds"] == 3 and summary["status"] == "ok"
+    assert Path(tmp_path / "data" / "mars_craters").is_dir()
