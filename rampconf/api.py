@@ -143,6 +143,25 @@ def _mean_std(fold_scores: dict[int, dict[str, dict[str, float]]]
     return mean, std
 
 
+def _execute(plan: Any, train: Any, test: Any, on_fold: Any, quiet: bool,
+             console: Console) -> dict[str, Any]:
+    """Run the folds, with a progress bar unless ``quiet``."""
+    from rampconf import runner
+
+    if quiet:
+        return runner.execute(plan, train, test, on_fold=on_fold)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    config = plan.config
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task(f"{config.problem.name} / {config.submission.name}: folds")
+        return runner.execute(
+            plan, train, test, on_fold=on_fold,
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+
+
 def run_config(
     raw: dict[str, Any],
     run_dir: Path,
@@ -186,22 +205,26 @@ def run_config(
     }
     writer.write_metadata(metadata)
 
+    reporter = None
+    if config.trial is not None:
+        from rampconf.trial import TrialReporter
+
+        reporter = TrialReporter(config.trial, plan.official.name)
+
     def on_fold(result: FoldResult, scores: dict[str, dict[str, float]] | None) -> None:
         writer.write_fold(result, scores, len(train))
+        if reporter is not None:
+            reporter.report(result.fold, scores)
 
     clock = time.perf_counter()
-    if quiet or not config.progress:
-        outcome = runner.execute(plan, train, test, on_fold=on_fold)
-    else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        with Progress("[progress.description]{task.description}", BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                      transient=True) as bar:
-            task = bar.add_task(f"{config.problem.name} / {config.submission.name}: folds")
-            outcome = runner.execute(
-                plan, train, test, on_fold=on_fold,
-                progress=lambda done, total: bar.update(task, completed=done, total=total))
+    try:
+        outcome = _execute(plan, train, test, on_fold, quiet or not config.progress, console)
+    except Exception as exc:
+        if type(exc).__name__ == "TrialPruned":  # keep what ran; the sweeper records it
+            writer.write_summary({"problem": config.problem.name, "status": "pruned",
+                                  "official_score": plan.official.name, "reason": str(exc),
+                                  "seeds": {"run": config.seed}})
+        raise
     elapsed = time.perf_counter() - clock
 
     results: list[FoldResult] = outcome["folds"]
@@ -243,6 +266,8 @@ def run_config(
     metadata["finished"] = dt.datetime.now(dt.timezone.utc).isoformat()
     writer.write_metadata(metadata)
     writer.write_summary(summary)
+    if reporter is not None:
+        reporter.finish(summary)
     import pandas as pd
 
     result = RunResult(run_dir=run_dir, summary=summary, scores=writer.scores_frame(),

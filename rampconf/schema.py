@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rampconf.errors import ConfigError
 from rampconf.plugin import StrictModel, format_validation_error
+from rampconf.trial import TrialConfig
 
 __all__ = [
     "CVSpec",
@@ -120,6 +121,7 @@ class RunConfig(StrictModel):
     progress: bool = True
     n_figures: int = Field(4, ge=0)
     debug: bool = False
+    trial: TrialConfig | None = None
 
     @field_validator("n_jobs")
     @classmethod

@@ -1,0 +1,118 @@
+"""A run that is one trial of a sweep: report each fold to the Optuna study, prune early.
+
+The sweeper (``hydra/sweeper=rampconf``) creates the trial in the study's
+storage and launches the job with ``trial={storage: ..., study_name: ...,
+number: N, pruner: {...}}``. The job finds its trial through the storage (not
+through memory), so this works under any Hydra launcher: basic, joblib,
+submitit. After every fold it reports the running mean valid official score
+as the intermediate value at step ``n_folds_done``, records the per-fold valid
+and test scores as user attributes, and raises :class:`optuna.TrialPruned`
+when the study's pruner says so.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from rampconf.plugin import StrictModel
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = ["PrunerConfig", "TrialConfig", "TrialReporter", "make_pruner", "trial_override"]
+
+
+class PrunerConfig(StrictModel):
+    """Which Optuna pruner stops bad trials after a few folds, and its settings."""
+
+    type: Literal["none", "median", "successive_halving", "hyperband"] = "median"
+    n_startup_trials: int = Field(5, ge=0)  # median: trials run in full before pruning starts
+    n_warmup_steps: int = Field(1, ge=0)  # median: folds a trial always runs
+    min_resource: int | Literal["auto"] = "auto"  # halving / hyperband: folds before pruning
+    reduction_factor: int = Field(3, ge=2)  # halving / hyperband: keep 1 / factor per rung
+    max_resource: int | Literal["auto"] = "auto"  # hyperband: number of folds
+
+
+def make_pruner(spec: PrunerConfig) -> optuna.pruners.BasePruner:
+    """The Optuna pruner described by ``spec``."""
+    import optuna
+
+    if spec.type == "none":
+        return optuna.pruners.NopPruner()
+    if spec.type == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=spec.n_startup_trials,
+                                           n_warmup_steps=spec.n_warmup_steps)
+    if spec.type == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=spec.min_resource,
+                                                      reduction_factor=spec.reduction_factor)
+    return optuna.pruners.HyperbandPruner(min_resource=1 if spec.min_resource == "auto"
+                                          else spec.min_resource,
+                                          max_resource=spec.max_resource,
+                                          reduction_factor=spec.reduction_factor)
+
+
+class TrialConfig(StrictModel):
+    """``trial``: set by the sweeper on each job of a sweep; null for a plain run."""
+
+    storage: str  # Optuna storage URL of the study
+    study_name: str  # the study
+    number: int = Field(ge=0)  # this trial's number in the study
+    pruner: PrunerConfig = PrunerConfig()
+
+
+def trial_override(storage: str, study_name: str, number: int, pruner: PrunerConfig) -> str:
+    """The Hydra override that turns a job into trial ``number`` of a study."""
+    def quote(text: str) -> str:
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    fields = ", ".join(f"{k}: {quote(v) if isinstance(v, str) else v}"
+                       for k, v in pruner.model_dump().items())
+    return (f"trial={{storage: {quote(storage)}, study_name: {quote(study_name)}, "
+            f"number: {number}, pruner: {{{fields}}}}}")
+
+
+class TrialReporter:
+    """Reports a run's folds to its Optuna trial; raises ``TrialPruned`` when told to."""
+
+    def __init__(self, config: TrialConfig, official: str) -> None:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.load_study(study_name=config.study_name, storage=config.storage,
+                                  pruner=make_pruner(config.pruner))
+        trial_id = study._storage.get_trial_id_from_study_id_trial_number(
+            study._study_id, config.number)
+        self.trial = optuna.trial.Trial(study, trial_id)
+        self.official = official
+        self.valid: dict[int, float] = {}
+        self.test: dict[int, float] = {}
+
+    def report(self, fold: int, scores: dict[str, dict[str, float]] | None) -> None:
+        """Record a finished fold; prune when the running mean valid score is bad."""
+        import optuna
+
+        if scores is None:
+            return
+        self.valid[fold] = scores["valid"][self.official]
+        self.test[fold] = scores["test"][self.official]
+        self.trial.set_user_attr("fold_valid_scores",
+                                 {str(k): v for k, v in sorted(self.valid.items())})
+        self.trial.set_user_attr("fold_test_scores",
+                                 {str(k): v for k, v in sorted(self.test.items())})
+        running = sum(self.valid.values()) / len(self.valid)
+        if math.isfinite(running):
+            self.trial.report(running, step=len(self.valid))
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(
+                f"pruned after {len(self.valid)} fold(s): mean valid {self.official} "
+                f"{running:.6g}")
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        """Record the run's mean test score and directory (never used to choose)."""
+        test = summary["mean"].get("test", {}).get(self.official)
+        if test is not None:
+            self.trial.set_user_attr("mean_test_score", test)
+        self.trial.set_user_attr("n_folds_run", len(self.valid))
