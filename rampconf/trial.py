@@ -29,10 +29,10 @@ class PrunerConfig(StrictModel):
     """Which Optuna pruner stops bad trials after a few folds, and its settings."""
 
     type: Literal["none", "median", "successive_halving", "hyperband"] = "median"
-    n_startup_trials: int = Field(5, ge=0)  # median: trials run in full before pruning starts
-    n_warmup_steps: int = Field(1, ge=0)  # median: folds a trial always runs
+    n_startup_trials: int = Field(default=5, ge=0)  # median: trials run in full before pruning starts
+    n_warmup_steps: int = Field(default=1, ge=0)  # median: folds a trial always runs
     min_resource: int | Literal["auto"] = "auto"  # halving / hyperband: folds before pruning
-    reduction_factor: int = Field(3, ge=2)  # halving / hyperband: keep 1 / factor per rung
+    reduction_factor: int = Field(default=3, ge=2)  # halving / hyperband: keep 1 / factor per rung
     max_resource: int | Literal["auto"] = "auto"  # hyperband: number of folds
 
 
