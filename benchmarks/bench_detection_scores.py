@@ -4,7 +4,8 @@ Generates 2,000 synthetic images with about 20 craters each (seeded) and
 predictions around them (jittered true craters, misses and false alarms with
 confidences), then times every detection score of the mars_craters problem
 (ap, ospa, scp, precision and recall at IoU 0, 0.5, 0.9, madc, madr) in both
-implementations, each in its own process: ours in this environment,
+implementations, each in its own process (ours with ``iou_formula: ramp``, the
+same arithmetic as the exact formula, so that the values can be compared): ours in this environment,
 ramp-workflow 0.7.0 in a separate virtual environment that this script creates
 (``benchmarks/.ramp-workflow-env``) with ``pip install ramp-workflow==0.7.0``.
 It prints both times, the ratio and the largest difference between the values.
@@ -87,8 +88,10 @@ else:
     from rampconf.scores import BaseScore
     ours = json.loads(sys.argv[4])
     def build(cls, kwargs):
-        return make_plugin("score", ours[cls], {k: list(v) if isinstance(v, tuple) else v
-                                               for k, v in kwargs.items()}, "bench", BaseScore)
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
+        if cls != "SCP":  # ramp-workflow's circle IoU, so that the values can be compared
+            params["iou_formula"] = "ramp"
+        return make_plugin("score", ours[cls], params, "bench", BaseScore)
     true = np.empty(len(y_true), dtype=object)
     pred = np.empty(len(y_pred), dtype=object)
     for i, (t, p) in enumerate(zip(y_true, y_pred)):
