@@ -113,8 +113,8 @@ def prepare(config: RunConfig) -> Plan:
     wf_path = "workflow" if config.workflow is not None else "problem.workflow"
     workflow = build("workflow", config.workflow_spec.type, config.workflow_spec.plugin_params(),
                      wf_path, BaseWorkflow)
-    if cv is not None and cv.needs_groups and not getattr(reader.params, "groups", None) \
-            and reader is not None:
+    if reader is not None and cv is not None and cv.needs_groups \
+            and not getattr(reader.params, "groups", None):
         errors.append(f"{cv_path}.type: {config.cv_spec.type} needs groups; set "
                       "problem.data.groups to the column that holds them, got none")
     if errors:

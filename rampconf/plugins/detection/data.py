@@ -174,13 +174,10 @@ def load_labels(path: str | os.PathLike[str], n_images: int) -> list[np.ndarray]
     DataError
         When the file is not a valid labels file (see :func:`check_labels`).
     """
-    frame = _read_labels(Path(path), n_images)
-    values = frame.to_numpy(dtype=float)
-    index = values[:, 0].astype(np.int64)
-    order = np.argsort(index, kind="stable")
-    bounds = np.searchsorted(index[order], np.arange(n_images + 1))
-    circles = values[order, 1:]
-    return [circles[bounds[k]:bounds[k + 1]].reshape(-1, 3) for k in range(n_images)]
+    from rampconf.plugins.detection.readers import group_by_image
+
+    values = _read_labels(Path(path), n_images).to_numpy(dtype=float)
+    return list(group_by_image(values[:, 0], values[:, 1:].reshape(-1, 3), n_images))
 
 
 # ---------------------------------------------------------------------------

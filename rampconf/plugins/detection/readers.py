@@ -12,7 +12,7 @@ from rampconf.errors import DataError
 from rampconf.plugin import StrictModel
 from rampconf.readers import BaseReader, Dataset, Split
 
-__all__ = ["NpyImages", "load_circle_labels"]
+__all__ = ["NpyImages", "group_by_image", "load_circle_labels"]
 
 
 def load_circle_labels(path: Path, n_images: int, index: str, columns: list[str]
@@ -32,13 +32,22 @@ def load_circle_labels(path: Path, n_images: int, index: str, columns: list[str]
     if len(image) and (image.min() < 0 or image.max() >= n_images):
         raise DataError(f"{path}: column {index!r} must hold image indices in 0..{n_images - 1}, "
                         f"got {image.min()}..{image.max()}")
-    values = frame[columns].to_numpy(dtype=float)
+    return group_by_image(image, frame[columns].to_numpy(dtype=float), n_images)
+
+
+def group_by_image(image: np.ndarray, values: np.ndarray, n_images: int) -> np.ndarray:
+    """Rows of ``values`` grouped by their image index: an object array of ``n_images`` arrays.
+
+    Images without a row get an empty ``(0, values.shape[1])`` array; rows keep
+    their file order within an image.
+    """
+    image = np.asarray(image).astype(np.int64)
     order = np.argsort(image, kind="stable")
     bounds = np.searchsorted(image[order], np.arange(n_images + 1))
-    labels = np.empty(n_images, dtype=object)
+    grouped = np.empty(n_images, dtype=object)
     for i in range(n_images):
-        labels[i] = values[order[bounds[i]:bounds[i + 1]]]
-    return labels
+        grouped[i] = values[order[bounds[i]:bounds[i + 1]]]
+    return grouped
 
 
 class NpyImages(BaseReader):
