@@ -29,7 +29,7 @@ class PrunerConfig(StrictModel):
     """Which Optuna pruner stops bad trials after a few folds, and its settings."""
 
     type: Literal["none", "median", "successive_halving", "hyperband"] = "median"
-    n_startup_trials: int = Field(default=5, ge=0)  # median: trials run in full before pruning starts
+    n_startup_trials: int = Field(default=5, ge=0)  # median: trials run in full first
     n_warmup_steps: int = Field(default=1, ge=0)  # median: folds a trial always runs
     min_resource: int | Literal["auto"] = "auto"  # halving / hyperband: folds before pruning
     reduction_factor: int = Field(default=3, ge=2)  # halving / hyperband: keep 1 / factor per rung
