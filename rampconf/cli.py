@@ -70,6 +70,7 @@ def precheck(argv: list[str]) -> list[str]:
             if value not in options:
                 errors.append(f"{group}={value}: " + registry.unknown_name_message(
                     f"{group} option", value, options))
+    errors.extend(syntax_errors(argv))
     for arg in argv:
         match = re.match(r"(cv|workflow)\.([A-Za-z_]+)=", arg)
         if match and match.group(1) not in chosen:
@@ -78,6 +79,25 @@ def precheck(argv: list[str]) -> list[str]:
                 f"{arg}: no {group} option is chosen, so the problem's own {group} is used; "
                 f"write problem.{group}.{key}=... to change it, or choose one first "
                 f"({group}=NAME {arg})")
+    return errors
+
+
+def syntax_errors(argv: list[str]) -> list[str]:
+    """One line per command-line override that Hydra's grammar cannot parse."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
+
+    parser = OverridesParser.create()
+    errors = []
+    for arg in argv:
+        if "=" not in arg or arg.startswith("-"):
+            continue
+        try:
+            parser.parse_overrides([arg])
+        except OverrideParseException as exc:
+            detail = " ".join(line for line in str(exc).splitlines()
+                              if line and not line.startswith(("See https://", "Error parsing")))
+            errors.append(f"{arg}: bad override syntax: {detail}")
     return errors
 
 
@@ -117,7 +137,8 @@ def _task(cfg: DictConfig) -> float | None:
         assert isinstance(raw, dict)
         result = run_config({str(key): value for key, value in raw.items()},
                             run_dir=Path(hydra_cfg.runtime.output_dir),
-                            overrides=list(hydra_cfg.overrides.task))
+                            overrides=list(hydra_cfg.overrides.task),
+                            quiet=raw.get("trial") is not None)  # the sweeper prints a line
     except RampconfError as exc:
         if multirun:
             raise

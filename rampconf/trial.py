@@ -22,7 +22,8 @@ from rampconf.plugin import StrictModel
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["PrunerConfig", "TrialConfig", "TrialReporter", "make_pruner", "trial_override"]
+__all__ = ["PrunerConfig", "TrialConfig", "TrialReporter", "make_pruner", "open_storage",
+           "trial_override"]
 
 
 class PrunerConfig(StrictModel):
@@ -30,7 +31,7 @@ class PrunerConfig(StrictModel):
 
     type: Literal["none", "median", "successive_halving", "hyperband"] = "median"
     n_startup_trials: int = Field(default=5, ge=0)  # median: trials run in full first
-    n_warmup_steps: int = Field(default=1, ge=0)  # median: folds a trial always runs
+    n_warmup_steps: int = Field(default=2, ge=0)  # median: folds a trial always runs
     min_resource: int | Literal["auto"] = "auto"  # halving / hyperband: folds before pruning
     reduction_factor: int = Field(default=3, ge=2)  # halving / hyperband: keep 1 / factor per rung
     max_resource: int | Literal["auto"] = "auto"  # hyperband: number of folds
@@ -52,6 +53,20 @@ def make_pruner(spec: PrunerConfig) -> optuna.pruners.BasePruner:
                                           else spec.min_resource,
                                           max_resource=spec.max_resource,
                                           reduction_factor=spec.reduction_factor)
+
+
+def open_storage(url: str) -> Any:
+    """An Optuna storage for ``url``: ``journal:///path`` opens a journal file; SQLite
+    connections wait up to 60 s for a lock (many workers share one file)."""
+    import optuna
+
+    if url.startswith("journal://"):
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        return JournalStorage(JournalFileBackend(url[len("journal://"):]))
+    if url.startswith("sqlite:///"):
+        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
+    return url
 
 
 class TrialConfig(StrictModel):
@@ -81,7 +96,8 @@ class TrialReporter:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.load_study(study_name=config.study_name, storage=config.storage,
+        study = optuna.load_study(study_name=config.study_name,
+                                  storage=open_storage(config.storage),
                                   pruner=make_pruner(config.pruner))
         trial_id = study._storage.get_trial_id_from_study_id_trial_number(
             study._study_id, config.number)
