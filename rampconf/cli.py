@@ -101,7 +101,8 @@ def syntax_errors(argv: list[str]) -> list[str]:
     return errors
 
 
-def _print_error(exc: RampconfError, debug: bool) -> None:
+def print_error(exc: RampconfError, debug: bool) -> None:
+    """Print an error as one line per problem (the traceback too when ``debug``)."""
     if debug:
         import traceback
 
@@ -142,7 +143,7 @@ def _task(cfg: DictConfig) -> float | None:
     except RampconfError as exc:
         if multirun:
             raise
-        _print_error(exc, debug)
+        print_error(exc, debug)
         _state["exit_code"] = exc.exit_code
         return None
     if result.status != "ok":

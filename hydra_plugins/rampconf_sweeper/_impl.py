@@ -545,18 +545,6 @@ class _Plan:
     pruner: PrunerConfig
 
 
-def _print_error(exc: RampconfError, debug: bool) -> None:
-    if debug:
-        import traceback
-
-        traceback.print_exception(type(exc), exc, exc.__traceback__)
-    kind = "config error" if isinstance(exc, ConfigError) else "error"
-    for line in exc.lines:
-        if line == "full traceback:":
-            break
-        print(f"{kind}: {line}" if not line.startswith(" ") else line, file=sys.stderr)
-
-
 def _program() -> list[str]:
     """How this process was started: ``python -m rampconf`` or the ``rampconf`` script."""
     argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("rampconf")
@@ -758,7 +746,9 @@ class RampconfSweeperImpl:
             plan.sweep_dir.mkdir(parents=True, exist_ok=True)
             study = self._open_study(plan)
         except RampconfError as exc:
-            _print_error(exc, debug)
+            from rampconf.cli import print_error
+
+            print_error(exc, debug)
             sys.exit(exc.exit_code)
         return self._run(plan, study)
 

@@ -507,7 +507,28 @@ class DetectionRecall(_Matched):
         return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), len(true))
 
 
-class MADCenter(_Matched):
+class _MeanDeviation(_Matched):
+    """Mean of a per-pair deviation over matched pairs with IoU at least the threshold."""
+
+    greater_is_better: ClassVar[bool] = False
+    minimum: ClassVar[float] = 0.0
+
+    def counts_zero_iou(self) -> bool:
+        return self.params.iou_threshold <= 0
+
+    def deviation(self, true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+        """Per matched pair (rows of ``true`` and ``pred``), the deviation to average."""
+        raise NotImplementedError
+
+    def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
+                      p: np.ndarray, iou: np.ndarray) -> float:
+        close = iou >= self.params.iou_threshold
+        if not close.any():
+            return float("nan")
+        return float(np.abs(self.deviation(true[t[close]], pred[p[close]])).mean())
+
+
+class MADCenter(_MeanDeviation):
     __doc__ = """Mean absolute deviation of the centre, relative to the true radius.
 
     True circles outside the scoring window are dropped, then matched optimally
@@ -516,23 +537,12 @@ class MADCenter(_Matched):
     (Euclidean distance). NaN without such a pair. In [0, inf), lower is better.
     """ + _IOU_PARAMETERS.format(threshold="A pair counts when its IoU is at least this value.")
 
-    greater_is_better: ClassVar[bool] = False
-    minimum: ClassVar[float] = 0.0
-
-    def counts_zero_iou(self) -> bool:
-        return self.params.iou_threshold <= 0
-
-    def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
-                      p: np.ndarray, iou: np.ndarray) -> float:
-        close = iou >= self.params.iou_threshold
-        if not close.any():
-            return float("nan")
-        a, b = true[t[close]], pred[p[close]]
-        distance = np.sqrt((b[:, 0] - a[:, 0]) ** 2 + (b[:, 1] - a[:, 1]) ** 2)
-        return float(np.abs(distance / a[:, 2]).mean())
+    def deviation(self, true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+        distance = np.sqrt((pred[:, 0] - true[:, 0]) ** 2 + (pred[:, 1] - true[:, 1]) ** 2)
+        return distance / true[:, 2]
 
 
-class MADRadius(_Matched):
+class MADRadius(_MeanDeviation):
     __doc__ = """Mean absolute deviation of the radius, relative to the true radius.
 
     True circles outside the scoring window are dropped, then matched optimally
@@ -541,16 +551,5 @@ class MADRadius(_Matched):
     NaN without such a pair. In [0, inf), lower is better.
     """ + _IOU_PARAMETERS.format(threshold="A pair counts when its IoU is at least this value.")
 
-    greater_is_better: ClassVar[bool] = False
-    minimum: ClassVar[float] = 0.0
-
-    def counts_zero_iou(self) -> bool:
-        return self.params.iou_threshold <= 0
-
-    def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
-                      p: np.ndarray, iou: np.ndarray) -> float:
-        close = iou >= self.params.iou_threshold
-        if not close.any():
-            return float("nan")
-        a, b = true[t[close]], pred[p[close]]
-        return float(np.abs((b[:, 2] - a[:, 2]) / a[:, 2]).mean())
+    def deviation(self, true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+        return (pred[:, 2] - true[:, 2]) / true[:, 2]
