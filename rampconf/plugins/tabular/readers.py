@@ -68,6 +68,8 @@ class _FileReader(BaseReader):
         except FileNotFoundError:
             raise DataError(f"data.{split}: file {path} not found (data_root is {self.data_root})"
                             ) from None
+        except DataError:
+            raise
         except Exception as exc:
             raise DataError(f"{path}: could not read the {split} data: {type(exc).__name__}: "
                             f"{exc}") from None
