@@ -10,6 +10,7 @@ from pydantic import Field
 
 from rampconf.errors import DataError
 from rampconf.plugin import StrictModel
+from rampconf.plugins.tabular.readers import read_table_file
 from rampconf.readers import BaseReader, Dataset, Split
 
 __all__ = ["ClusteringCSV"]
@@ -39,14 +40,8 @@ class ClusteringCSV(BaseReader):
     def load(self, split: Split) -> Dataset:
         p = self.params
         path = self.files()[split]
-        try:
-            frame: pd.DataFrame = pd.read_csv(path, **p.read_options)  # type: ignore[attr-defined,assignment]
-        except FileNotFoundError:
-            raise DataError(f"data.{split}: file {path} not found (data_root is {self.data_root})"
-                            ) from None
-        except Exception as exc:
-            raise DataError(f"{path}: could not read the {split} data: {type(exc).__name__}: "
-                            f"{exc}") from None
+        frame = read_table_file(path, split, self.data_root,
+                                lambda file: pd.read_csv(file, **p.read_options))  # type: ignore[attr-defined]
         event, cluster = p.event, p.cluster  # type: ignore[attr-defined]
         wanted = [event, cluster, *p.ignore]  # type: ignore[attr-defined]
         missing = [c for c in wanted if c not in frame.columns]

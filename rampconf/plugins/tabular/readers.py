@@ -14,7 +14,7 @@ from rampconf.errors import DataError
 from rampconf.plugin import StrictModel
 from rampconf.readers import BaseReader, Dataset, Split
 
-__all__ = ["CSVReader", "ParquetReader", "SklearnReader"]
+__all__ = ["CSVReader", "ParquetReader", "SklearnReader", "read_table_file", "split_frame"]
 
 
 class _ColumnsParams(StrictModel):
@@ -46,6 +46,20 @@ def split_frame(frame: pd.DataFrame, params: _ColumnsParams, source: str) -> Dat
     return Dataset(X=X, y=y, groups=groups)
 
 
+def read_table_file(path: Path, split: str, data_root: Path, read: Any) -> pd.DataFrame:
+    """``read(path)``, with a missing or unreadable file reported as a ``DataError``."""
+    try:
+        return read(path)
+    except FileNotFoundError:
+        raise DataError(f"data.{split}: file {path} not found (data_root is {data_root})"
+                        ) from None
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"{path}: could not read the {split} data: {type(exc).__name__}: "
+                        f"{exc}") from None
+
+
 class _FileReader(BaseReader):
     """A reader of one table file per split."""
 
@@ -63,16 +77,7 @@ class _FileReader(BaseReader):
 
     def load(self, split: Split) -> Dataset:
         path = self.files()[split]
-        try:
-            frame = self.read_table(path)
-        except FileNotFoundError:
-            raise DataError(f"data.{split}: file {path} not found (data_root is {self.data_root})"
-                            ) from None
-        except DataError:
-            raise
-        except Exception as exc:
-            raise DataError(f"{path}: could not read the {split} data: {type(exc).__name__}: "
-                            f"{exc}") from None
+        frame = read_table_file(path, split, self.data_root, self.read_table)
         return split_frame(frame, self.params, str(path))  # type: ignore[arg-type]
 
 
