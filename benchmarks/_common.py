@@ -12,6 +12,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+RAMP_ENV = REPO / "benchmarks" / ".ramp-workflow-env"
+
+
+def ramp_python() -> Path:
+    """The interpreter of a ramp-workflow 0.7.0 environment (created on first use)."""
+    import venv
+
+    python = RAMP_ENV / "bin" / "python"
+    if not python.exists():
+        print(f"creating {RAMP_ENV} with ramp-workflow 0.7.0 ...", file=sys.stderr)
+        venv.create(RAMP_ENV, with_pip=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                        "ramp-workflow==0.7.0"], check=True)
+    return python
+
+
 def kits_root() -> Path:
     """``$RAMPCONF_KITS`` or ``../shared/kits`` beside the repository."""
     return Path(os.environ.get("RAMPCONF_KITS", REPO.parent / "shared" / "kits")).resolve()

@@ -20,13 +20,12 @@ import json
 import subprocess
 import sys
 import tempfile
-import venv
 from pathlib import Path
 
 import numpy as np
+from _common import ramp_python
 
 HERE = Path(__file__).resolve().parent
-RAMP_ENV = HERE / ".ramp-workflow-env"
 MINIPATCH = [28, 196, 28, 196]
 
 #: (name, ramp-workflow class, keyword arguments); ours are the same options by name.
@@ -105,17 +104,6 @@ for name, score in built:
     values[name] = float(call(score))
 print(json.dumps({"seconds": time.perf_counter() - start, "values": values}))
 '''
-
-
-def ramp_python() -> Path:
-    """The interpreter of the ramp-workflow 0.7.0 environment (created on first use)."""
-    python = RAMP_ENV / "bin" / "python"
-    if not python.exists():
-        print(f"creating {RAMP_ENV} with ramp-workflow 0.7.0 ...", file=sys.stderr)
-        venv.create(RAMP_ENV, with_pip=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                        "ramp-workflow==0.7.0"], check=True)
-    return python
 
 
 def run(python: Path, data_path: Path, which: str) -> dict:

@@ -48,15 +48,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import venv
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from _common import REPO, kits_root, single_thread_env
+from _common import REPO, kits_root, ramp_python, single_thread_env
 
 HERE = Path(__file__).resolve().parent
-RAMP_ENV = HERE / ".ramp-workflow-env"
 SWEEPER = REPO / "hydra_plugins" / "rampconf_sweeper"
 N_FOLDS = 8
 SUBMISSION = "logreg_search"
@@ -179,17 +177,6 @@ class Result:
 
 
 # --------------------------------------------------------------------- ramp side
-
-
-def ramp_python() -> Path:
-    """The interpreter of the ramp-workflow 0.7.0 environment (created on first use)."""
-    python = RAMP_ENV / "bin" / "python"
-    if not python.exists():
-        print(f"creating {RAMP_ENV} with ramp-workflow 0.7.0 ...", file=sys.stderr)
-        venv.create(RAMP_ENV, with_pip=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                        "ramp-workflow==0.7.0"], check=True)
-    return python
 
 
 def c_grid(n_values: int) -> list[float]:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import numpy as np
-import pandas as pd
-from pydantic import Field
 
 from rampconf.errors import DataError
-from rampconf.plugin import StrictModel
-from rampconf.plugins.tabular.readers import read_table_file
-from rampconf.readers import BaseReader, Dataset, Split
+from rampconf.plugins.tabular.readers import CSVFileReader, CSVFilesParams
+from rampconf.readers import Dataset, Split
 
 __all__ = ["WeightedCSV"]
 
 
-class WeightedCSV(BaseReader):
+class WeightedCSV(CSVFileReader):
     """One CSV per split whose target is a ``(label, weight)`` pair: weights are not features.
 
     A score that takes per-sample weights from a data column (the event
@@ -34,30 +28,15 @@ class WeightedCSV(BaseReader):
     ``y`` as ``(label index, weight)`` floats for the weighted scores.
     """
 
-    class Params(StrictModel):
-        train: str  # training file, relative to data_root
-        test: str  # test file, relative to data_root
+    class Params(CSVFilesParams):
         target: str  # column of the labels (the target's first column)
         weight: str = "Weight"  # column of the per-sample weights (the target's second column)
-        ignore: list[str] = Field(default_factory=list)  # other columns that are not features
-        read_options: dict[str, Any] = Field(default_factory=dict)  # keyword arguments of pandas
-
-    def files(self) -> dict[str, Path]:
-        p = self.params
-        return {"train": self.data_root / p.train, "test": self.data_root / p.test}  # type: ignore[attr-defined]
 
     def load(self, split: Split) -> Dataset:
         p = self.params
-        path = self.files()[split]
-        frame = read_table_file(path, split, self.data_root,
-                                lambda file: pd.read_csv(file, **p.read_options))  # type: ignore[attr-defined]
         target, weight = p.target, p.weight  # type: ignore[attr-defined]
         wanted = [target, weight, *p.ignore]  # type: ignore[attr-defined]
-        missing = [c for c in wanted if c not in frame.columns]
-        if missing:
-            raise DataError(f"{path}: missing column(s) {missing} named by the problem "
-                            f"(data.target / data.weight / data.ignore); the file has columns "
-                            f"{list(frame.columns)}")
+        frame, path = self.read_csv(split, wanted, "data.target / data.weight / data.ignore")
         try:
             weights = frame[weight].to_numpy(dtype=float)
         except (TypeError, ValueError):

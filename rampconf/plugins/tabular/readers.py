@@ -14,7 +14,8 @@ from rampconf.errors import DataError
 from rampconf.plugin import StrictModel
 from rampconf.readers import BaseReader, Dataset, Split
 
-__all__ = ["CSVReader", "ParquetReader", "SklearnReader", "read_table_file", "split_frame"]
+__all__ = ["CSVFileReader", "CSVFilesParams", "CSVReader", "ParquetReader", "SklearnReader",
+           "read_table_file", "require_columns", "split_frame"]
 
 
 class _ColumnsParams(StrictModel):
@@ -34,11 +35,7 @@ def split_frame(frame: pd.DataFrame, params: _ColumnsParams, source: str) -> Dat
     """Cut a table into features, target(s) and groups as a problem declares them."""
     targets = [params.target] if isinstance(params.target, str) else list(params.target)
     wanted = targets + list(params.ignore) + ([params.groups] if params.groups else [])
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        raise DataError(f"{source}: missing column(s) {missing} named by the problem "
-                        f"(data.target / data.ignore / data.groups); the file has columns "
-                        f"{list(frame.columns)}")
+    require_columns(frame, wanted, Path(source), "data.target / data.ignore / data.groups")
     y = frame[params.target].to_numpy() if isinstance(params.target, str) \
         else frame[targets].to_numpy()
     groups = frame[params.groups].to_numpy() if params.groups else None
@@ -58,6 +55,43 @@ def read_table_file(path: Path, split: str, data_root: Path, read: Any) -> pd.Da
     except Exception as exc:
         raise DataError(f"{path}: could not read the {split} data: {type(exc).__name__}: "
                         f"{exc}") from None
+
+
+def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, keys: str) -> None:
+    """Raise ``DataError`` naming the ``columns`` missing from ``frame`` (set by ``keys``)."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {missing} named by the problem ({keys}); "
+                        f"the file has columns {list(frame.columns)}")
+
+
+class CSVFilesParams(StrictModel):
+    """Files of a reader of one CSV file per split."""
+
+    train: str  # training file, relative to data_root
+    test: str  # test file, relative to data_root
+    ignore: list[str] = Field(default_factory=list)  # columns that are not features
+    read_options: dict[str, Any] = Field(default_factory=dict)  # keyword arguments of pandas
+
+
+class CSVFileReader(BaseReader):
+    """Base of domain readers of one CSV file per split: files, reading, column checks."""
+
+    Params = CSVFilesParams
+
+    def files(self) -> dict[str, Path]:
+        p = self.params
+        return {"train": self.data_root / p.train, "test": self.data_root / p.test}  # type: ignore[attr-defined]
+
+    def read_csv(self, split: Split, required: list[str], keys: str
+                 ) -> tuple[pd.DataFrame, Path]:
+        """The table of ``split`` and its path, checked to hold the ``required`` columns."""
+        path = self.files()[split]
+        options = self.params.read_options  # type: ignore[attr-defined]
+        frame = read_table_file(path, split, self.data_root,
+                                lambda file: pd.read_csv(file, **options))
+        require_columns(frame, required, path, keys)
+        return frame, path
 
 
 class _FileReader(BaseReader):
