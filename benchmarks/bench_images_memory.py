@@ -38,7 +38,7 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c",
                         "import sys; from pathlib import Path; "
-                        "from rampconf.plugins.images.data import DigitsImages; "
+                        "from rampconf_images.data import DigitsImages; "
                         "DigitsImages(Path(sys.argv[1])).generate("
                         "int(sys.argv[2]), int(sys.argv[3]), 0, size=int(sys.argv[4]))",
                         str(root), str(args.images), str(n_test), str(args.size)], check=True)

@@ -1,7 +1,7 @@
 """Titanic hyperparameter search: ramp-hyperopt (ramp-workflow 0.7.0) against our sweep.
 
 The same search space on both sides: the logistic regression of
-``rampconf/submissions/titanic/logistic_regression`` (one-hot Sex / Pclass /
+``submissions/titanic/logistic_regression`` (one-hot Sex / Pclass /
 Embarked, imputed and scaled numbers, ``LogisticRegression(C, max_iter=1000)``),
 ``C`` on a log scale from 0.001 to 100 and the imputer strategy (mean or
 median), scored by the mean valid ROC AUC over RAMP's titanic CV
@@ -120,7 +120,7 @@ def get_test_data(path="."):
     return _read_data(path, "test.csv")
 '''
 
-# The same model as rampconf/submissions/titanic/logistic_regression, its two
+# The same model as submissions/titanic/logistic_regression, its two
 # hyperparameters declared for ramp-hyperopt. The print (one line per fold, on
 # stderr) is how this script learns when each configuration ran: ramp-hyperopt
 # itself reports nothing until its final summary.

@@ -9,7 +9,7 @@ per fold the valid AP, the test AP and the time of fit + predictions, then the
 mean test AP and the bagged test AP (the folds' test detections merged with
 ``combine_detections``).
 
-Scores are rampconf's official ones (``rampconf.plugins.detection``):
+Scores are rampconf's official ones (``rampconf_detection``):
 ``AveragePrecision`` (IoU above 0.5, all detections ranked, whole image) and
 ``combine_detections``, both with the IoU formula of the problem config
 (``exact``, the true lens area). ``--ramp-iou`` adds the same scores with
@@ -55,12 +55,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, kits_root
+from rampconf_detection.combine import combine_detections
+from rampconf_detection.geometry import IoUFormula
+from rampconf_detection.scores import AveragePrecision
 
-from rampconf.plugins.detection.combine import combine_detections
-from rampconf.plugins.detection.geometry import IoUFormula
-from rampconf.plugins.detection.scores import AveragePrecision
-
-SUBMISSIONS = REPO / "rampconf" / "submissions" / "mars_craters"
+SUBMISSIONS = REPO / "submissions" / "mars_craters"
 
 
 def load_split(kits: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -144,7 +143,7 @@ def evaluate(detector_class: Any, params: dict, data: Any, formulas: list[IoUFor
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submission", nargs="?", default="polar_boost",
-                        help="folder under rampconf/submissions/mars_craters/ or a path")
+                        help="folder under submissions/mars_craters/ or a path")
     parser.add_argument("--kits", type=Path, default=None)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="constructor keyword argument (repeatable)")

@@ -8,14 +8,14 @@ score train rows, valid rows and test. Then the mean and population std over
 folds, and the CV-bagged valid and test scores.
 
 It serves two purposes: checking that the submissions under
-``rampconf/submissions`` reproduce ramp-workflow's numbers
+``submissions`` reproduce ramp-workflow's numbers
 (``<kits>/reference/ramp_test_scores.json``), and giving a speed baseline.
 
-    python benchmarks/plain_sklearn.py titanic rampconf/submissions/titanic/starting_kit
+    python benchmarks/plain_sklearn.py titanic submissions/titanic/starting_kit
     python benchmarks/plain_sklearn.py iris random_forest_10_10 --json
 
 The submission may be a folder or the name of a folder under
-``rampconf/submissions/<kit>/``. The kits folder is ``--kits``, else the
+``submissions/<kit>/``. The kits folder is ``--kits``, else the
 environment variable ``RAMPCONF_KITS``, else ``../shared/kits`` next to the
 repository root.
 """
@@ -37,7 +37,7 @@ import pandas as pd
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SUBMISSIONS = REPO_ROOT / "rampconf" / "submissions"
+SUBMISSIONS = REPO_ROOT / "submissions"
 
 # kit -> data folder, files, target, ignored columns, task, labels, cv, workflow, score
 KITS = {
@@ -284,7 +284,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kit", choices=sorted(KITS))
     parser.add_argument("submission", nargs="?", default="starting_kit",
-                        help="submission folder, or its name under rampconf/submissions/<kit>")
+                        help="submission folder, or its name under submissions/<kit>")
     parser.add_argument("--kits", default=None, help="folder holding the kit data")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--all-scores", action="store_true",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rampconf.errors import ConfigError
+from rampconf.resources import CONF_PACKAGE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["compose", "register_submissions", "run", "run_config"]
 
-CONFIG_MODULE = "rampconf.conf"
 
 
 def register_submissions() -> None:
@@ -66,7 +66,7 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
 
     register_submissions()
     try:
-        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=list(overrides),
                                 return_hydra_config=True)
             run_dir = str(cfg.hydra.run.dir)

@@ -22,10 +22,10 @@ from omegaconf import DictConfig, OmegaConf
 from rampconf import registry
 from rampconf.api import register_submissions
 from rampconf.errors import ConfigError, RampconfError
+from rampconf.resources import CONF_PACKAGE, packaged_conf_dir
 
 __all__ = ["main"]
 
-CONF_DIR = Path(__file__).parent / "conf"
 GROUPS = ("problem", "workflow", "cv", "submission")
 _state: dict[str, Any] = {"exit_code": 0}
 
@@ -48,7 +48,7 @@ def group_options(group: str) -> list[str]:
 
         return list_submissions()
     names: set[str] = set()
-    for root in (Path.cwd() / "conf", CONF_DIR):
+    for root in (Path.cwd() / "conf", packaged_conf_dir()):
         folder = root / group
         if folder.is_dir():
             names.update(p.stem for p in folder.glob("*.yaml"))
@@ -118,7 +118,7 @@ def _debug_requested(argv: list[str]) -> bool:
     return os.environ.get("RAMPCONF_DEBUG", "") not in ("", "0") or "debug=true" in argv
 
 
-@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+@hydra.main(version_base="1.3", config_path=f"pkg://{CONF_PACKAGE}", config_name="config")
 def _task(cfg: DictConfig) -> float | None:
     """The Hydra task: returns the official mean valid score, for sweepers."""
     from hydra.core.hydra_config import HydraConfig

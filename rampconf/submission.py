@@ -22,17 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from rampconf.errors import ConfigError, SubmissionError
+from rampconf.resources import packaged_submissions_dir
 
 __all__ = ["Submission", "find_submission", "submission_traceback"]
-
-PACKAGED_SUBMISSIONS = Path(__file__).parent / "submissions"
 
 _module_cache: dict[tuple[str, str], types.ModuleType] = {}
 
 
 def search_dirs() -> list[Path]:
     """Folders searched for ``<problem>/<name>``: ``./submissions`` first, then the package's."""
-    return [Path.cwd() / "submissions", PACKAGED_SUBMISSIONS]
+    return [Path.cwd() / "submissions", packaged_submissions_dir()]
 
 
 def list_submissions(problem: str | None = None) -> list[str]:

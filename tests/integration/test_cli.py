@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from rampconf.resources import packaged_submissions_dir
+
 pytestmark = pytest.mark.slow
 
 
@@ -78,8 +80,7 @@ def test_data_root_from_the_environment(run_cli, kits, tmp_path):
 
 def test_workflow_override(run_cli, kits, tmp_path):
     proc = run_cli("problem=titanic", "workflow=feature_extractor_classifier",
-                   "submission.path=" + str(Path(__file__).parents[2] / "rampconf" /
-                                            "submissions" / "titanic_old" / "starting_kit"),
+                   f"submission.path={packaged_submissions_dir() / 'titanic_old' / 'starting_kit'}",
                    f"data_root={kits}", "progress=false")
     assert proc.returncode == 0, proc.stderr
     assert "feature_extractor_classifier" in (

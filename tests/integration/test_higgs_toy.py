@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rampconf_physics.data import HiggsToy
+from rampconf_physics.scores import ams
 
 import rampconf
 from rampconf.plugin import make_plugin
-from rampconf.plugins.physics.data import HiggsToy
-from rampconf.plugins.physics.scores import ams
 from rampconf.scores import BaseScore
 
 from ..conftest import cli_env

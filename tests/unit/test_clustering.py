@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rampconf_clustering.cv import EventShuffleSplit
+from rampconf_clustering.predictions import Clustering
+from rampconf_clustering.readers import ClusteringCSV
+from rampconf_clustering.scores import ClusteringEfficiency, clustering_efficiency
+from rampconf_clustering.workflows import predict_by_event
 
 from rampconf import registry
 from rampconf.errors import DataError
-from rampconf.plugins.clustering.cv import EventShuffleSplit
-from rampconf.plugins.clustering.predictions import Clustering
-from rampconf.plugins.clustering.readers import ClusteringCSV
-from rampconf.plugins.clustering.scores import ClusteringEfficiency, clustering_efficiency
-from rampconf.plugins.clustering.workflows import predict_by_event
 
 
 def _cases(kits: Path) -> list[dict]:

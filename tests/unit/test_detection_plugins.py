@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rampconf_detection.predictions import Detection
 
 from rampconf.errors import DataError
 from rampconf.plugin import make_plugin
-from rampconf.plugins.detection.predictions import Detection
 from rampconf.readers import BaseReader, take_rows
 
 MARS = {

@@ -21,15 +21,10 @@ import numpy as np
 import pytest
 import yaml
 from pydantic import ValidationError
-from scipy.optimize import linear_sum_assignment
-
-from rampconf import registry
-from rampconf.errors import ConfigError
-from rampconf.plugin import make_plugin
-from rampconf.plugins.detection import geometry
-from rampconf.plugins.detection import scores as D
-from rampconf.plugins.detection.combine import combine_detections
-from rampconf.plugins.detection.geometry import (
+from rampconf_detection import geometry
+from rampconf_detection import scores as D
+from rampconf_detection.combine import combine_detections
+from rampconf_detection.geometry import (
     as_circles,
     circle_intersection_area,
     circle_iou,
@@ -39,6 +34,12 @@ from rampconf.plugins.detection.geometry import (
     near_pairs,
     rasterize,
 )
+from scipy.optimize import linear_sum_assignment
+
+from rampconf import registry
+from rampconf.errors import ConfigError
+from rampconf.plugin import make_plugin
+from rampconf.resources import packaged_conf_dir
 from rampconf.scores import BaseScore
 
 KITS = Path(os.environ.get("RAMPCONF_KITS",
@@ -46,7 +47,7 @@ KITS = Path(os.environ.get("RAMPCONF_KITS",
 CASES: list[dict[str, Any]] = [
     case for case in json.loads((KITS / "reference" / "score_vectors.json").read_text())["cases"]
     if case["kind"] == "detection"]
-CONF = Path(D.__file__).resolve().parents[2] / "conf" / "score"
+CONF = packaged_conf_dir() / "score"
 
 #: Registered type, class, direction and bounds of each detection score.
 SCORE_TYPES: dict[str, tuple[str, bool, tuple[float, float]]] = {

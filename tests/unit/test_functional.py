@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rampconf_functional.data import CLASSES, LightCurves
+from rampconf_functional.readers import JoinedCSV, parse_array_cell
 
 from rampconf import registry
 from rampconf.errors import DataError
 from rampconf.plugin import make_plugin
-from rampconf.plugins.functional.data import CLASSES, LightCurves
-from rampconf.plugins.functional.readers import JoinedCSV, parse_array_cell
 from rampconf.readers import BaseReader
 
 

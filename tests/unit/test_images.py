@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from rampconf_images import readers as image_readers
+from rampconf_images.data import DigitsImages, digit_image
+from rampconf_images.readers import ImageCollection, ImageFolder
+from rampconf_images.workflows import ImageBatches
 
 from rampconf import registry
 from rampconf.errors import DataError
-from rampconf.plugins.images import readers as image_readers
-from rampconf.plugins.images.data import DigitsImages, digit_image
-from rampconf.plugins.images.readers import ImageCollection, ImageFolder
-from rampconf.plugins.images.workflows import ImageBatches
 from rampconf.readers import take_rows
 
 

@@ -13,10 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from rampconf import datasets, registry
-from rampconf.errors import DataError
-from rampconf.plugins.detection.data import (
+from rampconf_detection.data import (
     MAX_CRATERS,
     MAX_RADIUS,
     MIN_RADIUS,
@@ -28,6 +25,9 @@ from rampconf.plugins.detection.data import (
     synthetic_image,
     synthetic_terrain,
 )
+
+from rampconf import datasets, registry
+from rampconf.errors import DataError
 from tests.conftest import REPO
 
 FILES = MarsCraters.files
@@ -280,7 +280,7 @@ def registered() -> None:
 
 def test_entry_point_is_declared():
     text = (REPO / "pyproject.toml").read_text()
-    assert 'mars_craters = "rampconf.plugins.detection.data:MarsCraters"' in text
+    assert 'mars_craters = "rampconf_detection.data:MarsCraters"' in text
 
 
 def test_cli_generate_check_download(tmp_path, registered, server, origin, capsys):

@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rampconf_physics.data import COLUMNS, HiggsToy
+from rampconf_physics.predictions import WeightedMulticlass
+from rampconf_physics.readers import WeightedCSV
+from rampconf_physics.scores import AMS, WeightedAccuracy, WeightedROCAUC, ams
 from sklearn import metrics
 
 from rampconf import registry
 from rampconf.errors import DataError
 from rampconf.plugin import make_plugin
-from rampconf.plugins.physics.data import COLUMNS, HiggsToy
-from rampconf.plugins.physics.predictions import WeightedMulticlass
-from rampconf.plugins.physics.readers import WeightedCSV
-from rampconf.plugins.physics.scores import AMS, WeightedAccuracy, WeightedROCAUC, ams
 from rampconf.predictions import BasePrediction
 from rampconf.scores import BaseScore
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from rampconf_tabular.predictions import Multiclass, Regression
 
 from rampconf.errors import ConfigError
 from rampconf.plugin import make_plugin
-from rampconf.plugins.tabular.predictions import Multiclass, Regression
 from rampconf.predictions import BasePrediction
 
 

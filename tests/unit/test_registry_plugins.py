@@ -1,7 +1,7 @@
 """Tests derived from the registry: every registered plugin (and every conf option) is checked.
 
 A plugin is tested the day it is registered: the parameter lists below are
-built from :mod:`rampconf.registry` and from ``rampconf/conf/{score,cv,workflow}``.
+built from :mod:`rampconf.registry` and from ``conf/{score,cv,workflow}``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import pytest
 from omegaconf import OmegaConf
 from pydantic import BaseModel
 
-import rampconf
 from rampconf import registry
 from rampconf.cv import BaseCV
 from rampconf.datasets import BaseDataset
@@ -24,10 +23,11 @@ from rampconf.errors import ConfigError, RegistryError
 from rampconf.plugin import Plugin, StrictModel, make_plugin
 from rampconf.predictions import BasePrediction
 from rampconf.readers import BaseReader
+from rampconf.resources import packaged_conf_dir
 from rampconf.scores import BaseScore
 from rampconf.workflows import BaseWorkflow
 
-CONF = Path(rampconf.__file__).resolve().parent / "conf"
+CONF = packaged_conf_dir()
 BASES: dict[str, type] = {
     "reader": BaseReader,
     "prediction": BasePrediction,

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 from pydantic import ValidationError
+from rampconf_tabular import scores as S
 from sklearn import metrics
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedShuffleSplit
@@ -26,7 +27,6 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from rampconf import registry
 from rampconf.errors import ConfigError
 from rampconf.plugin import make_plugin
-from rampconf.plugins.tabular import scores as S
 from rampconf.predictions import BasePrediction
 from rampconf.scores import BaseScore
 

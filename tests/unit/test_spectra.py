@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from rampconf_spectra.predictions import Combined
+from rampconf_spectra.readers import TypedCSV, parse_array_string, parse_array_strings
+from rampconf_spectra.scores import CombinedScore, PartScore, split_part
+from rampconf_spectra.workflows import DrugSpectra
 
 from rampconf.errors import ConfigError, DataError
 from rampconf.plugin import make_plugin
-from rampconf.plugins.spectra.predictions import Combined
-from rampconf.plugins.spectra.readers import TypedCSV, parse_array_string, parse_array_strings
-from rampconf.plugins.spectra.scores import CombinedScore, PartScore, split_part
-from rampconf.plugins.spectra.workflows import DrugSpectra
 from rampconf.predictions import BasePrediction
 from rampconf.readers import BaseReader
 from rampconf.scores import BaseScore

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from rampconf.errors import ConfigError, SubmissionError
+from rampconf.resources import packaged_submissions_dir
 from rampconf.submission import (
-    PACKAGED_SUBMISSIONS,
     Submission,
     find_submission,
     list_submissions,
@@ -326,7 +326,7 @@ def test_list_submissions_of_unknown_problem(in_tmp):
 
 def test_find_packaged_submission(in_tmp):
     assert find_submission("iris", "starting_kit") == \
-        (PACKAGED_SUBMISSIONS / "iris" / "starting_kit").resolve()
+        (packaged_submissions_dir() / "iris" / "starting_kit").resolve()
 
 
 def test_find_submission_unknown_lists_available_with_closest(in_tmp):

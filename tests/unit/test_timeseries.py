@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-
-from rampconf.errors import DataError
-from rampconf.plugins.timeseries.cv import TimeSeriesBlocks, time_series_blocks
-from rampconf.plugins.timeseries.readers import (
+from rampconf_timeseries.cv import TimeSeriesBlocks, time_series_blocks
+from rampconf_timeseries.readers import (
     NetCDFTimeSeries,
     TimeSeriesData,
     fold_time_indices,
 )
-from rampconf.plugins.timeseries.workflows import LookaheadError, check_lookahead, features_of
+from rampconf_timeseries.workflows import LookaheadError, check_lookahead, features_of
+
+from rampconf.errors import DataError
 from rampconf.readers import take_rows
 
 EL_NINO = {"train": "el_nino/train_mini.nc", "test": "el_nino/test_mini.nc",

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from pydantic import Field
+from rampconf_tabular.readers import CSVReader
 
 from rampconf.errors import DataError
-from rampconf.plugins.tabular.readers import CSVReader
 
 if TYPE_CHECKING:
     from pathlib import Path

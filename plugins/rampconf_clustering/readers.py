@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rampconf.plugins.tabular.readers import CSVFileReader, CSVFilesParams
+from rampconf_tabular.readers import CSVFileReader, CSVFilesParams
+
 from rampconf.readers import Dataset, Split
 
 __all__ = ["ClusteringCSV"]

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pydantic import Field
+from rampconf_tabular.workflows import predict_with
 
 from rampconf.plugin import StrictModel
-from rampconf.plugins.tabular.workflows import predict_with
 from rampconf.workflows import BaseWorkflow
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class ImageBatches:
     Parameters
     ----------
     images
-        An :class:`~rampconf.plugins.images.readers.ImageCollection` (anything
+        An :class:`~rampconf_images.readers.ImageCollection` (anything
         with ``__len__`` and ``batches(batch_size)``), or a uint8 array
         ``(n, height, width)`` already in memory.
     y

@@ -14,7 +14,7 @@ Every score reproduces ramp-workflow 0.7.0 number for number (checked against
   each score). ``None`` scores the whole image.
 * Matching is one-to-one per image, maximising the summed IoU
   (``scipy.optimize.linear_sum_assignment``), and the IoU is RAMP's by default
-  (``iou_formula: ramp``, see :data:`~rampconf.plugins.detection.geometry.IoUFormula`);
+  (``iou_formula: ramp``, see :data:`~rampconf_detection.geometry.IoUFormula`);
   ``exact`` uses the true lens area.
 * A ratio whose denominator is empty (no detection for precision, no true
   circle for recall, no match for the MADs, ...) is NaN, as in RAMP, but without
@@ -30,7 +30,8 @@ import numpy as np
 from pydantic import AfterValidator, Field
 
 from rampconf.plugin import StrictModel
-from rampconf.plugins.detection.geometry import (
+from rampconf.scores import BaseScore
+from rampconf_detection.geometry import (
     Flat,
     IoUFormula,
     flatten,
@@ -40,7 +41,6 @@ from rampconf.plugins.detection.geometry import (
     pair_iou,
     rasterize,
 )
-from rampconf.scores import BaseScore
 
 __all__ = [
     "OSPA",
@@ -302,7 +302,7 @@ class _Runs:
     """Pixels of circles as row runs, with each circle's weight (1 / its pixel count).
 
     Attributes ``circle``, ``row``, ``lo``, ``hi`` are the runs of
-    :func:`~rampconf.plugins.detection.geometry.rasterize` (contiguous rows per
+    :func:`~rampconf_detection.geometry.rasterize` (contiguous rows per
     circle); ``lo`` and ``hi`` are clipped to the window columns and ``length``
     is the run's number of pixels in the window (0 outside).
     """

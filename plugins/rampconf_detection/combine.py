@@ -9,7 +9,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from rampconf.plugins.detection.geometry import IoUFormula, as_circles, iou_matrix
+from rampconf_detection.geometry import IoUFormula, as_circles, iou_matrix
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,7 +35,7 @@ def combine_detections(fold_predictions: Sequence[Any], iou_threshold: float = 0
     iou_threshold : float, default 0.5
         Detections of two folds are merged when their IoU is strictly above it.
     iou_formula : {"ramp", "exact"}, default "exact"
-        Circle IoU (see :data:`~rampconf.plugins.detection.geometry.IoUFormula`).
+        Circle IoU (see :data:`~rampconf_detection.geometry.IoUFormula`).
 
     Returns
     -------

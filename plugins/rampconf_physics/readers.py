@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from rampconf_tabular.readers import CSVFileReader, CSVFilesParams
 
 from rampconf.errors import DataError
-from rampconf.plugins.tabular.readers import CSVFileReader, CSVFilesParams
 from rampconf.readers import Dataset, Split
 
 __all__ = ["WeightedCSV"]

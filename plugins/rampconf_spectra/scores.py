@@ -18,8 +18,8 @@ from pydantic import Field, FiniteFloat, model_validator
 
 from rampconf.errors import ConfigError
 from rampconf.plugin import StrictModel, make_plugin
-from rampconf.plugins.spectra.predictions import PartRef
 from rampconf.scores import BaseScore
+from rampconf_spectra.predictions import PartRef
 
 __all__ = ["CombinedScore", "PartScore", "split_part"]
 

@@ -174,7 +174,7 @@ def load_labels(path: str | os.PathLike[str], n_images: int) -> list[np.ndarray]
     DataError
         When the file is not a valid labels file (see :func:`check_labels`).
     """
-    from rampconf.plugins.detection.readers import group_by_image
+    from rampconf_detection.readers import group_by_image
 
     values = _read_labels(Path(path), n_images).to_numpy(dtype=float)
     return list(group_by_image(values[:, 0], values[:, 1:].reshape(-1, 3), n_images))

@@ -18,8 +18,8 @@ from pydantic import Field
 from sklearn import metrics
 
 from rampconf.plugin import StrictModel
-from rampconf.plugins.physics.predictions import split_weighted
 from rampconf.scores import BaseScore
+from rampconf_physics.predictions import split_weighted
 
 __all__ = ["AMS", "WeightedAccuracy", "WeightedROCAUC", "ams"]
 

@@ -44,7 +44,7 @@ def light_curve(kind: str, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
     error = float(rng.uniform(0.01, 0.05))
     base = rng.uniform(12.0, 16.0)
     if kind == "constant":
-        signal = np.zeros(n)
+        signal: np.ndarray = np.zeros(n)
     else:
         low, high = PERIODS[kind]
         period = float(np.exp(rng.uniform(np.log(low), np.log(high))))

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
+from rampconf_tabular.workflows import predict_with
 
 from rampconf.plugin import StrictModel
-from rampconf.plugins.tabular.workflows import predict_with
-from rampconf.plugins.timeseries.readers import TimeSeriesData
 from rampconf.workflows import BaseWorkflow
+from rampconf_timeseries.readers import TimeSeriesData
 
 if TYPE_CHECKING:
     from rampconf.predictions import BasePrediction

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+from rampconf_tabular.predictions import Multiclass, Regression
+from rampconf_tabular.workflows import predict_with
 
-from rampconf.plugins.tabular.predictions import Multiclass, Regression
-from rampconf.plugins.tabular.workflows import predict_with
 from rampconf.workflows import BaseWorkflow
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
+from rampconf_tabular.readers import _ColumnsParams, split_frame
 
 from rampconf.errors import DataError
-from rampconf.plugins.tabular.readers import _ColumnsParams, split_frame
 from rampconf.readers import BaseReader, Dataset, Split
 
 __all__ = ["JoinedCSV", "parse_array_cell"]

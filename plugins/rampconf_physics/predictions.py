@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from rampconf.plugins.tabular.predictions import Multiclass
+from rampconf_tabular.predictions import Multiclass
 
 __all__ = ["WeightedMulticlass", "split_weighted"]
 

@@ -82,7 +82,7 @@ class Detection(BasePrediction):
         return np.array([p is not None for p in y_pred], dtype=bool)
 
     def combine(self, y_preds: Sequence[np.ndarray]) -> np.ndarray:
-        from rampconf.plugins.detection.combine import combine_detections
+        from rampconf_detection.combine import combine_detections
 
         return combine_detections(list(y_preds),
                                   iou_formula=self.params.iou_formula)  # type: ignore[attr-defined]

@@ -63,7 +63,7 @@ class DigitsImages(BaseDataset):
 
     def check(self, mini: bool = False) -> None:
         """Raise ``DataError`` when a labels file or a listed image is missing."""
-        from rampconf.plugins.images.readers import ImageFolder
+        from rampconf_images.readers import ImageFolder
 
         reader = ImageFolder(ImageFolder.Params(
             train_folder=f"{self.folder}/train", train_labels=f"{self.folder}/train_labels.csv",
