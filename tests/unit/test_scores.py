@@ -20,6 +20,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 from rampconf_tabular import scores as S
+from rampconf_tabular.predictions import Multiclass
 from sklearn import metrics
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedShuffleSplit
@@ -164,7 +165,9 @@ def test_multiclass_combine_matches_ramp_bagging() -> None:
     folds = [np.array(fold, dtype=float) for fold in case["fold_predictions"]]  # null -> NaN
     expected = np.array(case["combined"], dtype=float)
     assert np.isnan(folds[0]).any() and np.isnan(expected).any()
-    combined = BasePrediction().combine(folds)
+    # Multiclass keeps BasePrediction's combine (the base class is abstract).
+    assert Multiclass.combine is BasePrediction.combine
+    combined = Multiclass().combine(folds)
     np.testing.assert_array_equal(np.isnan(combined), np.isnan(expected))
     np.testing.assert_allclose(combined, expected, rtol=0, atol=1e-12)
 
