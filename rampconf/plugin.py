@@ -105,8 +105,8 @@ class Plugin(abc.ABC, Generic[ParamsT]):
     Class attributes
     ----------------
     Params : type of StrictModel
-        The parameter model; set from the type argument of the base class
-        (``BaseScore[F1AboveParams]``), never written by hand.
+        The parameter model, set from the type argument of the base class
+        (``BaseScore[F1AboveParams]``; see the module docstring).
     """
 
     Params: ClassVar[type[StrictModel]] = NoParams
@@ -114,8 +114,14 @@ class Plugin(abc.ABC, Generic[ParamsT]):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         model = _model_argument(cls)
-        if model is not None and "Params" not in cls.__dict__:
-            cls.Params = model
+        if model is not None:
+            own = cls.__dict__.get("Params")
+            if own is None:
+                cls.Params = model
+            elif not issubclass(own, model):
+                raise TypeError(f"{cls.__qualname__}: Params {own.__qualname__} is not a "
+                                f"subclass of the type argument {model.__qualname__}; name "
+                                "the model once")
         doc = cls.__dict__.get("__doc__")
         if doc and cls.Params.model_fields and "\nParameters\n" not in doc:
             cls.__doc__ = inspect.cleandoc(doc) + "\n\n" + params_docstring(cls.Params)

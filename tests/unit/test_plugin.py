@@ -120,3 +120,14 @@ def test_make_plugin_names_the_method_a_plugin_leaves_abstract(runtime_registry)
     with pytest.raises(TypeError, match=r"plugin 'unfinished' of kind score .* does not "
                                         r"implement score, which BaseScore requires"):
         make_plugin("score", "unfinished", {}, "problem.scores.u", BaseScore)
+
+
+def test_a_params_in_the_body_must_agree_with_the_type_argument():
+    class Other(StrictModel):
+        x: int = Field(0, description="x")
+
+    with pytest.raises(TypeError, match="is not a subclass of the type argument OffsetParams"):
+        class Both(BaseScore[OffsetParams]):
+            """Names two models."""
+
+            Params = Other
