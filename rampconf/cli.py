@@ -162,6 +162,10 @@ def _task(cfg: DictConfig) -> float | None:
 def main() -> None:
     """Entry point of ``python -m rampconf`` and of the ``rampconf`` script."""
     argv = sys.argv[1:]
+    if argv[:1] == ["--describe"]:  # plugin help, generated from the plugins' Params models
+        from rampconf.describe import main as describe
+
+        sys.exit(describe(argv[1:]))
     errors = precheck(argv)
     if errors:
         for line in errors:

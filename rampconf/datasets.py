@@ -10,22 +10,29 @@ command fetches them.
 
 from __future__ import annotations
 
+import abc
 import argparse
 import sys
 from pathlib import Path
 from typing import ClassVar
 
 from rampconf import registry
+from rampconf.errors import ConfigError
 
 __all__ = ["BaseDataset", "main"]
 
 
-class BaseDataset:
+class BaseDataset(abc.ABC):
     """Base class of data set plugins.
 
-    Lifecycle: built with the data root; :meth:`download` or :meth:`generate`
-    is called once by ``rampconf-data``; :meth:`check` verifies files already
-    on disk. Every file is written under ``<data_root>/<folder>/``.
+    Lifecycle: built with the data root (nothing is read or written then).
+    ``rampconf-data NAME ACTION`` then calls one method once: :meth:`download`
+    or :meth:`generate` (which write every file under ``<data_root>/<folder>/``
+    and end by checking them) or :meth:`check` (which verifies files already
+    on disk). When a problem that names the data set misses its data files,
+    :meth:`how_to_get` gives the sentence the error ends with. Subclasses
+    implement :meth:`check` and at least one of :meth:`download` and
+    :meth:`generate`; the other says that the data set cannot do it.
 
     Class attributes
     ----------------
@@ -50,13 +57,28 @@ class BaseDataset:
         return self.data_root / self.folder
 
     def download(self, base_url: str | None = None, quiet: bool = False) -> list[Path]:
-        """Fetch every file (resuming partial downloads), check them, return their paths."""
-        raise NotImplementedError(f"{type(self).__name__} cannot be downloaded")
+        """Fetch every file (resuming partial downloads), check them, return their paths.
+
+        Raises
+        ------
+        ConfigError
+            When the data set cannot be downloaded (the default).
+        """
+        raise ConfigError(f"data set {registry_name(type(self))!r} cannot be downloaded; "
+                          "generate a synthetic set instead (action generate)")
 
     def generate(self, n_train: int, n_test: int, seed: int = 0) -> list[Path]:
-        """Write a seeded synthetic data set in the same format; return the paths."""
-        raise NotImplementedError(f"{type(self).__name__} has no synthetic generator")
+        """Write a seeded synthetic data set in the same format; return the paths.
 
+        Raises
+        ------
+        ConfigError
+            When the data set has no synthetic generator (the default).
+        """
+        raise ConfigError(f"data set {registry_name(type(self))!r} has no synthetic "
+                          "generator; download it instead (action download)")
+
+    @abc.abstractmethod
     def check(self) -> None:
         """Raise ``DataError`` when a file is missing or does not load as expected."""
 

@@ -1,21 +1,60 @@
-"""What every plugin shares: a pydantic ``Params`` model and construction from config.
+"""What every plugin shares: a typed pydantic parameter model and construction from config.
 
-A plugin class declares its parameters as a nested pydantic model ``Params``
-(frozen, ``extra="forbid"``). :func:`make_plugin` looks the class up in the
-registry, validates the parameters with that model and reports every problem
-with the full key path of the composed configuration.
+A plugin class is generic in its parameter model and names it once, as the
+type argument of its base class::
+
+    class F1AboveParams(StrictModel):
+        threshold: float = Field(0.7, ge=0, le=1,
+                                 description="a label counts when its F1 is above this")
+
+    class F1Above(BaseScore[F1AboveParams]):
+        '''Fraction of labels whose F1 score is above a threshold.'''
+
+        def score(self, y_true, y_pred):
+            ...self.params.threshold...      # typed: F1AboveParams
+
+The class attribute ``Params`` (the model :func:`make_plugin` validates with)
+is set from that type argument when the class is created; a plugin without
+parameters names none and gets :class:`NoParams`. A class that is itself
+generic (``class CSVFileReader(BaseReader[CSVParamsT])``, to be extended
+with more parameters) gets the bound of its type variable, a subclass that
+names no new model inherits its parent's, and a class that assigns
+``Params`` in its body keeps it (``self.params`` is then typed loosely).
+Every parameter carries a ``Field(description=...)``: ``python -m rampconf
+--describe KIND NAME`` and the ``Parameters`` section of the plugin's
+docstring are generated from it.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+import abc
+import inspect
+import types
+import typing
+from typing import Any, ClassVar, Generic, Literal, TypeVar, Union, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from typing_extensions import TypeVar as DefaultTypeVar
 
 from rampconf import registry
 from rampconf.errors import ConfigError, RegistryError
 
-__all__ = ["NoParams", "Plugin", "StrictModel", "format_validation_error", "make_plugin"]
+if typing.TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pydantic.fields import FieldInfo
+
+__all__ = [
+    "NoParams",
+    "ParamInfo",
+    "ParamsT",
+    "Plugin",
+    "StrictModel",
+    "describe_params",
+    "format_validation_error",
+    "make_plugin",
+    "params_docstring",
+]
 
 
 class StrictModel(BaseModel):
@@ -28,26 +67,166 @@ class NoParams(StrictModel):
     """Parameters of a plugin that takes none."""
 
 
-class Plugin:
-    """Base class of every plugin.
+#: Type variable of a plugin's parameter model. Covariant, so that a ``BaseScore``
+#: annotation (``BaseScore[StrictModel]``) accepts every score; a plugin that names
+#: no model is typed with ``StrictModel`` (no attributes) and built with :class:`NoParams`.
+ParamsT = DefaultTypeVar("ParamsT", bound=StrictModel, default=StrictModel, covariant=True)
 
-    Lifecycle: the runner builds one instance per run with validated ``params``
-    after the whole configuration is valid and before any data is read. Plugins
-    are pickled to parallel workers, so keep their state small and picklable.
+
+def _model_argument(cls: type) -> type[StrictModel] | None:
+    """The parameter model named by ``cls``'s own generic bases, or None when it names none."""
+    for base in cls.__dict__.get("__orig_bases__", ()):
+        origin = typing.get_origin(base)
+        if not (isinstance(origin, type) and issubclass(origin, Plugin)):
+            continue
+        (argument, *_) = typing.get_args(base)
+        if isinstance(argument, TypeVar):  # a generic base: its type variable's bound ...
+            argument = argument.__bound__
+            if argument is StrictModel:  # ... unless it names no model
+                return None
+        if not (isinstance(argument, type) and issubclass(argument, StrictModel)):
+            raise TypeError(f"{cls.__qualname__}: the parameter model of a plugin must be a "
+                            f"StrictModel subclass, got {argument!r}")
+        return argument
+    return None
+
+
+class Plugin(abc.ABC, Generic[ParamsT]):
+    """Base class of every plugin, generic in its parameter model.
+
+    Lifecycle: :func:`make_plugin` validates the configuration's parameters
+    with ``Params`` and builds one instance per run, after the whole
+    configuration is valid and before any data is read; ``self.params`` is
+    then the validated, frozen model. Plugins are pickled to parallel
+    workers, so keep their state small and picklable. The kind's base class
+    (:class:`~rampconf.scores.BaseScore`, ...) says which methods are called
+    when; its abstract methods are the ones a plugin must implement.
+
+    Class attributes
+    ----------------
+    Params : type of StrictModel
+        The parameter model, set from the type argument of the base class
+        (``BaseScore[F1AboveParams]``; see the module docstring).
     """
 
-    #: pydantic model of the plugin's parameters.
     Params: ClassVar[type[StrictModel]] = NoParams
 
-    def __init__(self, params: StrictModel | None = None) -> None:
-        self.params = params if params is not None else self.Params()
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        model = _model_argument(cls)
+        if model is not None:
+            own = cls.__dict__.get("Params")
+            if own is None:
+                cls.Params = model
+            elif not issubclass(own, model):
+                raise TypeError(f"{cls.__qualname__}: Params {own.__qualname__} is not a "
+                                f"subclass of the type argument {model.__qualname__}; name "
+                                "the model once")
+        doc = cls.__dict__.get("__doc__")
+        if doc and cls.Params.model_fields and "\nParameters\n" not in doc:
+            cls.__doc__ = inspect.cleandoc(doc) + "\n\n" + params_docstring(cls.Params)
+
+    def __init__(self, params: ParamsT | None = None) -> None:
+        self._params = params if params is not None else cast("ParamsT", self.Params())
+
+    @property
+    def params(self) -> ParamsT:
+        """The validated parameters (a frozen instance of ``Params``)."""
+        return self._params
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.model_dump().items())
         return f"{type(self).__name__}({args})"
 
 
-P = TypeVar("P", bound=Plugin)
+P = TypeVar("P", bound=Plugin[StrictModel])
+
+
+# --------------------------------------------------------------------------- describing
+
+
+def type_name(annotation: Any) -> str:
+    """A short, readable name of a parameter's type (``float``, ``list[str] | None``, ...)."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if annotation is type(None):
+        return "None"
+    if annotation is Ellipsis:
+        return "..."
+    if origin is typing.Annotated:
+        return type_name(args[0])
+    if origin in (Union, types.UnionType):
+        return " | ".join(type_name(arg) for arg in args)
+    if origin is Literal:
+        return " | ".join(repr(arg) for arg in args)
+    if origin is not None:
+        name = getattr(origin, "__name__", str(origin))
+        return f"{name}[{', '.join(type_name(arg) for arg in args)}]"
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def yaml_value(value: Any) -> str:
+    """``value`` as it is written in a YAML file (``null``, ``true``, ``[1, 2]``, ...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(yaml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {yaml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, BaseModel):
+        return yaml_value(value.model_dump())
+    return str(value)
+
+
+_BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<", "min_length": "length >=",
+           "max_length": "length <="}
+
+
+def _constraints(field: FieldInfo) -> list[str]:
+    found = []
+    for item in field.metadata:
+        for attribute, symbol in _BOUNDS.items():
+            if getattr(item, attribute, None) is not None:
+                found.append(f"{symbol} {getattr(item, attribute)}")
+    return found
+
+
+class ParamInfo(typing.NamedTuple):
+    """What the help says about one parameter of a plugin."""
+
+    name: str
+    type: str
+    default: str | None  # None: required
+    constraints: list[str]
+    description: str | None
+
+
+def describe_params(model: type[BaseModel]) -> list[ParamInfo]:
+    """Name, type, default (YAML syntax, None if required), constraints and description
+    of every field of a plugin's parameter model, in declaration order."""
+    described = []
+    for name, field in model.model_fields.items():
+        default = None if field.is_required() else \
+            yaml_value(field.get_default(call_default_factory=True))
+        described.append(ParamInfo(name, type_name(field.annotation), default,
+                                   _constraints(field), field.description))
+    return described
+
+
+def params_docstring(model: type[BaseModel]) -> str:
+    """A numpydoc ``Parameters`` section generated from the model's fields."""
+    lines = ["Parameters", "----------"]
+    for info in describe_params(model):
+        default = "required" if info.default is None else f"default {info.default}"
+        lines.append(f"{info.name} : {', '.join([info.type, *info.constraints, default])}")
+        lines.append(f"    {info.description or ''}".rstrip())
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- building
 
 
 def _describe_input(value: Any) -> str:
@@ -98,7 +277,7 @@ def format_validation_error(error: ValidationError, prefix: str, raw: Any = None
     return [f"{loc}: {' or '.join(messages)}{got}" for loc, (messages, got) in merged.items()]
 
 
-def validate_params(cls: type[Plugin], raw: dict[str, Any], path: str) -> StrictModel:
+def validate_params(cls: type[Plugin[StrictModel]], raw: dict[str, Any], path: str) -> StrictModel:
     """Validate ``raw`` with ``cls.Params``; errors name the key path under ``path``."""
     try:
         return cls.Params.model_validate(raw)
@@ -112,7 +291,8 @@ def validate_params(cls: type[Plugin], raw: dict[str, Any], path: str) -> Strict
 
 
 def make_plugin(
-    kind: str, plugin: str, raw: dict[str, Any], path: str, base: type[P], **context: Any
+    kind: str, plugin: str, raw: dict[str, Any], path: str, base: Callable[..., P],
+    **context: Any
 ) -> P:
     """Look up ``plugin`` among plugins of ``kind``, validate ``raw`` and build it.
 
@@ -125,7 +305,8 @@ def make_plugin(
     path
         Key path of ``raw`` in the composed configuration, used in errors.
     base
-        The base class the plugin must derive from.
+        The base class the plugin must derive from, e.g. ``BaseScore`` (typed
+        as a callable because mypy rejects abstract classes as ``type[P]``).
     **context
         Extra keyword arguments of the plugin's constructor (a score's name, ...).
 
@@ -133,13 +314,19 @@ def make_plugin(
     ------
     ConfigError
         Unknown name (with valid names and the closest match) or bad parameters.
+    TypeError
+        The plugin class leaves an abstract method of its base unimplemented.
     """
     try:
         cls = registry.get(kind, plugin)
     except RegistryError as exc:
         raise RegistryError(f"{path}: {exc}") from None
-    if not (isinstance(cls, type) and issubclass(cls, base)):
-        raise ConfigError(
-            f"{path}: plugin {plugin!r} of kind {kind} is {cls!r}, not a {base.__name__}")
-    params = validate_params(cls, raw, path)
-    return cls(params, **context)
+    if not (isinstance(cls, type) and isinstance(base, type) and issubclass(cls, base)):
+        raise ConfigError(f"{path}: plugin {plugin!r} of kind {kind} is {cls!r}, not a "
+                          f"{getattr(base, '__name__', base)}")
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+        raise TypeError(f"plugin {plugin!r} of kind {kind} ({cls.__module__}.{cls.__qualname__}) "
+                        f"does not implement {missing}, which {base.__name__} requires")
+    plugin_class = cast("type[P]", cls)
+    return plugin_class(validate_params(plugin_class, raw, path), **context)

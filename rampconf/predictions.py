@@ -7,11 +7,12 @@ the predictions of several folds (CV bagging).
 
 from __future__ import annotations
 
+import abc
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
-from rampconf.plugin import Plugin
+from rampconf.plugin import ParamsT, Plugin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -20,13 +21,19 @@ if TYPE_CHECKING:
 __all__ = ["BasePrediction"]
 
 
-class BasePrediction(Plugin):
+class BasePrediction(Plugin[ParamsT]):
     """Base class of prediction types.
 
-    Lifecycle: built once per run. :meth:`setup` is called once with the raw
-    training targets before anything else; then :meth:`encode_y` on train and
-    test targets; :meth:`check_y_pred` on every array a submission returns
-    (in the parallel workers); :meth:`empty` and :meth:`combine` when bagging.
+    Lifecycle: built once per run, before any data is read. Then, in the main
+    process, :meth:`setup` once with the raw training targets (before
+    anything else is called) and :meth:`encode_y` on the training and the
+    test targets. In the fold workers (after ``setup``, on a pickled copy),
+    :meth:`check_y_pred` on every prediction a submission returns. Back in
+    the main process: :meth:`empty`, :meth:`combine` and
+    :meth:`has_prediction` when bagging the folds, :meth:`to_columns` and
+    :meth:`pack` when saving predictions, :meth:`save_figures` when the run
+    draws pictures. Subclasses implement :meth:`check_y_pred`; the defaults
+    of the others suit a float array whose rows are the samples.
 
     A canonical prediction is a NumPy array whose first axis is the sample.
     Rows that hold no prediction (a sample outside a fold's valid set) are NaN
@@ -43,15 +50,18 @@ class BasePrediction(Plugin):
         """Raw targets -> the ``y_true`` array that scores receive."""
         return np.asarray(y)
 
+    @abc.abstractmethod
     def check_y_pred(self, y_pred: Any, y_true: np.ndarray) -> np.ndarray:
         """Check and canonicalise a submission's prediction for the samples of ``y_true``.
+
+        ``y_true`` is encoded (:meth:`encode_y`); ``y_pred`` is whatever the
+        workflow returned and may be of any type.
 
         Raises
         ------
         ValueError
             With a message saying which shape or values were expected and found.
         """
-        raise NotImplementedError
 
     def empty(self, n_samples: int, like: np.ndarray) -> np.ndarray:
         """A prediction for ``n_samples`` samples that holds no prediction (NaN)."""

@@ -6,13 +6,14 @@ Data paths in a problem are relative to the run's ``data_root``.
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from rampconf.errors import DataError
-from rampconf.plugin import Plugin, StrictModel
+from rampconf.plugin import ParamsT, Plugin
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -94,18 +95,27 @@ def stage_rows(X: np.memmap, indices: np.ndarray) -> np.memmap:
     return staged
 
 
-class BaseReader(Plugin):
-    """Base class of data readers.
+class BaseReader(Plugin[ParamsT]):
+    """Base class of data readers: ``problem.data`` -> a :class:`Dataset` per split.
 
-    Lifecycle: built once per run with the resolved ``data_root``. The runner
-    first calls :meth:`check_files` (so missing data is reported before any
-    work), then :meth:`load` once for ``"train"`` and once for ``"test"``, in
-    the main process. :meth:`files` lists every file read, for the data
-    hashes recorded in the run directory; :meth:`extra_files` lists files a
-    submission may read itself (e.g. external data).
+    Lifecycle, all in the main process:
+
+    1. built once per run with validated ``params`` and the resolved
+       ``data_root`` (an absolute path), before the submission is checked;
+       :meth:`extra_files` is asked then, to put those files beside the
+       submission;
+    2. :meth:`check_files` before anything is read, so that every missing
+       file is reported at once (the default checks the paths of
+       :meth:`files` and :meth:`extra_files`);
+    3. :meth:`load` once for ``"train"`` and once for ``"test"``; it may
+       assume the files exist, and raises :class:`~rampconf.errors.DataError`
+       naming the file and what is wrong (a missing column, a bad value);
+    4. :meth:`files` again for the SHA-256 hashes recorded in the run directory.
+
+    Subclasses implement :meth:`load` and, when they read files, :meth:`files`.
     """
 
-    def __init__(self, params: StrictModel | None = None, *, data_root: Path) -> None:
+    def __init__(self, params: ParamsT | None = None, *, data_root: Path) -> None:
         super().__init__(params)
         self.data_root = data_root
 
@@ -128,6 +138,6 @@ class BaseReader(Plugin):
                 "set data_root=PATH or the RAMPCONF_DATA_ROOT environment variable"
             )
 
+    @abc.abstractmethod
     def load(self, split: Split) -> Dataset:
-        """Read one split."""
-        raise NotImplementedError
+        """Read one split: ``X``, raw ``y`` (first axis the sample) and optional groups."""

@@ -1,28 +1,34 @@
 """Score types: a number computed from ``y_true`` and ``y_pred``.
 
-Concrete scores live in plugins (``rampconf.plugins.*.scores``) and are
-registered under the ``rampconf.scores`` entry-point group.
+Concrete scores live in plugins and are registered under the
+``rampconf.scores`` entry-point group.
 """
 
 from __future__ import annotations
 
+import abc
 from typing import ClassVar
 
 import numpy as np
 
-from rampconf.plugin import Plugin, StrictModel
+from rampconf.plugin import ParamsT, Plugin
 
 __all__ = ["BaseScore"]
 
 
-class BaseScore(Plugin):
+class BaseScore(Plugin[ParamsT]):
     """Base class of score types.
 
     Lifecycle: built once per run from the problem's ``scores`` entry, with
-    the display ``name`` and ``precision`` of that entry. :meth:`score` is
-    called for every fold and step (train, valid, test) and for bagged
-    predictions, on the rows that hold a prediction only, with ``y_true``
-    encoded by the problem's prediction type and ``y_pred`` canonical.
+    the display ``name`` and ``precision`` of that entry, before any data is
+    read (a score that wraps other scores builds them in its constructor).
+    :meth:`score` is called in the main process for every fold and step
+    (train, valid, test) and for every point of the bagging curve. It may
+    assume non-empty arrays of the same length, restricted to the rows that
+    hold a prediction, ``y_true`` encoded by the problem's prediction type
+    and ``y_pred`` checked by it (:meth:`BasePrediction.check_y_pred`); it
+    raises ``ValueError`` when the arrays do not suit it (while scoring a
+    fold, that is the fold's failure). Subclasses implement :meth:`score`.
 
     Class attributes
     ----------------
@@ -41,7 +47,7 @@ class BaseScore(Plugin):
 
     def __init__(
         self,
-        params: StrictModel | None = None,
+        params: ParamsT | None = None,
         *,
         name: str | None = None,
         precision: int | None = None,
@@ -50,9 +56,9 @@ class BaseScore(Plugin):
         self.name = name or type(self).__name__
         self.precision = self.default_precision if precision is None else precision
 
+    @abc.abstractmethod
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         """The score of ``y_pred`` against ``y_true`` (both non-empty, same length)."""
-        raise NotImplementedError
 
     def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return float(self.score(y_true, y_pred))

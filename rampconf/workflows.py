@@ -1,33 +1,89 @@
 """Workflows: how a submission's elements are trained and asked to predict.
 
 Concrete workflows live in plugins and are registered under ``rampconf.workflows``.
+:func:`predict_with` is what most workflows call to ask a fitted model for
+the prediction type's kind of prediction.
 """
 
 from __future__ import annotations
 
+import abc
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rampconf.plugin import Plugin
+import numpy as np
+
+from rampconf.plugin import ParamsT, Plugin
 from rampconf.submission import route_params
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from rampconf.predictions import BasePrediction
     from rampconf.submission import Submission
 
-__all__ = ["BaseWorkflow"]
+__all__ = ["BaseWorkflow", "predict_with"]
 
 
-class BaseWorkflow(Plugin):
+def predict_with(model: Any, X: Any, prediction: BasePrediction, where: str) -> Any:
+    """Call the prediction type's method (``predict`` or ``predict_proba``) of ``model``.
+
+    Class probabilities are put in the problem's label order when the model
+    tells its classes (``classes_``) and the prediction type its ``labels``,
+    so a fold that lacks a class still works.
+
+    Parameters
+    ----------
+    model
+        A fitted model (a submission's estimator, classifier, regressor, ...).
+    X
+        What to predict.
+    prediction
+        The problem's prediction type; its ``predict_method`` names the method.
+    where
+        How errors name the model (``"the estimator"``, ``"classifier.py"``).
+
+    Raises
+    ------
+    AttributeError
+        The model has no such method.
+    ValueError
+        The model predicts classes that are not among the problem's labels.
+    """
+    method = getattr(model, prediction.predict_method, None)
+    if method is None:
+        raise AttributeError(f"{where} has no method {prediction.predict_method}(); "
+                             f"the {type(prediction).__name__.lower()} prediction type needs it")
+    y_pred = method(X)
+    labels = getattr(prediction, "labels", None)
+    classes = getattr(model, "classes_", None)
+    if labels is None or classes is None or prediction.predict_method != "predict_proba":
+        return y_pred
+    classes_text = [str(c) for c in np.asarray(classes).tolist()]
+    labels_text = [str(label) for label in labels]
+    if classes_text == labels_text:
+        return y_pred
+    unknown = sorted(set(classes_text) - set(labels_text))
+    if unknown:
+        raise ValueError(f"{where} predicts classes {unknown} that are not among the "
+                         f"problem's labels {labels}")
+    y_pred = np.asarray(y_pred, dtype=float)
+    ordered = np.zeros((y_pred.shape[0], len(labels)))
+    for j, cls in enumerate(classes_text):
+        ordered[:, labels_text.index(cls)] = y_pred[:, j]
+    return ordered
+
+
+class BaseWorkflow(Plugin[ParamsT]):
     """Base class of workflows.
 
     Lifecycle: built once per run. :meth:`check_submission` runs once in the
-    main process before any fold (files, callables and parameter names are
-    checked there). For each fold, in a worker, :meth:`train` fits a fresh
-    model on the fold's training rows and :meth:`predict` is called on the
-    whole training set and on the test set; the result is checked by the
-    prediction type.
+    main process before any data is read (files, callables and parameter
+    names are checked there). For each fold, in a worker (a pickled copy of
+    the workflow), :meth:`train` fits a fresh model on the fold's training
+    rows and :meth:`predict` is then called with that model on the whole
+    training set and on the test set; the prediction type's ``setup`` has
+    run, and what :meth:`predict` returns is checked by its ``check_y_pred``.
+    An exception raised in either is the fold's failure, reported with the
+    submission's traceback. Subclasses implement :meth:`train` and
+    :meth:`predict`.
 
     Class attributes
     ----------------
@@ -49,6 +105,7 @@ class BaseWorkflow(Plugin):
         """
         return route_params(submission, self.elements)
 
+    @abc.abstractmethod
     def train(
         self,
         submission: Submission,
@@ -57,9 +114,12 @@ class BaseWorkflow(Plugin):
         y: np.ndarray,
         prediction: BasePrediction,
     ) -> Any:
-        """Fit the submission on ``X, y`` (already restricted to the fold's training rows)."""
-        raise NotImplementedError
+        """Fit the submission on ``X, y`` (already restricted to the fold's training rows).
 
+        ``y`` holds the raw targets; ``routed`` is what :meth:`check_submission`
+        returned. Returns the fitted model (anything :meth:`predict` accepts).
+        """
+
+    @abc.abstractmethod
     def predict(self, model: Any, X: Any, prediction: BasePrediction) -> Any:
-        """Predict ``X`` with a model returned by :meth:`train`."""
-        raise NotImplementedError
+        """Predict ``X`` with a model returned by :meth:`train` (checked by ``prediction``)."""

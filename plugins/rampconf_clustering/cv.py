@@ -14,7 +14,7 @@ from rampconf.plugin import StrictModel
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["EventShuffleSplit", "event_rows"]
+__all__ = ["EventShuffleSplit", "EventShuffleSplitParams", "event_rows"]
 
 
 def event_rows(events: np.ndarray, chosen: np.ndarray) -> np.ndarray:
@@ -22,7 +22,20 @@ def event_rows(events: np.ndarray, chosen: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.isin(events, chosen))
 
 
-class EventShuffleSplit(BaseCV):
+class EventShuffleSplitParams(StrictModel):
+    """Parameters of the ``event_shuffle_split`` scheme."""
+
+    n_splits: int = Field(1, ge=1, description="number of folds")
+    test_size: float | int | None = Field(
+        0.5, gt=0, description="valid share of the events (a float) or number of valid events "
+                               "(an int); null: the complement of train_size")
+    train_size: float | int | None = Field(
+        None, gt=0, description="training share (a float) or number (an int) of the events; "
+                                "null: the complement of test_size")
+    random_state: int | None = Field(42, description="seed of the splits")
+
+
+class EventShuffleSplit(BaseCV[EventShuffleSplitParams]):
     """Random splits of the unique event ids (RAMP's hep_tracking CV); events are never cut.
 
     The sorted unique event ids (the first column of the targets) are split
@@ -30,19 +43,13 @@ class EventShuffleSplit(BaseCV):
     of its event.
     """
 
-    class Params(StrictModel):
-        n_splits: int = Field(1, ge=1)  # number of folds
-        test_size: float | int | None = Field(0.5, gt=0)  # valid share (or number) of events
-        train_size: float | int | None = Field(None, gt=0)  # training share (or number) of events
-        random_state: int | None = 42  # seed of the splits
-
     def split(self, X: Any, y: np.ndarray, groups: np.ndarray | None = None
               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         p = self.params
         events = np.asarray(y)[:, 0]
         unique = np.unique(events)
         splitter = model_selection.ShuffleSplit(
-            p.n_splits, test_size=p.test_size, train_size=p.train_size,  # type: ignore[attr-defined]
-            random_state=p.random_state)  # type: ignore[attr-defined]
+            p.n_splits, test_size=p.test_size, train_size=p.train_size,
+            random_state=p.random_state)
         for train_events, valid_events in splitter.split(unique):
             yield event_rows(events, unique[train_events]), event_rows(events, unique[valid_events])

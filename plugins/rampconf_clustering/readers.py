@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from rampconf_tabular.readers import CSVFileReader, CSVFilesParams
 
 from rampconf.readers import Dataset, Split
 
-__all__ = ["ClusteringCSV"]
+__all__ = ["ClusteringCSV", "ClusteringCSVParams"]
 
 
-class ClusteringCSV(CSVFileReader):
+class ClusteringCSVParams(CSVFilesParams):
+    """Parameters of the ``clustering_csv`` reader."""
+
+    event: str = Field("event_id", description="column of the event id: a feature (the first "
+                                               "column of X) and the target's first column")
+    cluster: str = Field("cluster_id", description="column of the true cluster id: the "
+                                                   "target's second column")
+
+
+class ClusteringCSV(CSVFileReader[ClusteringCSVParams]):
     """One CSV of hits per split: ``X`` all columns but the cluster's, event column first.
 
     The generic ``csv`` reader drops target columns from the features; here the
@@ -18,14 +28,10 @@ class ClusteringCSV(CSVFileReader):
     first (RAMP's clusterer reads the event id from the first column).
     """
 
-    class Params(CSVFilesParams):
-        event: str = "event_id"  # column of the event id (a feature and the target's first column)
-        cluster: str = "cluster_id"  # column of the true cluster id (the target's second column)
-
     def load(self, split: Split) -> Dataset:
         p = self.params
-        event, cluster = p.event, p.cluster  # type: ignore[attr-defined]
-        wanted = [event, cluster, *p.ignore]  # type: ignore[attr-defined]
+        event, cluster = p.event, p.cluster
+        wanted = [event, cluster, *p.ignore]
         frame, _ = self.read_csv(split, wanted, "data.event / data.cluster / data.ignore")
         y = frame[[event, cluster]].to_numpy()
         features = [event] + [c for c in frame.columns if c not in wanted]

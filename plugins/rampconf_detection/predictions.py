@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field
 
 from rampconf.plugin import StrictModel
 from rampconf.predictions import BasePrediction
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-__all__ = ["Detection"]
+__all__ = ["Detection", "DetectionParams"]
 
 EXPECTED = "a list of (confidence, row, col, radius) tuples"
 PER_IMAGE = "list of (confidence, row, col, radius) tuples"
@@ -34,7 +35,16 @@ def _as_image_array(value: Any, image: int) -> np.ndarray:
     return array
 
 
-class Detection(BasePrediction):
+class DetectionParams(StrictModel):
+    """Parameters of the ``detection`` prediction type."""
+
+    iou_formula: Literal["exact", "ramp"] = Field(
+        "exact", description="circle IoU that links detections of different folds when "
+                             "bagging: exact, or ramp (ramp-workflow 0.7.0's inexact lens "
+                             "formula, for its numbers)")
+
+
+class Detection(BasePrediction[DetectionParams]):
     """Object detection of circles.
 
     ``y_true`` is an object array over images of ``(k, 3)`` arrays
@@ -45,16 +55,7 @@ class Detection(BasePrediction):
 
     Saved predictions (``pack``): ``circles`` (n, 5) with columns image,
     confidence, row, col, radius, and ``predicted`` (one flag per image).
-
-    Parameters
-    ----------
-    iou_formula : {"exact", "ramp"}, default "exact"
-        Circle IoU used to link detections of different folds when bagging;
-        ``ramp`` reproduces ramp-workflow 0.7.0's (inexact) lens formula.
     """
-
-    class Params(StrictModel):
-        iou_formula: Literal["exact", "ramp"] = "exact"
 
     predict_method: ClassVar[Literal["predict", "predict_proba"]] = "predict"
 
@@ -85,7 +86,7 @@ class Detection(BasePrediction):
         from rampconf_detection.combine import combine_detections
 
         return combine_detections(list(y_preds),
-                                  iou_formula=self.params.iou_formula)  # type: ignore[attr-defined]
+                                  iou_formula=self.params.iou_formula)
 
     def pack(self, y_pred: np.ndarray) -> dict[str, np.ndarray]:
         predicted = self.has_prediction(y_pred)

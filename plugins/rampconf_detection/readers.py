@@ -12,7 +12,7 @@ from rampconf.errors import DataError
 from rampconf.plugin import StrictModel
 from rampconf.readers import BaseReader, Dataset, Split
 
-__all__ = ["NpyImages", "group_by_image", "load_circle_labels"]
+__all__ = ["NpyImages", "NpyImagesParams", "group_by_image", "load_circle_labels"]
 
 
 def load_circle_labels(path: Path, n_images: int, index: str, columns: list[str]
@@ -50,7 +50,24 @@ def group_by_image(image: np.ndarray, values: np.ndarray, n_images: int) -> np.n
     return grouped
 
 
-class NpyImages(BaseReader):
+class NpyImagesParams(StrictModel):
+    """Parameters of the ``npy_images`` reader."""
+
+    train_images: str = Field(description=".npy of the training images (n, height, width), "
+                                          "relative to data_root")
+    train_labels: str = Field(description="labels CSV of the training images, one row per "
+                                          "object, relative to data_root")
+    test_images: str = Field(description=".npy of the test images, relative to data_root")
+    test_labels: str = Field(description="labels CSV of the test images, relative to "
+                                         "data_root")
+    index: str = Field("i", description="column of the image index (0-based) in the labels "
+                                        "CSV")
+    columns: list[str] = Field(default_factory=lambda: ["row_p", "col_p", "radius_p"],
+                               description="columns of an object in the labels CSV (a "
+                                           "circle: row, col, radius)")
+
+
+class NpyImages(BaseReader[NpyImagesParams]):
     """Images stored as one ``.npy`` array per split (memory-mapped) and a labels CSV.
 
     The images are opened with ``numpy.load(mmap_mode="r")`` once per split:
@@ -59,21 +76,13 @@ class NpyImages(BaseReader):
     object's columns (for circles: row, col, radius).
     """
 
-    class Params(StrictModel):
-        train_images: str  # .npy of the training images, relative to data_root
-        train_labels: str  # labels CSV of the training images
-        test_images: str  # .npy of the test images
-        test_labels: str  # labels CSV of the test images
-        index: str = "i"  # column of the image index in the labels CSV
-        columns: list[str] = Field(default_factory=lambda: ["row_p", "col_p", "radius_p"])
-
     def files(self) -> dict[str, Path]:
         p = self.params
         return {
-            "train_images": self.data_root / p.train_images,  # type: ignore[attr-defined]
-            "train_labels": self.data_root / p.train_labels,  # type: ignore[attr-defined]
-            "test_images": self.data_root / p.test_images,  # type: ignore[attr-defined]
-            "test_labels": self.data_root / p.test_labels,  # type: ignore[attr-defined]
+            "train_images": self.data_root / p.train_images,
+            "train_labels": self.data_root / p.train_labels,
+            "test_images": self.data_root / p.test_images,
+            "test_labels": self.data_root / p.test_labels,
         }
 
     def load(self, split: Split) -> Dataset:
@@ -87,5 +96,5 @@ class NpyImages(BaseReader):
             raise DataError(f"{images_path}: expected images of shape (n, height, width), "
                             f"got shape {images.shape}")
         labels = load_circle_labels(files[f"{split}_labels"], len(images),
-                                    self.params.index, self.params.columns)  # type: ignore[attr-defined]
+                                    self.params.index, self.params.columns)
         return Dataset(X=images, y=labels)

@@ -23,8 +23,9 @@ Every score reproduces ramp-workflow 0.7.0 number for number (checked against
 
 from __future__ import annotations
 
+import abc
 import itertools
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import numpy as np
 from pydantic import AfterValidator, Field
@@ -46,10 +47,15 @@ __all__ = [
     "OSPA",
     "SCP",
     "AveragePrecision",
+    "AveragePrecisionParams",
     "DetectionPrecision",
     "DetectionRecall",
+    "IoUParams",
     "MADCenter",
     "MADRadius",
+    "OSPAParams",
+    "SCPParams",
+    "ThresholdParams",
 ]
 
 
@@ -72,34 +78,45 @@ Minipatch = Annotated[list[int], Field(min_length=4, max_length=4),
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
+IOU_FORMULA = ("circle IoU: exact (the true lens area) or ramp (ramp-workflow 0.7.0's "
+               "formula, for its numbers)")
+
+
 class ThresholdParams(StrictModel):
     """Confidence threshold and scoring window."""
 
-    conf_threshold: Fraction = 0.5
-    minipatch: Minipatch | None = None
+    conf_threshold: Fraction = Field(0.5, description="detections count when their confidence "
+                                                      "is above this value")
+    minipatch: Minipatch | None = Field(
+        None, description="scoring window [row_min, row_max, col_min, col_max] of the circle "
+                          "centres; null: the whole image")
 
 
 class IoUParams(ThresholdParams):
-    """Confidence threshold, scoring window, IoU threshold and IoU formula."""
+    """Parameters of the matching scores: threshold, window, IoU threshold and formula."""
 
-    iou_threshold: Fraction = 0.5
-    iou_formula: IoUFormula = "exact"
+    iou_threshold: Fraction = Field(
+        0.5, description="IoU threshold of a matched pair: precision and recall count pairs "
+                         "above it, the mean deviations pairs at least at it")
+    iou_formula: IoUFormula = Field("exact", description=IOU_FORMULA)
 
 
 def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator else float("nan")
 
 
-class DetectionScore(BaseScore):
+_ParamsT = TypeVar("_ParamsT", bound=StrictModel)
+_ThresholdT = TypeVar("_ThresholdT", bound=ThresholdParams)
+
+
+class DetectionScore(BaseScore[_ParamsT]):
     """Base of the detection scores: reads the per-image circles into flat arrays.
 
-    Lifecycle as :class:`~rampconf.scores.BaseScore`; subclasses implement
-    :meth:`score_flat` on the true circles and the detections above the
-    confidence threshold.
+    Lifecycle as :class:`~rampconf.scores.BaseScore`; :meth:`split` gives the
+    circles of ``score``'s arguments as flat arrays.
     """
 
     default_precision: ClassVar[int] = 3
-    params: Any
 
     def split(self, y_true: Any, y_pred: Any) -> tuple[Flat, Flat, np.ndarray]:
         """``(true circles, predicted circles, confidences)``, flat over images."""
@@ -110,16 +127,34 @@ class DetectionScore(BaseScore):
         circles = Flat(pred.values[:, 1:], pred.image, pred.n_images)
         return true, circles, pred.values[:, 0]
 
+
+
+class _ThresholdScore(DetectionScore[_ThresholdT]):
+    """A detection score of the detections above the confidence threshold.
+
+    Subclasses implement :meth:`score_flat`, called by :meth:`score` with the
+    true circles and the detections whose confidence is above
+    ``conf_threshold``.
+    """
+
     def score(self, y_true: Any, y_pred: Any) -> float:
         true, pred, confidence = self.split(y_true, y_pred)
         return self.score_flat(true, pred.select(confidence > self.params.conf_threshold))
 
+    @abc.abstractmethod
     def score_flat(self, true: Flat, pred: Flat) -> float:
         """The score of the kept detections ``pred`` against ``true``."""
-        raise NotImplementedError
 
 
-class AveragePrecision(DetectionScore):
+class AveragePrecisionParams(StrictModel):
+    """Parameters of the ``average_precision`` score."""
+
+    iou_threshold: Fraction = Field(0.5, description="a hit needs an IoU strictly above this "
+                                                     "value")
+    iou_formula: IoUFormula = Field("exact", description=IOU_FORMULA)
+
+
+class AveragePrecision(DetectionScore[AveragePrecisionParams]):
     """Average precision: the area under the precision-recall curve of the ranked detections.
 
     All detections of all images are ranked by decreasing confidence (the order
@@ -131,20 +166,8 @@ class AveragePrecision(DetectionScore):
     ``sum((r[i+1] - r[i]) * max(p[i+1:]))`` with sentinels ``(0, 0)`` and ``(1, 0)``.
     No confidence threshold and no scoring window. 0 without any detection,
     NaN without any true circle. In [0, 1], greater is better.
-
-    Parameters
-    ----------
-    iou_threshold : float in [0, 1], default 0.5
-        A hit needs an IoU strictly above this value.
-    iou_formula : {"ramp", "exact"}, default "exact"
-        Circle IoU (see the module docstring).
     """
 
-    class Params(StrictModel):
-        iou_threshold: Fraction = 0.5
-        iou_formula: IoUFormula = "exact"
-
-    params: Params
     minimum: ClassVar[float] = 0.0
     maximum: ClassVar[float] = 1.0
 
@@ -189,7 +212,13 @@ def average_precision(precision: np.ndarray, recall: np.ndarray) -> float:
     return float(np.sum((rec[steps + 1] - rec[steps]) * envelope[steps + 1]))
 
 
-class OSPA(DetectionScore):
+class OSPAParams(ThresholdParams):
+    """Parameters of the ``ospa`` score."""
+
+    iou_formula: IoUFormula = Field("exact", description=IOU_FORMULA)
+
+
+class OSPA(_ThresholdScore[OSPAParams]):
     """Optimal subpattern assignment distance with the IoU as similarity (RAMP's variant).
 
     The true circles and the detections of each image are matched optimally,
@@ -198,21 +227,8 @@ class OSPA(DetectionScore):
     in the window counts twice); the score is ``1 - sum / n`` where ``n`` counts
     the true circles and detections in the window. Nothing in the window of any
     image gives 1 (RAMP's value). In [0, 1], lower is better.
-
-    Parameters
-    ----------
-    conf_threshold : float in [0, 1], default 0.5
-        Detections count when their confidence is above this value.
-    minipatch : [row_min, row_max, col_min, col_max] or None, default None
-        Scoring window (``None``: the whole image).
-    iou_formula : {"ramp", "exact"}, default "exact"
-        Circle IoU (see the module docstring).
     """
 
-    class Params(ThresholdParams):
-        iou_formula: IoUFormula = "exact"
-
-    params: Params
     greater_is_better: ClassVar[bool] = False
     minimum: ClassVar[float] = 0.0
     maximum: ClassVar[float] = 1.0
@@ -229,7 +245,15 @@ class OSPA(DetectionScore):
         return float(1.0 - similarity / n_total)
 
 
-class SCP(DetectionScore):
+class SCPParams(ThresholdParams):
+    """Parameters of the ``scp`` score."""
+
+    shape: list[Annotated[int, Field(gt=0)]] = Field(
+        default_factory=lambda: [224, 224], min_length=2, max_length=2,
+        description="image size in pixels [n_rows, n_cols] on which the circles are drawn")
+
+
+class SCP(_ThresholdScore[SCPParams]):
     """Score of circle projection: the L1 distance between the true and predicted crater maps.
 
     Each circle is drawn on an image of ``shape`` (pixels ``(i, j)`` with
@@ -239,22 +263,8 @@ class SCP(DetectionScore):
     the scoring window. The score is ``sum |T - P| / (sum T + sum P)`` over all
     images: 0 for a perfect match, 1 when nothing overlaps; NaN when both maps
     are empty everywhere. In [0, 1], lower is better.
-
-    Parameters
-    ----------
-    shape : [n_rows, n_cols], default [224, 224]
-        Image size in pixels.
-    conf_threshold : float in [0, 1], default 0.5
-        Detections count when their confidence is above this value.
-    minipatch : [row_min, row_max, col_min, col_max] or None, default None
-        Scoring window (``None``: the whole image).
     """
 
-    class Params(ThresholdParams):
-        shape: list[Annotated[int, Field(gt=0)]] = Field(
-            default_factory=lambda: [224, 224], min_length=2, max_length=2)
-
-    params: Params
     greater_is_better: ClassVar[bool] = False
     minimum: ClassVar[float] = 0.0
     maximum: ClassVar[float] = 1.0
@@ -426,14 +436,11 @@ def _shared_mass(circles: Flat, n_true: int, visible: np.ndarray, runs: _Runs) -
     return float(shared + np.maximum(np.minimum(*maps), 0.0).sum())
 
 
-class _Matched(DetectionScore):
+class _Matched(_ThresholdScore[IoUParams]):
     """Base of the scores on the optimal matching of true circles and detections."""
 
     #: Which side the scoring window filters *before* the matching: "pred" or "true".
     window_side: ClassVar[str] = "true"
-
-    Params = IoUParams
-    params: IoUParams
 
     def score_flat(self, true: Flat, pred: Flat) -> float:
         if self.window_side == "pred":
@@ -444,40 +451,25 @@ class _Matched(DetectionScore):
                                  keep_zero=self.counts_zero_iou())
         return self.score_matches(true.values, pred.values, t, p, iou)
 
+    @abc.abstractmethod
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
                       p: np.ndarray, iou: np.ndarray) -> float:
         """The score of the matched pairs ``(true[t], pred[p])`` with IoU ``iou``."""
-        raise NotImplementedError
 
     def counts_zero_iou(self) -> bool:
         """Whether matched pairs of IoU 0 can count (else the matching may omit them)."""
         return False
 
 
-_IOU_PARAMETERS = """
-    Parameters
-    ----------
-    conf_threshold : float in [0, 1], default 0.5
-        Detections count when their confidence is above this value.
-    minipatch : [row_min, row_max, col_min, col_max] or None, default None
-        Scoring window (``None``: the whole image).
-    iou_threshold : float in [0, 1], default 0.5
-        {threshold}
-    iou_formula : {{"ramp", "exact"}}, default "exact"
-        Circle IoU (see the module docstring).
-"""
-
-
 class DetectionPrecision(_Matched):
-    __doc__ = """Precision: the fraction of detections that match a true circle.
+    """Precision: the fraction of detections that match a true circle.
 
     Detections outside the scoring window are dropped, then matched optimally to
     *all* true circles of their image; a matched pair is correct when its IoU is
     above ``iou_threshold``. The score is the number of correct pairs over the
     number of detections in the window (NaN without any). In [0, 1], greater is
     better.
-    """ + _IOU_PARAMETERS.format(threshold="A pair is correct when its IoU is strictly above "
-                                 "this value.")
+    """
 
     window_side: ClassVar[str] = "pred"
     minimum: ClassVar[float] = 0.0
@@ -489,15 +481,14 @@ class DetectionPrecision(_Matched):
 
 
 class DetectionRecall(_Matched):
-    __doc__ = """Recall: the fraction of true circles that a detection matches.
+    """Recall: the fraction of true circles that a detection matches.
 
     True circles outside the scoring window are dropped, then matched optimally
     to *all* detections of their image; a matched pair is correct when its IoU
     is above ``iou_threshold``. The score is the number of correct pairs over
     the number of true circles in the window (NaN without any). In [0, 1],
     greater is better.
-    """ + _IOU_PARAMETERS.format(threshold="A pair is correct when its IoU is strictly above "
-                                 "this value.")
+    """
 
     minimum: ClassVar[float] = 0.0
     maximum: ClassVar[float] = 1.0
@@ -516,9 +507,9 @@ class _MeanDeviation(_Matched):
     def counts_zero_iou(self) -> bool:
         return self.params.iou_threshold <= 0
 
+    @abc.abstractmethod
     def deviation(self, true: np.ndarray, pred: np.ndarray) -> np.ndarray:
         """Per matched pair (rows of ``true`` and ``pred``), the deviation to average."""
-        raise NotImplementedError
 
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
                       p: np.ndarray, iou: np.ndarray) -> float:
@@ -529,13 +520,13 @@ class _MeanDeviation(_Matched):
 
 
 class MADCenter(_MeanDeviation):
-    __doc__ = """Mean absolute deviation of the centre, relative to the true radius.
+    """Mean absolute deviation of the centre, relative to the true radius.
 
     True circles outside the scoring window are dropped, then matched optimally
     to all detections of their image; over the pairs with IoU at least
     ``iou_threshold``, the mean of ``|centre_pred - centre_true| / radius_true``
     (Euclidean distance). NaN without such a pair. In [0, inf), lower is better.
-    """ + _IOU_PARAMETERS.format(threshold="A pair counts when its IoU is at least this value.")
+    """
 
     def deviation(self, true: np.ndarray, pred: np.ndarray) -> np.ndarray:
         distance = np.sqrt((pred[:, 0] - true[:, 0]) ** 2 + (pred[:, 1] - true[:, 1]) ** 2)
@@ -543,13 +534,13 @@ class MADCenter(_MeanDeviation):
 
 
 class MADRadius(_MeanDeviation):
-    __doc__ = """Mean absolute deviation of the radius, relative to the true radius.
+    """Mean absolute deviation of the radius, relative to the true radius.
 
     True circles outside the scoring window are dropped, then matched optimally
     to all detections of their image; over the pairs with IoU at least
     ``iou_threshold``, the mean of ``|radius_pred - radius_true| / radius_true``.
     NaN without such a pair. In [0, inf), lower is better.
-    """ + _IOU_PARAMETERS.format(threshold="A pair counts when its IoU is at least this value.")
+    """
 
     def deviation(self, true: np.ndarray, pred: np.ndarray) -> np.ndarray:
         return (pred[:, 2] - true[:, 2]) / true[:, 2]

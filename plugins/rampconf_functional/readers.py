@@ -8,52 +8,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
-from rampconf_tabular.readers import _ColumnsParams, split_frame
+from rampconf_tabular.arrays import parse_array_strings
+from rampconf_tabular.readers import ColumnsParams, split_frame
 
 from rampconf.errors import DataError
 from rampconf.readers import BaseReader, Dataset, Split
 
-__all__ = ["JoinedCSV", "parse_array_cell"]
+__all__ = ["JoinedCSV", "JoinedCSVParams"]
 
 
-def parse_array_cell(value: object, sep: str | None = None) -> np.ndarray:
-    """One cell -> a 1-D float array of any length.
+class JoinedCSVParams(ColumnsParams):
+    """Parameters of the ``joined_csv`` reader."""
 
-    ``"[0.1, 0.2]"`` (brackets optional) is split on commas when ``sep`` is
-    None, on ``sep`` otherwise (``sep=" "`` splits on runs of whitespace).
-    ``"[]"`` and ``""`` are empty arrays; a missing cell is an error.
-
-    Raises
-    ------
-    ValueError
-        When the cell is missing or not a list of numbers.
-    """
-    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
-        raise ValueError("missing value (write [] for an empty array)")
-    if not isinstance(value, str):
-        value = str(value)
-    body = value.strip()
-    if body.startswith("[") and body.endswith("]"):
-        body = body[1:-1].strip()
-    elif body.startswith("[") or body.endswith("]"):
-        raise ValueError(f"unbalanced brackets in {value[:40]!r}")
-    if not body:
-        return np.empty(0)
-    parts = body.split() if sep is not None and not sep.strip() else body.split(sep or ",")
-    try:
-        return np.array([float(v) for v in parts], dtype=float)
-    except ValueError:
-        shown = value[:40] + ("..." if len(value) > 40 else "")
-        raise ValueError(f"not a {sep or ','!r}-separated list of numbers: {shown!r}") from None
-
-
-class _JoinedParams(_ColumnsParams):
-    train: list[str]  # training files, relative to data_root, joined on `index`
-    test: list[str]  # test files, relative to data_root, joined on `index`
-    index: str  # column present in every file; rows are joined on it
-    array_columns: list[str] = Field(default_factory=list)  # columns of arrays as strings
-    sep: str | None = None  # separator of array values; None: commas
-    read_options: dict[str, Any] = Field(default_factory=dict)  # keyword arguments of pandas
+    train: list[str] = Field(description="training files, relative to data_root, joined on "
+                                         "index (one file may be given as a string)")
+    test: list[str] = Field(description="test files, relative to data_root, joined on index")
+    index: str = Field(description="column present in every file; rows are joined on it")
+    array_columns: list[str] = Field(default_factory=list,
+                                     description="columns whose cells are arrays written as "
+                                                 "strings, e.g. \"[0.1, 0.2]\"")
+    sep: str | None = Field(None, description="separator of the values of an array; null: "
+                                              "commas, \" \": whitespace")
+    read_options: dict[str, Any] = Field(default_factory=dict,
+                                         description="keyword arguments of pandas.read_csv")
 
     @field_validator("train", "test", mode="before")
     @classmethod
@@ -68,7 +45,7 @@ class _JoinedParams(_ColumnsParams):
         return value
 
 
-class JoinedCSV(BaseReader):
+class JoinedCSV(BaseReader[JoinedCSVParams]):
     """Several CSV files (compressed too) per split, joined on an index column.
 
     Rows are those whose index value is in every file (an inner join), in the
@@ -80,20 +57,20 @@ class JoinedCSV(BaseReader):
     stays a feature unless it is listed in ``ignore``.
     """
 
-    Params = _JoinedParams
-
     def _paths(self, split: Split) -> list[Path]:
-        return [self.data_root / f for f in getattr(self.params, split)]
+        names = self.params.train if split == "train" else self.params.test
+        return [self.data_root / f for f in names]
 
     def files(self) -> dict[str, Path]:
         roles: dict[str, Path] = {}
-        for split in ("train", "test"):
-            for i, path in enumerate(self._paths(split)):  # type: ignore[arg-type]
+        splits: tuple[Split, ...] = ("train", "test")
+        for split in splits:
+            for i, path in enumerate(self._paths(split)):
                 roles[split if i == 0 else f"{split}[{i}]"] = path
         return roles
 
     def _read(self, path: Path, split: Split) -> pd.DataFrame:
-        p: _JoinedParams = self.params  # type: ignore[assignment]
+        p = self.params
         options = dict(p.read_options)
         dtype = options.pop("dtype", None)
         try:
@@ -116,20 +93,18 @@ class JoinedCSV(BaseReader):
             row = int(np.flatnonzero(duplicated.to_numpy())[0])
             raise DataError(f"{path}: index column {p.index!r}: value "
                             f"{frame[p.index].tolist()[row]!r} repeated (row {row})")
-        keys = frame[p.index].tolist()
+        keys = pd.Index(frame[p.index], name=p.index)  # errors name the row's index value
         for column in arrays:
-            parsed = []
-            for row, value in enumerate(frame[column].tolist()):
-                try:
-                    parsed.append(parse_array_cell(value, p.sep))
-                except ValueError as exc:
-                    raise DataError(f"{path}: column {column!r}, row {row} ({p.index}="
-                                    f"{keys[row]!r}): {exc}") from None
+            try:
+                parsed = parse_array_strings(frame[column].set_axis(keys), sep=p.sep,
+                                             same_length=False)
+            except ValueError as exc:
+                raise DataError(f"{path}: column {column!r}, {exc}") from None
             frame[column] = pd.Series(parsed, index=frame.index, dtype=object)
         return frame
 
     def load(self, split: Split) -> Dataset:
-        p: _JoinedParams = self.params  # type: ignore[assignment]
+        p = self.params
         paths = self._paths(split)
         frames = [self._read(path, split) for path in paths]
         found = {c for frame in frames for c in frame.columns}

@@ -63,9 +63,9 @@ class DigitsImages(BaseDataset):
 
     def check(self, mini: bool = False) -> None:
         """Raise ``DataError`` when a labels file or a listed image is missing."""
-        from rampconf_images.readers import ImageFolder
+        from rampconf_images.readers import ImageFolder, ImageFolderParams
 
-        reader = ImageFolder(ImageFolder.Params(
+        reader = ImageFolder(ImageFolderParams(
             train_folder=f"{self.folder}/train", train_labels=f"{self.folder}/train_labels.csv",
             test_folder=f"{self.folder}/test", test_labels=f"{self.folder}/test_labels.csv"),
             data_root=self.data_root)

@@ -8,12 +8,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from rampconf.errors import DataError
 from rampconf.plugin import StrictModel
 from rampconf.readers import BaseReader, Dataset, Split
 
-__all__ = ["ImageCollection", "ImageFolder", "decode_image"]
+__all__ = ["ImageCollection", "ImageFolder", "ImageFolderParams", "decode_image"]
 
 #: Columns of a labels CSV: the image file name (relative to the folder) and its class.
 ID_COLUMN = "id"
@@ -103,7 +104,19 @@ class ImageCollection:
             yield np.stack(images)
 
 
-class ImageFolder(BaseReader):
+class ImageFolderParams(StrictModel):
+    """Parameters of the ``image_folder`` reader."""
+
+    train_folder: str = Field(description="folder of the training images, relative to "
+                                          "data_root")
+    train_labels: str = Field(description="labels CSV of the training images: columns id "
+                                          "(file name in the folder) and class")
+    test_folder: str = Field(description="folder of the test images, relative to data_root")
+    test_labels: str = Field(description="labels CSV of the test images")
+    labels: list[str | int] | None = Field(None, description="the allowed classes; null: any")
+
+
+class ImageFolder(BaseReader[ImageFolderParams]):
     """Images as files in a folder (PNG, JPEG, ... anything Pillow reads) plus a labels CSV.
 
     The labels CSV of a split has a column ``id`` (the image file name,
@@ -113,28 +126,21 @@ class ImageFolder(BaseReader):
     load time; the error lists the first missing ones).
     """
 
-    class Params(StrictModel):
-        train_folder: str  # folder of the training images, relative to data_root
-        train_labels: str  # labels CSV of the training images: id, class
-        test_folder: str  # folder of the test images
-        test_labels: str  # labels CSV of the test images
-        labels: list[str | int] | None = None  # allowed classes (None: any)
-
     def files(self) -> dict[str, Path]:
         # Only files are listed (their SHA-256 goes in the run's metadata); the
         # folders are checked by check_files.
         p = self.params
         return {
-            "train_labels": self.data_root / p.train_labels,  # type: ignore[attr-defined]
-            "test_labels": self.data_root / p.test_labels,  # type: ignore[attr-defined]
+            "train_labels": self.data_root / p.train_labels,
+            "test_labels": self.data_root / p.test_labels,
         }
 
     def folders(self) -> dict[str, Path]:
         """The image folders, by role."""
         p = self.params
         return {
-            "train_folder": self.data_root / p.train_folder,  # type: ignore[attr-defined]
-            "test_folder": self.data_root / p.test_folder,  # type: ignore[attr-defined]
+            "train_folder": self.data_root / p.train_folder,
+            "test_folder": self.data_root / p.test_folder,
         }
 
     def check_files(self) -> None:
@@ -160,7 +166,7 @@ class ImageFolder(BaseReader):
                             f"{list(frame.columns)}")
         if frame[[ID_COLUMN, CLASS_COLUMN]].isna().any().any():
             raise DataError(f"{path}: empty values in the columns {ID_COLUMN}, {CLASS_COLUMN}")
-        allowed = self.params.labels  # type: ignore[attr-defined]
+        allowed = self.params.labels
         y = frame[CLASS_COLUMN].to_numpy()
         if allowed is not None:
             text = {str(label) for label in allowed}

@@ -29,16 +29,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pydantic import Field
-from rampconf_tabular.workflows import predict_with
 
 from rampconf.plugin import StrictModel
-from rampconf.workflows import BaseWorkflow
+from rampconf.workflows import BaseWorkflow, predict_with
 
 if TYPE_CHECKING:
     from rampconf.predictions import BasePrediction
     from rampconf.submission import Submission
 
-__all__ = ["ImageBatches", "ImageClassifier"]
+__all__ = ["ImageBatches", "ImageClassifier", "ImageClassifierParams"]
 
 
 class ImageBatches:
@@ -90,7 +89,14 @@ class ImageBatches:
             start += len(batch)
 
 
-class ImageClassifier(BaseWorkflow):
+class ImageClassifierParams(StrictModel):
+    """Parameters of the ``image_classifier`` workflow."""
+
+    batch_size: int = Field(256, ge=1, description="images decoded per batch (memory holds "
+                                                   "one batch)")
+
+
+class ImageClassifier(BaseWorkflow[ImageClassifierParams]):
     """``image_classifier.py``: an ``ImageClassifier`` with ``fit(batches, y)``, ``predict_proba``.
 
     The submission never gets the whole image set: ``fit`` and
@@ -99,18 +105,15 @@ class ImageClassifier(BaseWorkflow):
     for the full contract). Use with the ``multiclass`` prediction type.
     """
 
-    class Params(StrictModel):
-        batch_size: int = Field(256, ge=1)  # images decoded per batch
-
     elements: ClassVar[dict[str, str]] = {"image_classifier": "ImageClassifier"}
 
     def train(self, submission: Submission, routed: dict[str, dict[str, Any]], X: Any,
               y: np.ndarray, prediction: BasePrediction) -> Any:
         classifier = submission.build("image_classifier", "ImageClassifier", routed)
-        batch_size = self.params.batch_size  # type: ignore[attr-defined]
+        batch_size = self.params.batch_size
         classifier.fit(ImageBatches(X, y, batch_size), np.asarray(y))
         return classifier
 
     def predict(self, model: Any, X: Any, prediction: BasePrediction) -> Any:
-        batches = ImageBatches(X, None, self.params.batch_size)  # type: ignore[attr-defined]
+        batches = ImageBatches(X, None, self.params.batch_size)
         return predict_with(model, batches, prediction, "the image classifier")

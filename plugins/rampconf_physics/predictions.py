@@ -42,14 +42,9 @@ class WeightedMulticlass(Multiclass):
     Everything else is ``multiclass``: a prediction is a float array of shape
     ``(n_samples, n_labels)`` of probabilities whose columns follow
     ``labels``, checked the same way, bagged as the NaN-aware mean of folds.
-    The labels are learnt from (or checked against) the first column.
-
-    Parameters
-    ----------
-    labels : list or None
-        The labels in column order; None takes the sorted labels of the training
-        targets. Binary weighted scores take the second label as the positive
-        class (the signal of the AMS).
+    The labels are learnt from (or checked against) the first column; binary
+    weighted scores take the second label as the positive class (the signal
+    of the AMS).
     """
 
     def setup(self, y_train: np.ndarray) -> None:

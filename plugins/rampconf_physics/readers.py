@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 from rampconf_tabular.readers import CSVFileReader, CSVFilesParams
 
 from rampconf.errors import DataError
 from rampconf.readers import Dataset, Split
 
-__all__ = ["WeightedCSV"]
+__all__ = ["WeightedCSV", "WeightedCSVParams"]
 
 
-class WeightedCSV(CSVFileReader):
+class WeightedCSVParams(CSVFilesParams):
+    """Parameters of the ``weighted_csv`` reader."""
+
+    target: str = Field(description="column of the labels (the target's first column)")
+    weight: str = Field("Weight", description="column of the per-sample weights, finite and "
+                                              ">= 0 (the target's second column, never a "
+                                              "feature)")
+
+
+class WeightedCSV(CSVFileReader[WeightedCSVParams]):
     """One CSV per split whose target is a ``(label, weight)`` pair: weights are not features.
 
     A score that takes per-sample weights from a data column (the event
@@ -28,14 +38,10 @@ class WeightedCSV(CSVFileReader):
     ``y`` as ``(label index, weight)`` floats for the weighted scores.
     """
 
-    class Params(CSVFilesParams):
-        target: str  # column of the labels (the target's first column)
-        weight: str = "Weight"  # column of the per-sample weights (the target's second column)
-
     def load(self, split: Split) -> Dataset:
         p = self.params
-        target, weight = p.target, p.weight  # type: ignore[attr-defined]
-        wanted = [target, weight, *p.ignore]  # type: ignore[attr-defined]
+        target, weight = p.target, p.weight
+        wanted = [target, weight, *p.ignore]
         frame, path = self.read_csv(split, wanted, "data.target / data.weight / data.ignore")
         try:
             weights = frame[weight].to_numpy(dtype=float)

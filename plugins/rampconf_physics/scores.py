@@ -21,7 +21,7 @@ from rampconf.plugin import StrictModel
 from rampconf.scores import BaseScore
 from rampconf_physics.predictions import split_weighted
 
-__all__ = ["AMS", "WeightedAccuracy", "WeightedROCAUC", "ams"]
+__all__ = ["AMS", "AMSParams", "WeightedAccuracy", "WeightedROCAUC", "ams"]
 
 
 def ams(s: float, b: float, br: float = 10.0) -> float:
@@ -41,7 +41,17 @@ def ams(s: float, b: float, br: float = 10.0) -> float:
     return float(np.sqrt(max(radicand, 0.0)))
 
 
-class AMS(BaseScore):
+class AMSParams(StrictModel):
+    """Parameters of the ``ams`` score."""
+
+    br: float = Field(10.0, ge=0, description="regularisation term added to the selected "
+                                              "background weight b (10 in the Higgs challenge)")
+    threshold: float = Field(0.5, ge=0, le=1, description="an event is selected when its "
+                                                          "predicted signal probability is "
+                                                          "above this")
+
+
+class AMS(BaseScore[AMSParams]):
     """Approximate median significance of the Higgs challenge (weighted, binary).
 
     The weights are per-sample (event) weights carried by ``y_true[:, 1]``,
@@ -55,20 +65,8 @@ class AMS(BaseScore):
     The AMS is computed on the weights as given: on a fold's valid rows the
     totals are those of that subset (the Higgs challenge renormalised weights
     to the full set's totals; rescale the weights in the data to do so).
-
-    Parameters
-    ----------
-    br : float, default 10
-        Regularisation term added to ``b`` (10 in the Higgs challenge), >= 0.
-    threshold : float, default 0.5
-        An event is selected when its signal probability is above this, in [0, 1].
     """
 
-    class Params(StrictModel):
-        br: float = Field(10.0, ge=0)
-        threshold: float = Field(0.5, ge=0, le=1)
-
-    params: Params
     minimum: ClassVar[float] = 0.0
     default_precision: ClassVar[int] = 3
 

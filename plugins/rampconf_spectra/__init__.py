@@ -5,7 +5,7 @@ spectrum. This plugin adds what such a problem needs and keeps it reusable:
 
 * the ``typed_csv`` reader: a CSV reader whose ``array_columns`` hold arrays
   written as strings (``"[0.1, 0.2, ...]"``), parsed into 1-D float arrays
-  (:func:`parse_array_strings`, usable by any reader);
+  (:func:`rampconf_tabular.arrays.parse_array_strings`, shared with other readers);
 * the ``combined`` prediction type: several prediction types side by side,
   one target column each (e.g. class probabilities then a regression column),
   checked and bagged part by part;

@@ -15,17 +15,27 @@ from rampconf.predictions import BasePrediction
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["Combined", "PartRef"]
+__all__ = ["Combined", "CombinedParams", "PartRef"]
 
 
 class PartRef(StrictModel):
     """One part of a combined prediction or score: a registered type and its parameters."""
 
-    type: str  # registered name of the part's type
-    params: dict[str, Any] = Field(default_factory=dict)  # parameters of that type
+    type: str = Field(description="registered name of the part's type")
+    params: dict[str, Any] = Field(default_factory=dict,
+                                   description="parameters of that type")
 
 
-class Combined(BasePrediction):
+class CombinedParams(StrictModel):
+    """Parameters of the ``combined`` prediction type."""
+
+    parts: list[PartRef] = Field(
+        min_length=1, description="{type, params} of the prediction type of each target "
+                                  "column, e.g. [{type: multiclass, params: {labels: [A, B]}}, "
+                                  "{type: regression}]")
+
+
+class Combined(BasePrediction[CombinedParams]):
     """Several prediction types side by side, one target column each (RAMP's combined type).
 
     The raw target is ``(n_samples, n_parts)``: column ``i`` is the target of
@@ -38,22 +48,13 @@ class Combined(BasePrediction):
     (``regression``) takes one. Each part is checked by its own type, and
     bagged by its own type's :meth:`combine` (for both built-in types the
     NaN-aware mean over folds).
-
-    Parameters
-    ----------
-    parts : list
-        ``{type, params}`` of each part, e.g. ``{type: multiclass, params:
-        {labels: [A, B, Q, R]}}`` then ``{type: regression}``.
     """
 
-    class Params(StrictModel):
-        parts: list[PartRef] = Field(min_length=1)  # prediction type of each target column
-
-    def __init__(self, params: StrictModel | None = None) -> None:
+    def __init__(self, params: CombinedParams | None = None) -> None:
         super().__init__(params)
         self.parts: list[BasePrediction] = []
         errors: list[str] = []
-        for i, ref in enumerate(self.params.parts):  # type: ignore[attr-defined]
+        for i, ref in enumerate(self.params.parts):
             if ref.type == "combined":
                 errors.append(f"problem.prediction.parts.{i}.type: a combined prediction cannot be "
                               f"a part")

@@ -4,70 +4,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 from pydantic import Field
-from rampconf_tabular.readers import CSVReader
+from rampconf_tabular.arrays import parse_array_strings
+from rampconf_tabular.readers import CSVReader, TableFilesParams
 
 from rampconf.errors import DataError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["TypedCSV", "parse_array_string", "parse_array_strings"]
+__all__ = ["TypedCSV", "TypedCSVParams"]
 
 
-def parse_array_string(text: object) -> np.ndarray:
-    """``"[0.1, 0.2, ...]"`` (brackets optional, commas between values) -> a 1-D float array.
+class TypedCSVParams(TableFilesParams):
+    """Parameters of the ``typed_csv`` reader: the ``csv`` reader's, and the array columns."""
 
-    Values are parsed with Python's ``float`` (as ramp-workflow does), so
-    ``nan``, ``inf`` and exponents are accepted. ``"[]"`` is an empty array.
-
-    Raises
-    ------
-    ValueError
-        When the text is not a comma-separated list of numbers.
-    """
-    if not isinstance(text, str):
-        raise ValueError(f"expected an array written as a string, got {type(text).__name__} "
-                         f"{text!r}")
-    body = text.strip()
-    if body.startswith("[") and body.endswith("]"):
-        body = body[1:-1]
-    elif body.startswith("[") or body.endswith("]"):
-        raise ValueError(f"unbalanced brackets in {text[:40]!r}")
-    body = body.strip()
-    if not body:
-        return np.empty(0)
-    try:
-        return np.array([float(v) for v in body.split(",")])
-    except ValueError:
-        raise ValueError(f"not a comma-separated list of numbers: {text[:40]!r}"
-                         f"{'...' if len(text) > 40 else ''}") from None
+    array_columns: list[str] = Field(default_factory=list,
+                                     description="columns whose cells are arrays written as "
+                                                 "strings, e.g. \"[0.0267, 0.0272]\"")
+    same_length: bool = Field(True, description="every array of a column must have the same "
+                                                "length")
 
 
-def parse_array_strings(values: pd.Series | list[object], *, same_length: bool = True
-                        ) -> list[np.ndarray]:
-    """Parse every cell with :func:`parse_array_string`; errors name the first bad row.
-
-    With ``same_length``, every array must have the length of the first.
-    """
-    arrays = []
-    for row, value in enumerate(list(values)):
-        try:
-            arrays.append(parse_array_string(value))
-        except ValueError as exc:
-            raise ValueError(f"row {row}: {exc}") from None
-    if same_length and arrays:
-        lengths = np.array([len(a) for a in arrays])
-        bad = np.flatnonzero(lengths != lengths[0])
-        if bad.size:
-            raise ValueError(f"arrays of different lengths: row 0 has {lengths[0]} values, "
-                             f"row {bad[0]} has {lengths[bad[0]]}")
-    return arrays
-
-
-class TypedCSV(CSVReader):
+class TypedCSV(CSVReader[TypedCSVParams]):
     """CSV files (compressed too) with declared array columns.
 
     Every column listed in ``array_columns`` holds arrays written as strings
@@ -77,20 +37,15 @@ class TypedCSV(CSVReader):
     2-D ``y``), ``ignore``, ``groups``, ``read_options``.
     """
 
-    class Params(CSVReader.Params):  # type: ignore[name-defined,valid-type,misc]
-        array_columns: list[str] = Field(default_factory=list)  # columns of arrays as strings
-        same_length: bool = True  # every array of a column has the same length
-
     def read_table(self, path: Path) -> pd.DataFrame:
         frame = super().read_table(path)
         p = self.params
-        for column in p.array_columns:  # type: ignore[attr-defined]
+        for column in p.array_columns:
             if column not in frame.columns:
                 raise DataError(f"{path}: array column {column!r} (data.array_columns) not "
                                 f"found; the file has columns {list(frame.columns)}")
             try:
-                arrays = parse_array_strings(frame[column],
-                                             same_length=p.same_length)  # type: ignore[attr-defined]
+                arrays = parse_array_strings(frame[column], same_length=p.same_length)
             except ValueError as exc:
                 raise DataError(f"{path}: column {column!r}: {exc}") from None
             frame[column] = pd.Series(arrays, index=frame.index, dtype=object)

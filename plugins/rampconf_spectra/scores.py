@@ -21,7 +21,7 @@ from rampconf.plugin import StrictModel, make_plugin
 from rampconf.scores import BaseScore
 from rampconf_spectra.predictions import PartRef
 
-__all__ = ["CombinedScore", "PartScore", "split_part"]
+__all__ = ["CombinedScore", "CombinedScoreParams", "PartScore", "PartScoreParams", "split_part"]
 
 
 def split_part(y_true: np.ndarray, y_pred: np.ndarray, widths: list[int], index: int
@@ -47,47 +47,45 @@ def _build(ref: PartRef, path: str) -> BaseScore:
     return make_plugin("score", ref.type, dict(ref.params), f"{path}.params", BaseScore)
 
 
-class CombinedScore(BaseScore):
+WIDTHS = "prediction columns of each part, e.g. [4, 1]: four probabilities, then one value"
+
+
+class CombinedScoreParams(StrictModel):
+    """Parameters of the ``combined`` score."""
+
+    parts: list[PartRef] = Field(min_length=1, description="{type, params} of the score of "
+                                                           "each part, in part order")
+    weights: list[FiniteFloat] = Field(description="weight of each part's score")
+    widths: list[int] = Field(description=WIDTHS)
+
+    @model_validator(mode="after")
+    def _same_lengths(self) -> CombinedScoreParams:
+        if not (len(self.parts) == len(self.weights) == len(self.widths)):
+            raise ValueError(f"parts, weights and widths need one entry per part, got "
+                             f"{len(self.parts)}, {len(self.weights)} and "
+                             f"{len(self.widths)}")
+        if any(w < 1 for w in self.widths):
+            raise ValueError(f"widths must be positive, got {self.widths}")
+        return self
+
+
+class CombinedScore(BaseScore[CombinedScoreParams]):
     """Weighted sum of scores of the parts of a combined prediction (RAMP's ``Combined``).
 
     ``sum_i weights[i] * parts[i](part i)``; part ``i``'s score is applied to
     prediction part ``i``. All part scores must have the same direction, which
     is the combined score's; its bounds are the weighted sums of theirs.
-
-    Parameters
-    ----------
-    parts : list
-        ``{type, params}`` of the score of each part, in part order.
-    weights : list of float
-        Weight of each part's score.
-    widths : list of int
-        Prediction columns of each part (``[4, 1]``: four probabilities, one value).
     """
-
-    class Params(StrictModel):
-        parts: list[PartRef] = Field(min_length=1)  # score of each part, in part order
-        weights: list[FiniteFloat]  # weight of each part's score
-        widths: list[int]  # prediction columns of each part
-
-        @model_validator(mode="after")
-        def _same_lengths(self) -> CombinedScore.Params:
-            if not (len(self.parts) == len(self.weights) == len(self.widths)):
-                raise ValueError(f"parts, weights and widths need one entry per part, got "
-                                 f"{len(self.parts)}, {len(self.weights)} and "
-                                 f"{len(self.widths)}")
-            if any(w < 1 for w in self.widths):
-                raise ValueError(f"widths must be positive, got {self.widths}")
-            return self
 
     greater_is_better: ClassVar[bool] = False
     minimum: ClassVar[float] = 0.0
     maximum: ClassVar[float] = 0.0
     default_precision: ClassVar[int] = 3
 
-    def __init__(self, params: StrictModel | None = None, *, name: str | None = None,
+    def __init__(self, params: CombinedScoreParams | None = None, *, name: str | None = None,
                  precision: int | None = None) -> None:
         super().__init__(params, name=name or "combined", precision=precision)
-        p: Any = self.params
+        p = self.params
         path = f"problem.scores.{self.name}.parts"
         errors: list[str] = []
         self.scores: list[BaseScore] = []
@@ -111,48 +109,42 @@ class CombinedScore(BaseScore):
                                              for w, s in zip(p.weights, self.scores, strict=True)))
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        p: Any = self.params
+        p = self.params
         total = 0.0
         for i, (weight, score) in enumerate(zip(p.weights, self.scores, strict=True)):
             total += weight * score.score(*split_part(y_true, y_pred, list(p.widths), i))
         return total
 
 
-class PartScore(BaseScore):
+class PartScoreParams(StrictModel):
+    """Parameters of the ``part`` score."""
+
+    score: str = Field(description="registered type of the wrapped score "
+                                   "(classification_error, mare, ...)")
+    params: dict[str, Any] = Field(default_factory=dict,
+                                   description="parameters of the wrapped score")
+    index: int = Field(ge=0, description="the part it is applied to (0 is the first)")
+    widths: list[int] = Field(description=WIDTHS)
+
+    @model_validator(mode="after")
+    def _index_in_range(self) -> PartScoreParams:
+        if self.index >= len(self.widths):
+            raise ValueError(f"index {self.index} is out of range for {len(self.widths)} "
+                             f"parts (widths {self.widths})")
+        if any(w < 1 for w in self.widths):
+            raise ValueError(f"widths must be positive, got {self.widths}")
+        return self
+
+
+class PartScore(BaseScore[PartScoreParams]):
     """Any score applied to one part of a combined prediction (RAMP's ``MakeCombined``).
 
     Direction, bounds and default precision are those of the wrapped score.
-
-    Parameters
-    ----------
-    score : str
-        Registered type of the wrapped score (``classification_error``, ``mare``, ...).
-    params : dict
-        Parameters of the wrapped score.
-    index : int
-        The part it is applied to (0 is the first).
-    widths : list of int
-        Prediction columns of each part.
     """
 
-    class Params(StrictModel):
-        score: str  # registered type of the wrapped score
-        params: dict[str, Any] = Field(default_factory=dict)  # parameters of the wrapped score
-        index: int = Field(ge=0)  # the part it is applied to (0 is the first)
-        widths: list[int]  # prediction columns of each part
-
-        @model_validator(mode="after")
-        def _index_in_range(self) -> PartScore.Params:
-            if self.index >= len(self.widths):
-                raise ValueError(f"index {self.index} is out of range for {len(self.widths)} "
-                                 f"parts (widths {self.widths})")
-            if any(w < 1 for w in self.widths):
-                raise ValueError(f"widths must be positive, got {self.widths}")
-            return self
-
-    def __init__(self, params: StrictModel | None = None, *, name: str | None = None,
+    def __init__(self, params: PartScoreParams, *, name: str | None = None,
                  precision: int | None = None) -> None:
-        p: Any = params if params is not None else self.Params()  # type: ignore[call-arg]
+        p = params
         inner = _build(PartRef(type=p.score, params=p.params),
                        f"problem.scores.{name or p.score}.score")
         super().__init__(p, name=name or inner.name,
@@ -163,5 +155,5 @@ class PartScore(BaseScore):
         self.__dict__["maximum"] = inner.maximum
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        p: Any = self.params
+        p = self.params
         return self.inner.score(*split_part(y_true, y_pred, list(p.widths), p.index))

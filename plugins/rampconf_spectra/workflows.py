@@ -6,9 +6,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from rampconf_tabular.predictions import Multiclass, Regression
-from rampconf_tabular.workflows import predict_with
 
-from rampconf.workflows import BaseWorkflow
+from rampconf.workflows import BaseWorkflow, predict_with
 
 if TYPE_CHECKING:
     import pandas as pd

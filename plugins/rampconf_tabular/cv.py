@@ -2,35 +2,43 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import abc
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 from sklearn import model_selection
 
 from rampconf.cv import BaseCV
-from rampconf.plugin import StrictModel
+from rampconf.plugin import NoParams, StrictModel
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 __all__ = [
     "Blocks",
+    "BlocksParams",
     "GroupKFold",
+    "GroupKFoldParams",
     "KFold",
+    "KFoldParams",
     "LeaveOneGroupOut",
     "ShuffleSplit",
+    "ShuffleSplitParams",
     "StratifiedKFold",
     "StratifiedShuffleSplit",
     "TimeSeriesSplit",
+    "TimeSeriesSplitParams",
 ]
 
+_ParamsT = TypeVar("_ParamsT", bound=StrictModel)
 
-class _SklearnCV(BaseCV):
+class _SklearnCV(BaseCV[_ParamsT]):
     """A CV scheme that builds a scikit-learn splitter from its parameters."""
 
+    @abc.abstractmethod
     def make_splitter(self) -> Any:
-        raise NotImplementedError
+        """The scikit-learn splitter of the parameters."""
 
     def split(self, X: Any, y: np.ndarray, groups: np.ndarray | None = None
               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -39,21 +47,23 @@ class _SklearnCV(BaseCV):
         yield from self.make_splitter().split(placeholder, y, groups)
 
 
-class _KFoldParams(StrictModel):
-    n_splits: int = Field(5, ge=2)
-    shuffle: bool = False
-    random_state: int | None = 42
+class KFoldParams(StrictModel):
+    """Parameters of the ``kfold`` and ``stratified_kfold`` schemes."""
+
+    n_splits: int = Field(5, ge=2, description="number of folds")
+    shuffle: bool = Field(False, description="shuffle the rows before cutting the folds "
+                                             "(stratified: the rows of each class)")
+    random_state: int | None = Field(42, description="seed of the shuffle (used only when "
+                                                     "shuffle is true)")
 
 
-class KFold(_SklearnCV):
+class KFold(_SklearnCV[KFoldParams]):
     """K contiguous folds (``shuffle=True`` shuffles first, seeded by ``random_state``)."""
-
-    Params = _KFoldParams
 
     def make_splitter(self) -> Any:
         p = self.params
-        return model_selection.KFold(p.n_splits, shuffle=p.shuffle,  # type: ignore[attr-defined]
-                                     random_state=p.random_state if p.shuffle else None)  # type: ignore[attr-defined]
+        return model_selection.KFold(p.n_splits, shuffle=p.shuffle,
+                                     random_state=p.random_state if p.shuffle else None)
 
 
 class StratifiedKFold(KFold):
@@ -62,21 +72,24 @@ class StratifiedKFold(KFold):
     def make_splitter(self) -> Any:
         p = self.params
         return model_selection.StratifiedKFold(
-            p.n_splits, shuffle=p.shuffle,  # type: ignore[attr-defined]
-            random_state=p.random_state if p.shuffle else None)  # type: ignore[attr-defined]
+            p.n_splits, shuffle=p.shuffle, random_state=p.random_state if p.shuffle else None)
 
 
-class _ShuffleSplitParams(StrictModel):
-    n_splits: int = Field(10, ge=1)
-    test_size: float | int | None = Field(0.2, gt=0)
-    train_size: float | int | None = Field(None, gt=0)
-    random_state: int | None = 42
+class ShuffleSplitParams(StrictModel):
+    """Parameters of the ``shuffle_split`` and ``stratified_shuffle_split`` schemes."""
+
+    n_splits: int = Field(10, ge=1, description="number of folds")
+    test_size: float | int | None = Field(
+        0.2, gt=0, description="valid share of each fold (a float) or number of valid rows "
+                               "(an int); null: the complement of train_size")
+    train_size: float | int | None = Field(
+        None, gt=0, description="training share (a float) or number of training rows (an "
+                                "int); null: the complement of test_size")
+    random_state: int | None = Field(42, description="seed of the splits")
 
 
-class ShuffleSplit(_SklearnCV):
+class ShuffleSplit(_SklearnCV[ShuffleSplitParams]):
     """Random train/valid splits, drawn independently (seeded by ``random_state``)."""
-
-    Params = _ShuffleSplitParams
 
     def make_splitter(self) -> Any:
         return model_selection.ShuffleSplit(**self.params.model_dump())
@@ -89,19 +102,22 @@ class StratifiedShuffleSplit(ShuffleSplit):
         return model_selection.StratifiedShuffleSplit(**self.params.model_dump())
 
 
-class GroupKFold(_SklearnCV):
-    """K folds that never split a group (groups from the problem's ``data.groups`` column)."""
+class GroupKFoldParams(StrictModel):
+    """Parameters of the ``group_kfold`` scheme."""
 
-    class Params(StrictModel):
-        n_splits: int = Field(5, ge=2)
+    n_splits: int = Field(5, ge=2, description="number of folds")
+
+
+class GroupKFold(_SklearnCV[GroupKFoldParams]):
+    """K folds that never split a group (groups from the problem's ``data.groups`` column)."""
 
     needs_groups = True
 
     def make_splitter(self) -> Any:
-        return model_selection.GroupKFold(n_splits=self.params.n_splits)  # type: ignore[attr-defined]
+        return model_selection.GroupKFold(n_splits=self.params.n_splits)
 
 
-class LeaveOneGroupOut(_SklearnCV):
+class LeaveOneGroupOut(_SklearnCV[NoParams]):
     """One fold per group: validate on that group, train on the others."""
 
     needs_groups = True
@@ -110,20 +126,53 @@ class LeaveOneGroupOut(_SklearnCV):
         return model_selection.LeaveOneGroupOut()
 
 
-class TimeSeriesSplit(_SklearnCV):
-    """scikit-learn's expanding-window time-series split (rows in time order)."""
+class TimeSeriesSplitParams(StrictModel):
+    """Parameters of the ``time_series_split`` scheme."""
 
-    class Params(StrictModel):
-        n_splits: int = Field(5, ge=2)
-        max_train_size: int | None = Field(None, ge=1)
-        test_size: int | None = Field(None, ge=1)
-        gap: int = Field(0, ge=0)
+    n_splits: int = Field(5, ge=2, description="number of folds")
+    max_train_size: int | None = Field(None, ge=1, description="most training rows of a fold; "
+                                                               "null: no cap")
+    test_size: int | None = Field(None, ge=1, description="valid rows of each fold; null: "
+                                                          "n_samples // (n_splits + 1)")
+    gap: int = Field(0, ge=0, description="rows left out between the training and valid rows")
+
+
+class TimeSeriesSplit(_SklearnCV[TimeSeriesSplitParams]):
+    """scikit-learn's expanding-window time-series split (rows in time order)."""
 
     def make_splitter(self) -> Any:
         return model_selection.TimeSeriesSplit(**self.params.model_dump())
 
 
-class Blocks(BaseCV):
+class BlocksParams(StrictModel):
+    """Parameters of the ``blocks`` scheme."""
+
+    n_blocks: int = Field(3, ge=2, description="the rows are cut into this many contiguous "
+                                               "blocks (the last takes the remainder)")
+    folds: list[dict[str, list[int]]] = Field(
+        default_factory=list, description="each fold's blocks, [{train: [0, 1], valid: [2]}, "
+                                          "...]; empty: validate each block once")
+
+    @field_validator("folds")
+    @classmethod
+    def _check_folds(cls, folds: list[dict[str, list[int]]], info: ValidationInfo
+                     ) -> list[dict[str, list[int]]]:
+        n_blocks = info.data.get("n_blocks", 3)
+        for i, fold in enumerate(folds):
+            if set(fold) != {"train", "valid"}:
+                raise ValueError(f"folds[{i}] must have the keys train and valid, "
+                                 f"not {sorted(fold)}")
+            if not fold["train"] or not fold["valid"]:
+                raise ValueError(f"folds[{i}] must train and validate on at least one block")
+            used = fold["train"] + fold["valid"]
+            if any(not 0 <= b < n_blocks for b in used):
+                raise ValueError(f"folds[{i}] uses a block outside 0..{n_blocks - 1}")
+            if set(fold["train"]) & set(fold["valid"]):
+                raise ValueError(f"folds[{i}] trains and validates on the same block")
+        return folds
+
+
+class Blocks(BaseCV[BlocksParams]):
     """Explicit contiguous blocks: each fold lists the blocks it trains and validates on.
 
     The rows are cut into ``n_blocks`` contiguous blocks of ``n // n_blocks``
@@ -134,35 +183,13 @@ class Blocks(BaseCV):
     ``(train [0, 1], valid [2])``, ``(train [1, 2], valid [0])``, ``(train [0, 2], valid [1])``.
     """
 
-    class Params(StrictModel):
-        n_blocks: int = Field(3, ge=2)
-        folds: list[dict[str, list[int]]] = Field(default_factory=list)
-
-        @field_validator("folds")
-        @classmethod
-        def _check_folds(cls, folds: list[dict[str, list[int]]], info: ValidationInfo
-                         ) -> list[dict[str, list[int]]]:
-            n_blocks = info.data.get("n_blocks", 3)
-            for i, fold in enumerate(folds):
-                if set(fold) != {"train", "valid"}:
-                    raise ValueError(f"folds[{i}] must have the keys train and valid, "
-                                     f"not {sorted(fold)}")
-                if not fold["train"] or not fold["valid"]:
-                    raise ValueError(f"folds[{i}] must train and validate on at least one block")
-                used = fold["train"] + fold["valid"]
-                if any(not 0 <= b < n_blocks for b in used):
-                    raise ValueError(f"folds[{i}] uses a block outside 0..{n_blocks - 1}")
-                if set(fold["train"]) & set(fold["valid"]):
-                    raise ValueError(f"folds[{i}] trains and validates on the same block")
-            return folds
-
     def split(self, X: Any, y: np.ndarray, groups: np.ndarray | None = None
               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         n = len(y)
-        k = self.params.n_blocks  # type: ignore[attr-defined]
+        k = self.params.n_blocks
         edges = [b * (n // k) for b in range(k)] + [n]
         blocks = [np.arange(edges[b], edges[b + 1]) for b in range(k)]
-        folds = self.params.folds or [  # type: ignore[attr-defined]
+        folds = self.params.folds or [
             {"train": [b for b in range(k) if b != v], "valid": [v]} for v in range(k)
         ]
         for fold in folds:

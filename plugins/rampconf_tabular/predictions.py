@@ -10,7 +10,7 @@ from pydantic import Field
 from rampconf.plugin import StrictModel
 from rampconf.predictions import BasePrediction
 
-__all__ = ["Multiclass", "Regression"]
+__all__ = ["Multiclass", "MulticlassParams", "Regression"]
 
 Label = str | int | float | bool
 
@@ -24,26 +24,26 @@ def _check_finite(values: np.ndarray, what: str) -> None:
                          f"({rows} {shown})")
 
 
-class Multiclass(BasePrediction):
+class MulticlassParams(StrictModel):
+    """Parameters of the ``multiclass`` prediction type."""
+
+    labels: list[Label] | None = Field(
+        None, min_length=2, description="the labels in the column order of the probabilities; "
+                                        "null: the sorted labels of the training targets")
+
+
+class Multiclass(BasePrediction[MulticlassParams]):
     """Class probabilities, one column per label (binary is two labels).
 
     ``y_true`` given to scores is the index of each sample's label in
     ``labels``; a prediction is a float array of shape ``(n_samples, n_labels)``
     whose columns follow ``labels``.
-
-    Parameters
-    ----------
-    labels : list or None
-        The labels in column order; None takes the sorted labels of the training targets.
     """
-
-    class Params(StrictModel):
-        labels: list[Label] | None = Field(None, min_length=2)
 
     predict_method: ClassVar[Literal["predict", "predict_proba"]] = "predict_proba"
 
     def setup(self, y_train: np.ndarray) -> None:
-        labels = self.params.labels  # type: ignore[attr-defined]
+        labels = self.params.labels
         if labels is None:
             labels = sorted(np.unique(np.asarray(y_train)).tolist())
         self.labels: list[Any] = list(labels)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import numpy as np
 from pydantic import Field, FiniteFloat, field_validator
@@ -32,19 +32,24 @@ __all__ = [
     "ROCAUC",
     "Accuracy",
     "BalancedAccuracy",
+    "BinParams",
     "BrierScore",
     "BrierScoreReliability",
     "BrierScoreResolution",
     "BrierSkillScore",
     "ClassificationError",
     "F1Above",
+    "F1AboveParams",
     "MacroAveragedRecall",
     "NegativeLogLikelihood",
     "NormalizedGini",
     "NormalizedRMSE",
     "RelativeRMSE",
+    "ReliabilityParams",
     "SklearnScorer",
+    "SklearnScorerParams",
     "SoftAccuracy",
+    "SoftAccuracyParams",
 ]
 
 #: Lower clip of probabilities in the log-likelihood: float64 machine epsilon
@@ -141,22 +146,22 @@ class BalancedAccuracy(Accuracy):
         return float((np.mean(recall) - chance) / (1.0 - chance))
 
 
-class F1Above(Accuracy):
+class F1AboveParams(StrictModel):
+    """Parameters of the ``f1_above`` score."""
+
+    threshold: float = Field(0.7, ge=0.0, le=1.0,
+                             description="a label counts when its F1 score is above this value")
+
+
+class F1Above(BaseScore[F1AboveParams]):
     """Fraction of labels whose F1 score is strictly above a threshold.
 
     As ``mean(f1_score(y_true, argmax(y_pred), average=None) > threshold)``, over
     the labels present in ``y_true`` or predicted. In [0, 1], greater is better.
-
-    Parameters
-    ----------
-    threshold : float in [0, 1], default 0.7
-        A label counts when its F1 score is above this value.
     """
 
-    class Params(StrictModel):
-        threshold: float = Field(0.7, ge=0.0, le=1.0)
-
-    params: Params
+    minimum: ClassVar[float] = 0.0
+    maximum: ClassVar[float] = 1.0
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         tp, n_true, n_pred, present = _label_counts(y_true, y_pred)
@@ -244,7 +249,25 @@ class NormalizedGini(BaseScore):
         return _gini(truth, np.asarray(y_pred, dtype=float)[:, 1]) / _gini(truth, truth)
 
 
-class SoftAccuracy(BaseScore):
+class SoftAccuracyParams(StrictModel):
+    """Parameters of the ``soft_accuracy`` score."""
+
+    score_matrix: tuple[tuple[FiniteFloat, ...], ...] | None = Field(
+        None, description="square matrix: score_matrix[t][p] is the credit for predicting "
+                          "label p when the truth is t (label order); null: the identity")
+
+    @field_validator("score_matrix")
+    @classmethod
+    def _square(cls, value: tuple[tuple[float, ...], ...] | None) -> Any:
+        if value is not None:
+            widths = sorted({len(row) for row in value})
+            if not value or widths != [len(value)]:
+                raise ValueError(f"must be a non-empty square matrix, got {len(value)} "
+                                 f"rows of lengths {widths}")
+        return value
+
+
+class SoftAccuracy(BaseScore[SoftAccuracyParams]):
     """Soft accuracy: accuracy with partial credit for near-misses.
 
     Probabilities are clipped to [0, 1] and each row divided by its sum
@@ -252,32 +275,12 @@ class SoftAccuracy(BaseScore):
     With the identity matrix it is the mean probability of the true label.
     Greater is better; bounds are the smallest and largest matrix entries
     (instance attributes ``minimum``/``maximum``; [0, 1] for the class).
-
-    Parameters
-    ----------
-    score_matrix : list of lists of float, square, default None
-        ``score_matrix[t][p]`` is the credit for predicting label ``p`` when the
-        truth is ``t`` (rows and columns in label order). None: the identity.
     """
 
-    class Params(StrictModel):
-        score_matrix: tuple[tuple[FiniteFloat, ...], ...] | None = None
-
-        @field_validator("score_matrix")
-        @classmethod
-        def _square(cls, value: tuple[tuple[float, ...], ...] | None) -> Any:
-            if value is not None:
-                widths = sorted({len(row) for row in value})
-                if not value or widths != [len(value)]:
-                    raise ValueError(f"must be a non-empty square matrix, got {len(value)} "
-                                     f"rows of lengths {widths}")
-            return value
-
-    params: Params
     minimum: ClassVar[float] = 0.0
     maximum: ClassVar[float] = 1.0
 
-    def __init__(self, params: StrictModel | None = None, *, name: str | None = None,
+    def __init__(self, params: SoftAccuracyParams | None = None, *, name: str | None = None,
                  precision: int | None = None) -> None:
         super().__init__(params, name=name, precision=precision)
         if self.params.score_matrix is not None:
@@ -334,8 +337,12 @@ class BrierSkillScore(BrierScore):
         return 1.0 - super().score(y_true, y_pred) / float(reference)
 
 
-class _BinParams(StrictModel):
-    bins: Annotated[int, Field(ge=1)] | tuple[FiniteFloat, ...] | None = None
+class BinParams(StrictModel):
+    """Parameters of the ``brier_score_resolution`` score: the bins of the forecasts."""
+
+    bins: Annotated[int, Field(ge=1)] | tuple[FiniteFloat, ...] | None = Field(
+        None, description="null: ramp-workflow's edges 0, 0.1, ..., 1.0, 1.1 (eleven bins); "
+                          "an int m: m equal bins on [0, 1]; a list: the increasing bin edges")
 
     @field_validator("bins")
     @classmethod
@@ -345,10 +352,20 @@ class _BinParams(StrictModel):
         return value
 
 
-class _BinnedBrier(BaseScore):
+class ReliabilityParams(BinParams):
+    """Parameters of the ``brier_score_reliability`` score."""
+
+    ramp_bin_centres: bool = Field(
+        False, description="reproduce ramp-workflow's number: it takes f_k = 0.05 * bin width "
+                           "(0.005 for each of its bins) instead of the midpoint, a bug")
+
+
+_BinParamsT = TypeVar("_BinParamsT", bound=BinParams)
+
+
+class _BinnedBrier(BaseScore[_BinParamsT]):
     """Shared binning of the Brier decomposition (``np.histogram`` of the forecasts)."""
 
-    params: _BinParams
     minimum: ClassVar[float] = 0.0
     maximum: ClassVar[float] = 1.0
     default_precision: ClassVar[int] = 3
@@ -369,7 +386,7 @@ class _BinnedBrier(BaseScore):
         return observed, filled, counts[filled], positives[filled] / counts[filled]
 
 
-class BrierScoreReliability(_BinnedBrier):
+class BrierScoreReliability(_BinnedBrier[ReliabilityParams]):
     """Reliability term of the Brier score decomposition (binary).
 
     The probabilities of label 1 are binned (``np.histogram``: bins closed on
@@ -379,22 +396,8 @@ class BrierScoreReliability(_BinnedBrier):
     By default ``f_k`` is the bin's midpoint clipped to [0, 1] (so the
     default last bin [1, 1.1], which only holds forecasts equal to 1, has
     ``f_k = 1``). In [0, 1], lower is better.
-
-    Parameters
-    ----------
-    bins : int, list of float or None, default None
-        None: ramp-workflow's edges 0, 0.1, ..., 1.0, 1.1 (``np.arange(0, 1.2,
-        0.1)``, eleven bins); an int ``m``: ``m`` equal bins on [0, 1]; a list:
-        the increasing bin edges.
-    ramp_bin_centres : bool, default False
-        Reproduce ramp-workflow's number: it takes ``f_k = 0.05 * bin width``
-        (0.005 for every one of its bins) instead of the midpoint, a bug.
     """
 
-    class Params(_BinParams):
-        ramp_bin_centres: bool = False
-
-    params: Params
     greater_is_better: ClassVar[bool] = False
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -406,21 +409,14 @@ class BrierScoreReliability(_BinnedBrier):
         return float(np.sum(counts * (centres - frequency) ** 2) / len(observed))
 
 
-class BrierScoreResolution(_BinnedBrier):
+class BrierScoreResolution(_BinnedBrier[BinParams]):
     """Resolution term of the Brier score decomposition, over the uncertainty (binary).
 
     With the bins, ``n_k`` and ``o_k`` of :class:`BrierScoreReliability` and
     ``o = mean(y_true == 1)``: ``RES = sum_k n_k (o_k - o)**2 / n`` divided by
     the uncertainty ``o (1 - o)``, as ramp-workflow does. In [0, 1], greater
     is better.
-
-    Parameters
-    ----------
-    bins : int, list of float or None, default None
-        As for :class:`BrierScoreReliability`.
     """
-
-    Params = _BinParams
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         observed, _, counts, frequency = self.binned(y_true, y_pred)
@@ -495,7 +491,25 @@ def _scorer_parts(name: str) -> tuple[Any, int, dict[str, Any], Any]:
     return scorer._score_func, scorer._sign, dict(scorer._kwargs), scorer._response_method
 
 
-class SklearnScorer(BaseScore):
+class SklearnScorerParams(StrictModel):
+    """Parameters of the ``sklearn`` score."""
+
+    scorer: str = Field(description="a name of sklearn.metrics.get_scorer_names(), e.g. r2, "
+                                    "f1_macro, neg_mean_absolute_error")
+
+    @field_validator("scorer")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        names = metrics.get_scorer_names()
+        if value not in names:
+            close = difflib.get_close_matches(value, names, n=5, cutoff=0.6)
+            hint = f"close names: {', '.join(close)}" if close else "no close name"
+            raise ValueError(f"unknown scikit-learn scorer {value!r} ({hint}; all names: "
+                             "sklearn.metrics.get_scorer_names())")
+        return value
+
+
+class SklearnScorer(BaseScore[SklearnScorerParams]):
     """Any scorer of scikit-learn's registry, by name (``r2``, ``f1_macro``, ...).
 
     The scorer's metric is computed on ``(y_true, y_pred)`` with the scorer's
@@ -511,30 +525,9 @@ class SklearnScorer(BaseScore):
     ``greater_is_better = False`` and ``minimum = 0``; other scorers keep the
     class attributes (greater is better, unbounded). Problems set the display
     ``name``; without one it is the metric's name.
-
-    Parameters
-    ----------
-    scorer : str
-        A name of ``sklearn.metrics.get_scorer_names()``.
     """
 
-    class Params(StrictModel):
-        scorer: str
-
-        @field_validator("scorer")
-        @classmethod
-        def _known(cls, value: str) -> str:
-            names = metrics.get_scorer_names()
-            if value not in names:
-                close = difflib.get_close_matches(value, names, n=5, cutoff=0.6)
-                hint = f"close names: {', '.join(close)}" if close else "no close name"
-                raise ValueError(f"unknown scikit-learn scorer {value!r} ({hint}; all names: "
-                                 "sklearn.metrics.get_scorer_names())")
-            return value
-
-    params: Params
-
-    def __init__(self, params: StrictModel | None = None, *, name: str | None = None,
+    def __init__(self, params: SklearnScorerParams | None = None, *, name: str | None = None,
                  precision: int | None = None) -> None:
         super().__init__(params, name=name, precision=precision)
         scorer = self.params.scorer

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
-
-from rampconf.workflows import BaseWorkflow
+from rampconf.workflows import BaseWorkflow, predict_with
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from rampconf.predictions import BasePrediction
     from rampconf.submission import Submission
 
@@ -23,36 +23,6 @@ __all__ = [
     "FeatureExtractorRegressor",
     "Regressor",
 ]
-
-
-def predict_with(model: Any, X: Any, prediction: BasePrediction, where: str) -> Any:
-    """Call the prediction type's method (``predict`` or ``predict_proba``) of ``model``.
-
-    Class probabilities are put in the problem's label order when the model
-    tells its classes (``classes_``), so a fold that lacks a class still works.
-    """
-    method = getattr(model, prediction.predict_method, None)
-    if method is None:
-        raise AttributeError(f"{where} has no method {prediction.predict_method}(); "
-                             f"the {type(prediction).__name__.lower()} prediction type needs it")
-    y_pred = method(X)
-    labels = getattr(prediction, "labels", None)
-    classes = getattr(model, "classes_", None)
-    if labels is None or classes is None or prediction.predict_method != "predict_proba":
-        return y_pred
-    classes_text = [str(c) for c in np.asarray(classes).tolist()]
-    labels_text = [str(label) for label in labels]
-    if classes_text == labels_text:
-        return y_pred
-    unknown = sorted(set(classes_text) - set(labels_text))
-    if unknown:
-        raise ValueError(f"{where} predicts classes {unknown} that are not among the "
-                         f"problem's labels {labels}")
-    y_pred = np.asarray(y_pred, dtype=float)
-    ordered = np.zeros((y_pred.shape[0], len(labels)))
-    for j, cls in enumerate(classes_text):
-        ordered[:, labels_text.index(cls)] = y_pred[:, j]
-    return ordered
 
 
 class Estimator(BaseWorkflow):

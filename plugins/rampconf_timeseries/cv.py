@@ -13,7 +13,7 @@ from rampconf.plugin import StrictModel
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["TimeSeriesBlocks", "time_series_blocks"]
+__all__ = ["TimeSeriesBlocks", "TimeSeriesBlocksParams", "time_series_blocks"]
 
 
 def time_series_blocks(n: int, n_splits: int, block_fraction: float, period: int
@@ -34,7 +34,17 @@ def time_series_blocks(n: int, n_splits: int, block_fraction: float, period: int
             for i in range(n_splits)]
 
 
-class TimeSeriesBlocks(BaseCV):
+class TimeSeriesBlocksParams(StrictModel):
+    """Parameters of the ``time_series_blocks`` scheme."""
+
+    n_splits: int = Field(8, ge=1, description="number of folds (RAMP's n_cv)")
+    block_fraction: float = Field(0.5, gt=0, lt=1, description="share of the series in the "
+                                                              "validation blocks")
+    period: int = Field(12, ge=1, description="block lengths are multiples of this many rows "
+                                              "(e.g. 12 months), so blocks start in phase")
+
+
+class TimeSeriesBlocks(BaseCV[TimeSeriesBlocksParams]):
     """Expanding-window block CV (RAMP's ``TimeSeries``): train on the past, validate on the rest.
 
     Every fold trains on a prefix of the series (a common block plus ``i``
@@ -42,12 +52,7 @@ class TimeSeriesBlocks(BaseCV):
     are multiples of ``period`` so blocks start at the same phase (month).
     """
 
-    class Params(StrictModel):
-        n_splits: int = Field(8, ge=1)  # number of folds (RAMP's n_cv)
-        block_fraction: float = Field(0.5, gt=0, lt=1)  # share of the series in validation blocks
-        period: int = Field(12, ge=1)  # block lengths are multiples of this (e.g. 12 months)
-
     def split(self, X: Any, y: np.ndarray, groups: np.ndarray | None = None
               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        p: Any = self.params
+        p = self.params
         yield from time_series_blocks(len(y), p.n_splits, p.block_fraction, p.period)

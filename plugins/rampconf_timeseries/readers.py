@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from rampconf.errors import DataError
 from rampconf.plugin import StrictModel
 from rampconf.readers import BaseReader, Dataset, Split
 
-__all__ = ["NetCDFTimeSeries", "TimeSeriesData", "fold_time_indices"]
+__all__ = ["NetCDFTimeSeries", "NetCDFTimeSeriesParams", "TimeSeriesData", "fold_time_indices"]
 
 #: Dataset attributes the workflow and the submissions rely on.
 REQUIRED_ATTRS = ("n_burn_in", "n_lookahead")
@@ -83,7 +84,21 @@ class TimeSeriesData:
         return f"TimeSeriesData({dict(self.ds.sizes)}, {rows}, n_burn_in={self.n_burn_in})"
 
 
-class NetCDFTimeSeries(BaseReader):
+class NetCDFTimeSeriesParams(StrictModel):
+    """Parameters of the ``netcdf_time_series`` reader."""
+
+    train: str = Field(description="training netCDF file, relative to data_root")
+    test: str = Field(description="test netCDF file, relative to data_root")
+    train_target: str = Field(description="training targets (.npy, one per time step), "
+                                          "relative to data_root")
+    test_target: str = Field(description="test targets (.npy, one per time step), relative "
+                                         "to data_root")
+    time: str = Field("time", description="name of the time dimension")
+    engine: Literal["h5netcdf", "netcdf4", "scipy"] | None = Field(
+        "h5netcdf", description="xarray backend that reads the files; null: xarray's choice")
+
+
+class NetCDFTimeSeries(BaseReader[NetCDFTimeSeriesParams]):
     """A netCDF file (read with xarray) and a ``.npy`` target per split.
 
     ``X`` is a :class:`TimeSeriesData` around the whole ``xarray.Dataset``
@@ -93,16 +108,8 @@ class NetCDFTimeSeries(BaseReader):
     step after the burn-in.
     """
 
-    class Params(StrictModel):
-        train: str  # training netCDF file, relative to data_root
-        test: str  # test netCDF file, relative to data_root
-        train_target: str  # training targets (.npy, one per time step), relative to data_root
-        test_target: str  # test targets (.npy, one per time step), relative to data_root
-        time: str = "time"  # name of the time dimension
-        engine: Literal["h5netcdf", "netcdf4", "scipy"] | None = "h5netcdf"  # xarray backend
-
     def files(self) -> dict[str, Path]:
-        p: Any = self.params
+        p = self.params
         return {"train": self.data_root / p.train, "test": self.data_root / p.test,
                 "train_target": self.data_root / p.train_target,
                 "test_target": self.data_root / p.test_target}
@@ -110,7 +117,7 @@ class NetCDFTimeSeries(BaseReader):
     def load(self, split: Split) -> Dataset:
         import xarray as xr
 
-        p: Any = self.params
+        p = self.params
         files = self.files()
         path, target_path = files[split], files[f"{split}_target"]
         try:

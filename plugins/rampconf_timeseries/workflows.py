@@ -6,17 +6,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
-from rampconf_tabular.workflows import predict_with
 
 from rampconf.plugin import StrictModel
-from rampconf.workflows import BaseWorkflow
+from rampconf.workflows import BaseWorkflow, predict_with
 from rampconf_timeseries.readers import TimeSeriesData
 
 if TYPE_CHECKING:
     from rampconf.predictions import BasePrediction
     from rampconf.submission import Submission
 
-__all__ = ["LookaheadError", "TSFeatureExtractorRegressor", "check_lookahead", "features_of"]
+__all__ = ["LookaheadError", "TSFeatureExtractorRegressor", "TSFeatureExtractorRegressorParams",
+           "check_lookahead", "features_of"]
 
 
 class LookaheadError(AssertionError):
@@ -83,7 +83,21 @@ def _isnan(a: np.ndarray) -> np.ndarray:
         return np.zeros(a.shape, dtype=bool)
 
 
-class TSFeatureExtractorRegressor(BaseWorkflow):
+class TSFeatureExtractorRegressorParams(StrictModel):
+    """Parameters of the ``ts_feature_extractor_regressor`` workflow."""
+
+    check_points: list[int] = Field(
+        default_factory=lambda: [6, 13, 24, 35],
+        description="rows (time steps after the burn-in) where the lookahead check cuts the "
+                    "data; negative ones are skipped")
+    check_on_predict: bool = Field(True, description="also check the features of the data "
+                                                     "predicted (training and test sets)")
+    fold_time: Literal["ramp", "exact"] = Field(
+        "ramp", description="time steps given to a fold: ramp (ramp-workflow's selection, for "
+                            "parity) or exact (the fold's range and its burn-in)")
+
+
+class TSFeatureExtractorRegressor(BaseWorkflow[TSFeatureExtractorRegressorParams]):
     """``ts_feature_extractor.py`` (``FeatureExtractor``) + ``regressor.py`` (``Regressor``).
 
     ``FeatureExtractor.fit(X_ds, y)`` (optional) gets the fold's
@@ -98,15 +112,9 @@ class TSFeatureExtractorRegressor(BaseWorkflow):
     elements: ClassVar[dict[str, str]] = {
         "ts_feature_extractor": "FeatureExtractor", "regressor": "Regressor"}
 
-    class Params(StrictModel):
-        check_points: list[int] = Field(  # rows (after the burn-in) where lookahead is checked
-            default_factory=lambda: [6, 13, 24, 35])
-        check_on_predict: bool = True  # also check the data predicted (training and test sets)
-        fold_time: Literal["ramp", "exact"] = "ramp"  # time steps of a fold (see fold_time_indices)
-
     def train(self, submission: Submission, routed: dict[str, dict[str, Any]], X: Any,
               y: np.ndarray, prediction: BasePrediction) -> Any:
-        p: Any = self.params
+        p = self.params
         ds = X.dataset(p.fold_time) if isinstance(X, TimeSeriesData) else X
         fe = submission.build("ts_feature_extractor", "FeatureExtractor", routed)
         if hasattr(fe, "fit"):
@@ -118,7 +126,7 @@ class TSFeatureExtractorRegressor(BaseWorkflow):
         return fe, regressor
 
     def predict(self, model: Any, X: Any, prediction: BasePrediction) -> Any:
-        p: Any = self.params
+        p = self.params
         fe, regressor = model
         ds = _as_dataset(X)
         features = features_of(fe, ds)

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from rampconf_functional.data import CLASSES, LightCurves
-from rampconf_functional.readers import JoinedCSV, parse_array_cell
+from rampconf_functional.readers import JoinedCSV
+from rampconf_tabular.arrays import parse_array_string
 
 from rampconf import registry
 from rampconf.errors import DataError
@@ -119,11 +120,11 @@ def test_other_errors(files):
 
 
 def test_parse_array_cell():
-    np.testing.assert_array_equal(parse_array_cell("[1, 2.5e1, nan]"), [1, 25, np.nan])
-    np.testing.assert_array_equal(parse_array_cell("1|2", sep="|"), [1, 2])
-    assert parse_array_cell(" [ ] ").shape == (0,)
+    np.testing.assert_array_equal(parse_array_string("[1, 2.5e1, nan]"), [1, 25, np.nan])
+    np.testing.assert_array_equal(parse_array_string("1|2", sep="|"), [1, 2])
+    assert parse_array_string(" [ ] ").shape == (0,)
     with pytest.raises(ValueError, match="missing"):
-        parse_array_cell(float("nan"))
+        parse_array_string(float("nan"))
 
 
 def test_generator_is_seeded_and_joinable(tmp_path):

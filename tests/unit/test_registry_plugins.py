@@ -6,7 +6,6 @@ built from :mod:`rampconf.registry` and from ``conf/{score,cv,workflow}``.
 
 from __future__ import annotations
 
-import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -107,6 +106,24 @@ def test_plugin_class_has_its_own_docstring(kind, name):
     cls = registry.get(kind, name)
     # A class's __doc__ is not inherited: this is the plugin's own docstring.
     assert cls.__doc__ and cls.__doc__.strip(), f"{cls.__qualname__} has no docstring"
+
+
+@pytest.mark.parametrize(("kind", "name", "field"), FIELDS,
+                         ids=[f"{k}-{n}-{f}" for k, n, f in FIELDS])
+def test_every_parameter_has_a_description(kind, name, field):
+    """The help (``--describe``, docstrings) is generated from ``Field(description=...)``."""
+    description = _params(kind, name).model_fields[field].description
+    assert description and description.strip(), \
+        f"{kind} {name}: parameter {field} has no Field(description=...)"
+
+
+@pytest.mark.parametrize(("kind", "name"), WITH_FIELDS,
+                         ids=[f"{kind}-{name}" for kind, name in WITH_FIELDS])
+def test_docstring_lists_the_parameters(kind, name):
+    doc = registry.get(kind, name).__doc__
+    assert "\nParameters\n----------\n" in doc
+    for field in _params(kind, name).model_fields:
+        assert f"\n{field} : " in doc, field
 
 
 @pytest.mark.parametrize(("kind", "name"), PLUGINS, ids=PLUGIN_IDS)
@@ -339,27 +356,3 @@ def test_runtime_registration_shadows_entry_point(runtime_registry):
 
 def test_runtime_registration_is_undone(runtime_registry):
     assert "always_one" not in registry.available("score")
-
-
-def _key_lines_without_comment(text: str) -> list[str]:
-    """Lines of a YAML file that set a key but carry no trailing ``# comment``."""
-    missing, block_indent = [], None
-    for line in text.splitlines():
-        indent = len(line) - len(line.lstrip())
-        if block_indent is not None:
-            if not line.strip() or indent > block_indent:
-                continue  # inside a block scalar (| or |-)
-            block_indent = None
-        stripped = line.split("#", 1)[0].rstrip()
-        if re.match(r"^\s*[A-Za-z_][A-Za-z0-9_ ]*:", line):
-            if "#" not in line:
-                missing.append(line)
-            if stripped.endswith(("|", "|-", ">")):
-                block_indent = indent
-    return missing
-
-
-@pytest.mark.parametrize("path", sorted(CONF.rglob("*.yaml")),
-                         ids=lambda p: str(p.relative_to(CONF)))
-def test_every_shipped_key_has_a_trailing_comment(path):
-    assert _key_lines_without_comment(path.read_text()) == []

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from rampconf_spectra.predictions import Combined
-from rampconf_spectra.readers import TypedCSV, parse_array_string, parse_array_strings
+from rampconf_spectra.readers import TypedCSV
 from rampconf_spectra.scores import CombinedScore, PartScore, split_part
 from rampconf_spectra.workflows import DrugSpectra
+from rampconf_tabular.arrays import parse_array_string, parse_array_strings
 
 from rampconf.errors import ConfigError, DataError
 from rampconf.plugin import make_plugin
