@@ -14,15 +14,10 @@ from hydra.core.utils import JobReturn, JobStatus
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from hydra_plugins.rampconf_sweeper import PrunerConf, RampconfSweeperConf
-from hydra_plugins.rampconf_sweeper._impl import (
-    FailureBudget,
-    check_points,
-    format_value,
-    job_outcome,
-    normalize_storage,
-    parse_search_space,
-    trial_seed,
-)
+from hydra_plugins.rampconf_sweeper._outcomes import FailureBudget, job_outcome
+from hydra_plugins.rampconf_sweeper._sampling import trial_seed
+from hydra_plugins.rampconf_sweeper._space import check_points, format_value, parse_search_space
+from hydra_plugins.rampconf_sweeper._storage import normalize_storage
 from rampconf.errors import ConfigError
 from rampconf.trial import PrunerConfig
 
