@@ -4,11 +4,12 @@ Why per trial, not per worker: trial numbers are given by the storage and are
 unique in a study, so seeding trial N from ``SeedSequence([seed, N])`` means
 no two trials share a sampler seed, whichever worker (process or machine)
 asks them, with no worker registry and no lock; and trial N's proposal
-depends only on the seed, N and the trials finished before it, so a sweep
-that is resumed, or split over workers, draws the same way. A sampler per
-worker would need a unique, reproducible worker number (which the storage
-does not give), and its random stream would depend on how many trials that
-worker happened to ask.
+depends only on the seed, N and the study's trials when N is asked, so a
+sweep of one worker is reproducible (parallel workers see each other's
+trials as timing allows). A sampler per worker would need a
+unique, reproducible worker number (which the storage does not give), and
+its random stream would depend on how many trials that worker happened to
+ask.
 
 How, with public Optuna API only: the study gets one sampler,
 :class:`TrialSeededSampler`, when it is created or loaded, and keeps it (no

@@ -152,6 +152,15 @@ def test_job_outcomes():
     assert error == "a: b | c: d"
 
 
+def test_a_failed_job_is_read_through_public_api_without_hydra_s_stderr_line(capsys):
+    ret = job(JobStatus.FAILED, RuntimeError("fold 0 failed"))
+    ret.overrides = ["x=1"]
+    assert job_outcome(ret) == ("FAIL", None, "fold 0 failed")
+    assert capsys.readouterr().err == ""  # the sweeper prints its own line per trial
+    assert job_outcome(job(JobStatus.UNKNOWN, None))[2] == \
+        "the job did not finish (status UNKNOWN)"
+
+
 def test_failure_budget():
     budget = FailureBudget(max_failures=1, max_failure_rate=1.0)
     budget.record("FAIL", "boom", 0)
