@@ -3,9 +3,11 @@
 Hydra composes ``conf/`` and the overrides; the task validates, runs and
 prints. Errors are printed as one line each (``debug=true`` or
 ``RAMPCONF_DEBUG=1`` shows the traceback). Exit codes: 0 success, 1 a
-submission failed (a fold raised or predicted badly), 2 bad configuration or
-data. Inside a multirun a failing job raises, so the sweeper records it and
-goes on; nothing calls ``sys.exit`` inside a job.
+submission failed (a fold raised or predicted badly) or a sweep ended
+without a complete trial, 2 bad configuration or data, 130 an interrupted
+sweep. Inside a multirun a failing job raises, so the sweeper records it and
+goes on; nothing calls ``sys.exit`` inside a job or the sweeper (its errors
+reach :func:`main` as :class:`~rampconf.errors.ErrorExit`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rampconf import registry
 from rampconf.api import register_submissions
-from rampconf.errors import ConfigError, RampconfError
+from rampconf.errors import ConfigError, ErrorExit, RampconfError
 from rampconf.resources import CONF_PACKAGE, packaged_conf_dir
 
 __all__ = ["main"]
@@ -107,11 +109,10 @@ def print_error(exc: RampconfError, debug: bool) -> None:
         import traceback
 
         traceback.print_exception(type(exc), exc, exc.__traceback__)
-    kind = "config error" if isinstance(exc, ConfigError) else "error"
     for line in exc.lines:
         if line == "full traceback:":
             break  # the debug switch prints it above
-        print(f"{kind}: {line}" if not line.startswith(" ") else line, file=sys.stderr)
+        print(f"{exc.label}: {line}" if not line.startswith(" ") else line, file=sys.stderr)
 
 
 def _debug_requested(argv: list[str]) -> bool:
@@ -172,5 +173,9 @@ def main() -> None:
             print(f"config error: {line}", file=sys.stderr)
         sys.exit(2)
     register_submissions()
-    _task()
+    try:
+        _task()
+    except ErrorExit as stop:  # a sweeper's error, past Hydra's own error reporting
+        print_error(stop.error, _debug_requested(argv))
+        sys.exit(stop.error.exit_code)
     sys.exit(_state["exit_code"])

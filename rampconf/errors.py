@@ -9,9 +9,12 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DataError",
+    "ErrorExit",
     "RampconfError",
     "RegistryError",
     "SubmissionError",
+    "SweepError",
+    "SweepInterrupted",
 ]
 
 
@@ -22,9 +25,12 @@ class RampconfError(Exception):
     ----------
     exit_code : int
         Exit code of the command line when this error ends a run.
+    label : str
+        What the command line writes before each line of the message.
     """
 
     exit_code = 1
+    label = "error"
 
     def __init__(self, message: str, *, lines: list[str] | None = None) -> None:
         super().__init__(message)
@@ -38,6 +44,7 @@ class ConfigError(RampconfError):
     """
 
     exit_code = 2
+    label = "config error"
 
 
 class RegistryError(ConfigError):
@@ -52,3 +59,32 @@ class DataError(RampconfError):
 
 class SubmissionError(RampconfError):
     """A submission is missing a file, class or function, or broke its contract."""
+
+
+class SweepError(RampconfError):
+    """A sweep ended without the result it was run for: too many trials failed, or none completed.
+
+    Every finished trial is recorded in the study and in ``trials.csv``.
+    """
+
+
+class SweepInterrupted(RampconfError):
+    """A sweep was interrupted (Ctrl-C); its unfinished trials are recorded as FAIL."""
+
+    exit_code = 130
+    label = "interrupted"
+
+
+class ErrorExit(BaseException):
+    """Carries a :class:`RampconfError` out of a Hydra sweeper to the command line.
+
+    Hydra's ``hydra.main`` reports any ``Exception`` that leaves a sweeper as a
+    traceback and exits with 1. A sweeper raises its error wrapped in this class
+    instead: like ``SystemExit`` it is no ``Exception``, so it passes Hydra's
+    reporting, and :func:`rampconf.cli.main` prints ``error`` (one line per
+    problem) and exits with ``error.exit_code``.
+    """
+
+    def __init__(self, error: RampconfError) -> None:
+        super().__init__(str(error))
+        self.error = error

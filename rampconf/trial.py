@@ -22,8 +22,8 @@ from rampconf.plugin import StrictModel
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["PrunerConfig", "TrialConfig", "TrialReporter", "make_pruner", "open_storage",
-           "trial_override"]
+__all__ = ["PrunerConfig", "TrialConfig", "TrialReporter", "load_trial", "make_pruner",
+           "open_storage", "trial_override"]
 
 
 class PrunerConfig(StrictModel):
@@ -55,9 +55,13 @@ def make_pruner(spec: PrunerConfig) -> optuna.pruners.BasePruner:
                                           reduction_factor=spec.reduction_factor)
 
 
-def open_storage(url: str) -> Any:
-    """An Optuna storage for ``url``: ``journal:///path`` opens a journal file; SQLite
-    connections wait up to 60 s for a lock (many workers share one file)."""
+def open_storage(url: str) -> optuna.storages.BaseStorage:
+    """The Optuna storage of ``url``, as the sweeper and every job of a sweep open it.
+
+    ``journal:///path`` opens a journal file; SQLite connections wait up to
+    60 s for a lock (many workers share one file); any other URL is an
+    Optuna RDB storage (``postgresql://...``).
+    """
     import optuna
 
     if url.startswith("journal://"):
@@ -66,7 +70,17 @@ def open_storage(url: str) -> Any:
         return JournalStorage(JournalFileBackend(url[len("journal://"):]))
     if url.startswith("sqlite:///"):
         return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
-    return url
+    return optuna.storages.RDBStorage(url)
+
+
+def load_trial(study: optuna.Study, storage: optuna.storages.BaseStorage,
+               number: int) -> optuna.trial.Trial:
+    """Trial ``number`` of ``study`` (opened on ``storage``), to report to or annotate."""
+    import optuna
+
+    study_id = storage.get_study_id_from_name(study.study_name)
+    return optuna.trial.Trial(study, storage.get_trial_id_from_study_id_trial_number(
+        study_id, number))
 
 
 class TrialConfig(StrictModel):
@@ -96,12 +110,10 @@ class TrialReporter:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.load_study(study_name=config.study_name,
-                                  storage=open_storage(config.storage),
+        storage = open_storage(config.storage)
+        study = optuna.load_study(study_name=config.study_name, storage=storage,
                                   pruner=make_pruner(config.pruner))
-        trial_id = study._storage.get_trial_id_from_study_id_trial_number(
-            study._study_id, config.number)
-        self.trial = optuna.trial.Trial(study, trial_id)
+        self.trial = load_trial(study, storage, config.number)
         self.official = official
         self.valid: dict[int, float] = {}
         self.test: dict[int, float] = {}

@@ -6,10 +6,20 @@ Hydra job) that reports its folds to the study through the storage, so any
 launcher works. See the README, "Hyperparameter sweeps".
 
 Hydra imports this module for every Hydra application installed beside it
-(plugin discovery), so it only registers the config and a thin class; the
-work is in :mod:`hydra_plugins.rampconf_sweeper._impl`, imported when a sweep
-starts. No ``from __future__ import annotations`` here: Hydra's scanner runs
-this module before it is in ``sys.modules``, where string annotations break
+(plugin discovery), so it only registers the config and a thin class. The
+work is in modules whose names start with ``_`` (Hydra's scanner skips them),
+imported when a sweep starts, one responsibility each:
+
+- ``_space``: sweep expressions to Optuna distributions, values back to overrides;
+- ``_plan``: the settings and a few points of the space checked before anything runs;
+- ``_storage``: the storage URL, the study, the ask lock, stale trials;
+- ``_sampling``: one sampler per trial, seeded from the sweep seed and the trial number;
+- ``_outcomes``: job outcomes and the failure budget;
+- ``_results``: ``trials.csv``, ``best_params.yaml`` and the printed summary;
+- ``_sweep``: the ask / launch / tell loop.
+
+No ``from __future__ import annotations`` here: Hydra's scanner runs this
+module before it is in ``sys.modules``, where string annotations break
 dataclasses.
 """
 
@@ -57,10 +67,16 @@ class RampconfSweeperConf:
 
 
 class RampconfSweeper(Sweeper):
-    """Optuna ask-and-tell over Hydra jobs; see :mod:`hydra_plugins.rampconf_sweeper._impl`."""
+    """Optuna ask-and-tell over Hydra jobs; see :mod:`hydra_plugins.rampconf_sweeper._sweep`.
+
+    A :class:`~rampconf.errors.RampconfError` of the sweep leaves as
+    :class:`~rampconf.errors.ErrorExit`, which passes Hydra's own error
+    reporting (a traceback, exit 1) so that the command line prints it in one
+    line per problem with its exit code.
+    """
 
     def __init__(self, **settings: Any) -> None:
-        from ._impl import RampconfSweeperImpl
+        from ._sweep import RampconfSweeperImpl
 
         self.impl = RampconfSweeperImpl(**settings)
 
@@ -69,7 +85,12 @@ class RampconfSweeper(Sweeper):
         self.impl.setup(hydra_context=hydra_context, task_function=task_function, config=config)
 
     def sweep(self, arguments: list[str]) -> Any:
-        return self.impl.sweep(arguments)
+        from rampconf.errors import ErrorExit, RampconfError
+
+        try:
+            return self.impl.sweep(arguments)
+        except RampconfError as exc:
+            raise ErrorExit(exc) from exc
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name="rampconf", node=RampconfSweeperConf,

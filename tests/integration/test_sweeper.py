@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import math
 import shlex
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -282,3 +284,83 @@ def test_a_journal_file_storage(run_cli, tmp_path):
     trials = load_study(storage, "iris-random_forest_10_10").get_trials()
     assert [t.state.name for t in trials] == ["COMPLETE", "COMPLETE"]
     assert all(math.isfinite(t.value) and "fold_valid_scores" in t.user_attrs for t in trials)
+
+
+BROKEN_SEARCH = ("# @package _global_\nhydra:\n  sweeper:\n    params:\n"
+                 "      submission.params.n_estimators: range(2,\n")
+
+
+@pytest.mark.parametrize(("args", "code", "line"), [
+    pytest.param(["+search=broken"], 2,
+                 "config error: submission.params.n_estimators=range(2,: bad sweep syntax",
+                 id="bad-syntax-in-a-search-yaml"),
+    pytest.param(["submission.params.n_estimators=tag(log, int(interval(0, 10)))"], 2,
+                 "config error: submission.params.n_estimators=tag(log, int(interval(0, 10))): "
+                 "tag(log, ...) needs a positive lower bound, got 0",
+                 id="impossible-distribution"),
+    pytest.param(["submission=flaky", "submission.params.fail=true",
+                  "hydra.sweeper.max_failure_rate=1", "hydra.sweeper.n_trials=2",
+                  "submission.params.n_estimators=range(2, 10)"], 1,
+                 "error: no trial of the study 'iris-flaky' completed (errors in ",
+                 id="no-complete-trial"),
+])
+def test_a_sweeper_error_reaches_the_command_line_as_one_line(run_cli, tmp_path, args, code,
+                                                              line):
+    (tmp_path / "conf" / "search").mkdir(parents=True)
+    (tmp_path / "conf" / "search" / "broken.yaml").write_text(BROKEN_SEARCH)
+    flaky_submission(tmp_path)
+    proc = run_cli("-m", *IRIS, "hydra.sweep.dir=sweep", *args)
+    assert proc.returncode == code, proc.stderr
+    assert proc.stderr.splitlines() == [proc.stderr.strip()], proc.stderr  # one line
+    assert proc.stderr.startswith(line)
+    assert "HYDRA_FULL_ERROR" not in proc.stderr  # not Hydra's own error report
+
+
+def test_debug_shows_the_traceback_of_a_sweeper_error(run_cli):
+    proc = run_cli("-m", *IRIS, "hydra.sweep.dir=sweep", "debug=true",
+                   "submission.params.n_estimators=tag(log, int(interval(0, 10)))")
+    assert proc.returncode == 2
+    assert "Traceback" in proc.stderr and "in make_plan" in proc.stderr
+    assert proc.stderr.rstrip().endswith("needs a positive lower bound, got 0")
+
+
+SLOW = '''
+import time
+
+from sklearn.ensemble import RandomForestClassifier
+
+
+class SlowForest(RandomForestClassifier):
+    def fit(self, X, y):
+        time.sleep(120)
+        return super().fit(X, y)
+
+
+def get_estimator(n_estimators=5):
+    return SlowForest(n_estimators=n_estimators, random_state=0)
+'''
+
+
+def test_ctrl_c_records_the_running_trial_and_exits_130(tmp_path):
+    folder = tmp_path / "submissions" / "iris" / "slow"
+    folder.mkdir(parents=True)
+    (folder / "estimator.py").write_text(SLOW)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rampconf", "-m", *IRIS, "submission=slow",
+         "hydra.sweeper.n_trials=3", "hydra.sweep.dir=sweep",
+         "submission.params.n_estimators=range(2, 10)"],
+        cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:  # Hydra logs the launch, then the job sleeps in fit
+        if "Launching 1 jobs" in line:
+            break
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip() == ("interrupted: trial(s) 0 recorded as FAIL (interrupted, not counted "
+                           "in n_trials); run the same command to resume")
+    frame = trials_csv(tmp_path / "sweep")
+    assert frame["number"].tolist() == [0]
+    assert frame["state"].tolist() == ["FAIL"]
+    assert frame["error"].tolist() == ["interrupted: KeyboardInterrupt"]

@@ -14,15 +14,10 @@ from hydra.core.utils import JobReturn, JobStatus
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from hydra_plugins.rampconf_sweeper import PrunerConf, RampconfSweeperConf
-from hydra_plugins.rampconf_sweeper._impl import (
-    FailureBudget,
-    check_points,
-    format_value,
-    job_outcome,
-    normalize_storage,
-    parse_search_space,
-    trial_seed,
-)
+from hydra_plugins.rampconf_sweeper._outcomes import FailureBudget, job_outcome
+from hydra_plugins.rampconf_sweeper._sampling import trial_seed
+from hydra_plugins.rampconf_sweeper._space import check_points, format_value, parse_search_space
+from hydra_plugins.rampconf_sweeper._storage import normalize_storage
 from rampconf.errors import ConfigError
 from rampconf.trial import PrunerConfig
 
@@ -155,6 +150,15 @@ def test_job_outcomes():
         ("FAIL", None, "ValueError: bad")
     error = job_outcome(job(JobStatus.FAILED, ConfigError("x", lines=["a: b", "c: d"])))[2]
     assert error == "a: b | c: d"
+
+
+def test_a_failed_job_is_read_through_public_api_without_hydra_s_stderr_line(capsys):
+    ret = job(JobStatus.FAILED, RuntimeError("fold 0 failed"))
+    ret.overrides = ["x=1"]
+    assert job_outcome(ret) == ("FAIL", None, "fold 0 failed")
+    assert capsys.readouterr().err == ""  # the sweeper prints its own line per trial
+    assert job_outcome(job(JobStatus.UNKNOWN, None))[2] == \
+        "the job did not finish (status UNKNOWN)"
 
 
 def test_failure_budget():
