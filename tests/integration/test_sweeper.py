@@ -332,6 +332,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 class SlowForest(RandomForestClassifier):
     def fit(self, X, y):
+        open(MARKER, "w").close()
         time.sleep(120)
         return super().fit(X, y)
 
@@ -344,17 +345,17 @@ def get_estimator(n_estimators=5):
 def test_ctrl_c_records_the_running_trial_and_exits_130(tmp_path):
     folder = tmp_path / "submissions" / "iris" / "slow"
     folder.mkdir(parents=True)
-    (folder / "estimator.py").write_text(SLOW)
+    marker = tmp_path / "fit_started"
+    (folder / "estimator.py").write_text(f"MARKER = {str(marker)!r}\n" + SLOW)
     proc = subprocess.Popen(
         [sys.executable, "-m", "rampconf", "-m", *IRIS, "submission=slow",
          "hydra.sweeper.n_trials=3", "hydra.sweep.dir=sweep",
          "submission.params.n_estimators=range(2, 10)"],
         cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:  # Hydra logs the launch, then the job sleeps in fit
-        if "Launching 1 jobs" in line:
-            break
-    time.sleep(2)
+    deadline = time.monotonic() + 120
+    while not marker.exists():  # the job is sleeping in fit
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
