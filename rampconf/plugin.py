@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rampconf import registry
 from rampconf.errors import ConfigError, RegistryError
+from rampconf.extras import Extra
 
 __all__ = ["NoParams", "Plugin", "StrictModel", "format_validation_error", "make_plugin"]
 
@@ -38,6 +39,8 @@ class Plugin:
 
     #: pydantic model of the plugin's parameters.
     Params: ClassVar[type[StrictModel]] = NoParams
+    #: The extra whose modules the plugin imports (checked before it is built), if any.
+    requires: ClassVar[Extra | None] = None
 
     def __init__(self, params: StrictModel | None = None) -> None:
         self.params = params if params is not None else self.Params()
@@ -133,6 +136,8 @@ def make_plugin(
     ------
     ConfigError
         Unknown name (with valid names and the closest match) or bad parameters.
+    MissingExtraError
+        The plugin's extra (:attr:`Plugin.requires`) is not installed.
     """
     try:
         cls = registry.get(kind, plugin)
@@ -142,4 +147,6 @@ def make_plugin(
         raise ConfigError(
             f"{path}: plugin {plugin!r} of kind {kind} is {cls!r}, not a {base.__name__}")
     params = validate_params(cls, raw, path)
+    if cls.requires is not None:
+        cls.requires.check(f"{path}: the {kind} {plugin!r}")
     return cls(params, **context)

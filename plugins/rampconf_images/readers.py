@@ -10,10 +10,14 @@ import numpy as np
 import pandas as pd
 
 from rampconf.errors import DataError
+from rampconf.extras import Extra
 from rampconf.plugin import StrictModel
 from rampconf.readers import BaseReader, Dataset, Split
 
-__all__ = ["ImageCollection", "ImageFolder", "decode_image"]
+__all__ = ["IMAGES", "ImageCollection", "ImageFolder", "decode_image"]
+
+#: The extra that installs Pillow, which decodes and writes the image files.
+IMAGES = Extra("images", ("PIL",))
 
 #: Columns of a labels CSV: the image file name (relative to the folder) and its class.
 ID_COLUMN = "id"
@@ -112,6 +116,8 @@ class ImageFolder(BaseReader):
     works), ``y`` the class labels. Every listed file must exist (checked at
     load time; the error lists the first missing ones).
     """
+
+    requires = IMAGES
 
     class Params(StrictModel):
         train_folder: str  # folder of the training images, relative to data_root

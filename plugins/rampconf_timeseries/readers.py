@@ -8,6 +8,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rampconf.errors import DataError
+from rampconf.extras import Extra
 from rampconf.plugin import StrictModel
 from rampconf.readers import BaseReader, Dataset, Split
 
@@ -92,6 +93,9 @@ class NetCDFTimeSeries(BaseReader):
     step; the first ``n_burn_in`` are dropped, so ``y`` has one row per time
     step after the burn-in.
     """
+
+    # h5netcdf lists h5py, the library that reads HDF5 files, only as its own extra.
+    requires = Extra("netcdf", ("xarray", "h5netcdf", "h5py"))
 
     class Params(StrictModel):
         train: str  # training netCDF file, relative to data_root
