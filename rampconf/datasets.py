@@ -76,14 +76,17 @@ class BaseDataset:
         """
         return self.fetch(self.files, base_url, quiet)
 
-    def fetch(self, names: Sequence[str], base_url: str | None = None, quiet: bool = False
-              ) -> list[Path]:
+    def fetch(self, names: Sequence[str], base_url: str | None = None, quiet: bool = False,
+              *, rerun: str | None = None) -> list[Path]:
         """Fetch the files ``names`` from ``<base_url>/<name>``; return their paths.
 
         A file already present is kept when it passes its checks. Each
         download goes to ``<name>.part``, resumed on the next run after an
         interruption; it is renamed into place only after its SHA-256 (from
         :attr:`sha256`) and :meth:`verify_file` accept it.
+
+        ``rerun`` is the command that resumes, named in errors (default
+        ``rampconf-data NAME download``).
 
         Raises
         ------
@@ -104,7 +107,7 @@ class BaseDataset:
         files = [RemoteFile(f"{base}/{file}", self.path / file, self.sha256.get(file))
                  for file in names]
         return fetch_files(files, check=lambda path, on_disk: self.verify_file(path.name, on_disk),
-                           quiet=quiet, rerun=f"rampconf-data {name} download",
+                           quiet=quiet, rerun=rerun or f"rampconf-data {name} download",
                            timeout=self.timeout)
 
     def verify_file(self, name: str, path: Path) -> None:

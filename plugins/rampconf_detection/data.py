@@ -395,7 +395,8 @@ class MarsCraters(BaseDataset):
         checked). See :meth:`BaseDataset.fetch`: partial files are resumed,
         and a file is renamed into place only once it passes its checks.
         """
-        return self.fetch(self.file_names(mini), base_url, quiet)
+        return self.fetch(self.file_names(mini), base_url, quiet,
+                          rerun="rampconf-data mars_craters download" + (" --mini" if mini else ""))
 
     # -- generating -----------------------------------------------------
 
