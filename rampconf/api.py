@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -162,6 +163,16 @@ def _execute(plan: Any, train: Any, test: Any, on_fold: Any, quiet: bool,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
 
 
+def _can_draw(prediction: Any, n_figures: int) -> bool:
+    """Whether the pictures' extra is installed; a warning line on standard error if not."""
+    extra = prediction.figures_require
+    missing = extra.missing() if extra is not None else []
+    if missing:
+        print(f"warning: n_figures={n_figures}: no pictures drawn: {', '.join(missing)} not "
+              f"installed (run {extra.install})", file=sys.stderr)
+    return not missing
+
+
 def run_config(
     raw: dict[str, Any],
     run_dir: Path,
@@ -185,6 +196,7 @@ def run_config(
     started = dt.datetime.now(dt.timezone.utc)
     config = validate_config(raw)
     plan = runner.prepare(config)
+    draw_figures = config.n_figures > 0 and _can_draw(plan.prediction, config.n_figures)
     console = console or make_console()
     train, test = runner.load_data(plan)
 
@@ -228,7 +240,7 @@ def run_config(
     elapsed = time.perf_counter() - clock
 
     results: list[FoldResult] = outcome["folds"]
-    if config.n_figures:
+    if draw_figures:
         for fold in results:
             if fold.status == "ok" and fold.y_pred_train is not None:
                 plan.prediction.save_figures(run_dir / "figures", train.X, outcome["y_train"],

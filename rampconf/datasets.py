@@ -1,11 +1,13 @@
 """Data sets a problem can fetch or generate: ``rampconf-data NAME download|generate``.
 
-A data set plugin (entry-point group ``rampconf.datasets``) knows the files of
-a problem's data, how to download them (with progress, resume and atomic
-renames) and, where it makes sense, how to generate a synthetic set in the
-same format for offline demos and tests. A problem names its data set with
-the key ``dataset``; when its data files are missing, the error says which
-command fetches them.
+A data set plugin (entry-point group ``rampconf.datasets``) declares the files
+of a problem's data, where they are downloaded from and their SHA-256 hashes,
+and how to check their content; :meth:`BaseDataset.download` fetches them
+with progress, resume, hash verification and atomic renames
+(:mod:`rampconf.download`). Where it makes sense, a data set also generates a
+synthetic set in the same format for offline demos and tests. A problem names
+its data set with the key ``dataset``; when its data files are missing, the
+error says which command fetches them.
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ import abc
 import argparse
 import sys
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rampconf import registry
-from rampconf.errors import ConfigError
+from rampconf.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from rampconf.extras import Extra
 
 __all__ = ["BaseDataset", "main"]
 
@@ -42,11 +49,23 @@ class BaseDataset(abc.ABC):
         File names that make up the data set.
     default_base_url : str or None
         Where :meth:`download` fetches ``<base_url>/<file>`` by default.
+    sha256 : mapping of str to str
+        SHA-256 (hex digest) of downloadable files, by file name. A download
+        whose hash differs is rejected (and not kept under its name); a file
+        without a hash is checked by :meth:`verify_file` alone.
+    requires : Extra or None
+        The extra whose modules ``generate`` or ``download`` import, checked
+        by ``rampconf-data`` first.
+    timeout : float
+        Seconds without data after which a download fails (and can be resumed).
     """
 
     folder: ClassVar[str] = ""
     files: ClassVar[tuple[str, ...]] = ()
     default_base_url: ClassVar[str | None] = None
+    sha256: ClassVar[Mapping[str, str]] = {}
+    requires: ClassVar[Extra | None] = None
+    timeout: ClassVar[float] = 60.0
 
     def __init__(self, data_root: Path) -> None:
         self.data_root = Path(data_root)
@@ -59,13 +78,50 @@ class BaseDataset(abc.ABC):
     def download(self, base_url: str | None = None, quiet: bool = False) -> list[Path]:
         """Fetch every file (resuming partial downloads), check them, return their paths.
 
+        The default fetches :attr:`files` with :meth:`fetch`.
+        """
+        return self.fetch(self.files, base_url, quiet)
+
+    def fetch(self, names: Sequence[str], base_url: str | None = None, quiet: bool = False,
+              *, rerun: str | None = None) -> list[Path]:
+        """Fetch the files ``names`` from ``<base_url>/<name>``; return their paths.
+
+        A file already present is kept when it passes its checks. Each
+        download goes to ``<name>.part``, resumed on the next run after an
+        interruption; it is renamed into place only after its SHA-256 (from
+        :attr:`sha256`) and :meth:`verify_file` accept it.
+
+        ``rerun`` is the command that resumes, named in errors (default
+        ``rampconf-data NAME download``).
+
         Raises
         ------
-        ConfigError
-            When the data set cannot be downloaded (the default).
+        DataError
+            No base URL, a network or HTTP error (naming the URL), a SHA-256
+            mismatch or a file that fails :meth:`verify_file`.
         """
-        raise ConfigError(f"data set {registry_name(type(self))!r} cannot be downloaded; "
-                          "generate a synthetic set instead (action generate)")
+        from rampconf.download import RemoteFile, fetch_files
+
+        name = registry_name(type(self))
+        base = (base_url or self.default_base_url or "").rstrip("/")
+        if not base:
+            raise DataError(f"no base URL to download {name} from; pass --base-url")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataError(f"cannot create the data folder {self.path}: {exc}") from exc
+        files = [RemoteFile(f"{base}/{file}", self.path / file, self.sha256.get(file))
+                 for file in names]
+        return fetch_files(files, check=lambda path, on_disk: self.verify_file(path.name, on_disk),
+                           quiet=quiet, rerun=rerun or f"rampconf-data {name} download",
+                           timeout=self.timeout)
+
+    def verify_file(self, name: str, path: Path) -> None:  # noqa: B027 (an optional hook)
+        """Raise ``DataError`` when ``path`` does not hold a valid file ``name``.
+
+        Called on each downloaded file (``path`` is then its ``.part``) and on
+        files already present. Default: nothing to check.
+        """
 
     def generate(self, n_train: int, n_test: int, seed: int = 0) -> list[Path]:
         """Write a seeded synthetic data set in the same format; return the paths.
@@ -123,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.data_root or os.environ.get("RAMPCONF_DATA_ROOT", "data"))
     try:
         cls = registry.get("dataset", args.dataset)
+        extra = getattr(cls, "requires", None)
+        if extra is not None:
+            extra.check(f"the data set {args.dataset!r}")
         dataset = cls(root)
         variant = {"mini": True} if args.mini else {}
         if args.action == "download":

@@ -27,7 +27,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
+import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,22 +37,53 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
-__all__ = ["RunResult", "load_run", "write_atomic"]
+__all__ = ["RunResult", "atomic_path", "load_run", "write_atomic"]
+
+
+def _temporary_beside(path: Path) -> Path:
+    """Create an empty, uniquely named file beside ``path``; return its path.
+
+    Created with mode 0o666 less the process umask, as ``open`` creates files
+    (``tempfile.mkstemp`` would make it 0600, and the rename would keep that).
+    """
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write in steps; renamed to ``path`` at the end.
+
+    For files written by other libraries or in pieces (a memory-mapped
+    ``.npy``, a CSV streamed row by row): write to the yielded path, and when
+    the block ends it replaces ``path`` in one rename. When the block raises,
+    the temporary file is deleted and ``path`` is left as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary_beside(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    A reader sees the old file or the new one, never a part; the file gets the
+    permissions ``open`` would give it (0o666 less the umask).
+    """
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        handle.write(data.encode() if isinstance(data, str) else data)
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -38,6 +38,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 
 from rampconf import registry
 from rampconf.errors import ConfigError, RegistryError
+from rampconf.extras import Extra
 
 if typing.TYPE_CHECKING:
     from collections.abc import Callable
@@ -110,6 +111,8 @@ class Plugin(abc.ABC, Generic[ParamsT]):
     """
 
     Params: ClassVar[type[StrictModel]] = NoParams
+    #: The extra whose modules the plugin imports (checked before it is built), if any.
+    requires: ClassVar[Extra | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -316,6 +319,8 @@ def make_plugin(
         Unknown name (with valid names and the closest match) or bad parameters.
     TypeError
         The plugin class leaves an abstract method of its base unimplemented.
+    MissingExtraError
+        The plugin's extra (:attr:`Plugin.requires`) is not installed.
     """
     try:
         cls = registry.get(kind, plugin)
@@ -329,4 +334,7 @@ def make_plugin(
         raise TypeError(f"plugin {plugin!r} of kind {kind} ({cls.__module__}.{cls.__qualname__}) "
                         f"does not implement {missing}, which {base.__name__} requires")
     plugin_class = cast("type[P]", cls)
-    return plugin_class(validate_params(plugin_class, raw, path), **context)
+    params = validate_params(plugin_class, raw, path)
+    if plugin_class.requires is not None:
+        plugin_class.requires.check(f"{path}: the {kind} {plugin!r}")
+    return plugin_class(params, **context)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
+    from rampconf.extras import Extra
+
 __all__ = ["BasePrediction"]
 
 
@@ -42,6 +44,9 @@ class BasePrediction(Plugin[ParamsT]):
 
     #: Method of a scikit-learn estimator that gives this kind of prediction.
     predict_method: ClassVar[Literal["predict", "predict_proba"]] = "predict"
+    #: The extra that :meth:`save_figures` imports; when it is missing, a run
+    #: skips the pictures with a warning instead of failing.
+    figures_require: ClassVar[Extra | None] = None
 
     def setup(self, y_train: np.ndarray) -> None:
         """Learn what depends on the training targets (e.g. the labels); default: nothing."""

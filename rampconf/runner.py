@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from rampconf.submission import Submission, find_submission, submission_tracebac
 from rampconf.workflows import BaseWorkflow
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from rampconf.schema import RunConfig
 
@@ -162,6 +163,23 @@ class _PredictionError(Exception):
     """A prediction of the wrong shape or with NaN (reported without our traceback)."""
 
 
+@contextmanager
+def _global_seeds(seed: int) -> Iterator[None]:
+    """Seed the global ``random`` and ``np.random`` for one fold; restore them afterwards.
+
+    Submissions without a random_state still get reproducible folds, and the
+    caller's process (a notebook, when ``n_jobs=1``) keeps its own random states.
+    """
+    saved_numpy, saved_random = np.random.get_state(), random.getstate()
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(saved_numpy)
+        random.setstate(saved_random)
+
+
 def run_fold(plan: Plan, train: Dataset, test: Dataset, y_train: np.ndarray,
              y_test: np.ndarray, task: _FoldTask) -> FoldResult:
     """Train on the fold's training rows, predict the whole training set and the test set."""
@@ -169,10 +187,7 @@ def run_fold(plan: Plan, train: Dataset, test: Dataset, y_train: np.ndarray,
 
     result = FoldResult(fold=task.fold, seed=task.seed, train_idx=task.train_idx,
                         valid_idx=task.valid_idx)
-    # Submissions without a random_state still get reproducible folds.
-    np.random.seed(task.seed % 2**32)
-    random.seed(task.seed)
-    with threadpool_limits(limits=task.blas_threads):
+    with _global_seeds(task.seed), threadpool_limits(limits=task.blas_threads):
         try:
             start = time.perf_counter()
             model = plan.workflow.train(plan.submission, plan.routed,

@@ -109,7 +109,6 @@ class TrialReporter:
     def __init__(self, config: TrialConfig, official: str) -> None:
         import optuna
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
         storage = open_storage(config.storage)
         study = optuna.load_study(study_name=config.study_name, storage=storage,
                                   pruner=make_pruner(config.pruner))

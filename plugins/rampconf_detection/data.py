@@ -21,21 +21,19 @@ the problem's default paths and configurations naming the full files both
 find it; ``generate(..., names="full")`` or ``names="mini"`` writes one set.
 
 ``rampconf-data mars_craters download`` fetches ``<base_url>/<file>`` for each
-file, resuming interrupted downloads; ``rampconf-data mars_craters generate``
+file with the engine's downloader (resume, progress, SHA-256 check of the mini
+files, rename into place); ``rampconf-data mars_craters generate``
 writes a seeded synthetic set in the same format (see
 :func:`synthetic_image`) for offline demos and tests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import http.client
 import os
-import re
 import shutil
-import sys
-import urllib.error
-import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -44,6 +42,7 @@ import pandas as pd
 
 from rampconf.datasets import BaseDataset
 from rampconf.errors import DataError
+from rampconf.outputs import atomic_path
 
 __all__ = [
     "LABEL_COLUMNS",
@@ -57,9 +56,6 @@ __all__ = [
 
 #: Columns of a labels file, in this order.
 LABEL_COLUMNS: tuple[str, ...] = ("i", "row_p", "col_p", "radius_p")
-
-_CHUNK = 1 << 16
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 # Synthetic craters: radius range, expected count per image and its cap, and the
 # outer edge of a crater's footprint (in radii): beyond it a crater changes nothing.
@@ -308,22 +304,16 @@ def _labels_for(name: str) -> str | None:
     return None
 
 
-def _part(path: Path) -> Path:
-    return path.with_name(path.name + ".part")
-
-
-def _remove(path: Path) -> None:
-    path.unlink(missing_ok=True)
-
-
 class MarsCraters(BaseDataset):
     """Mars craters (RAMP ``mars_craters``): download the public files or generate a set.
 
-    ``download`` resumes an interrupted file (HTTP ``Range``), checks each file
-    loads before giving it its final name (``os.replace`` of ``<file>.part``),
-    and skips files already present and valid. ``generate`` writes a seeded
-    synthetic set in the same format, by default under both the full names
-    and the ``_mini`` names of the ramp-kits mini set (the problem's default).
+    ``download`` is the engine's (:meth:`BaseDataset.fetch`): it resumes an
+    interrupted file (HTTP ``Range``), checks each file's SHA-256 (the mini
+    set's are known: :attr:`sha256`) and that it loads before giving it its
+    final name, and skips files already present and valid. ``generate``
+    writes a seeded synthetic set in the same format, by default under both
+    the full names and the ``_mini`` names of the ramp-kits mini set (the
+    problem's default).
     """
 
     folder: ClassVar[str] = "mars_craters"
@@ -333,8 +323,15 @@ class MarsCraters(BaseDataset):
         "data_train_mini.npy", "data_test_mini.npy",
         "labels_train_mini.csv", "labels_test_mini.csv")
     default_base_url: ClassVar[str | None] = "https://storage.ramp.studio/mars_craters_2"
-    #: Seconds without data after which a download fails (and can be resumed).
-    timeout: ClassVar[float] = 60.0
+    #: The public mini files of the ramp-kits (30 + 30 images).
+    sha256: ClassVar[Mapping[str, str]] = {
+        "data_train_mini.npy": "3029244eda580a560341f7b52ad2025f7d555b85dbffdfaaaf31b82a22e3e77c",
+        "data_test_mini.npy": "959c77c564e9d5052e35a501537d983b229ebf20d29b02b5acddacd8da16a6e3",
+        "labels_train_mini.csv":
+            "698b28146f36aaa6453deb72b042d2e15d9e9614d30d7d8d00018e199ad9a796",
+        "labels_test_mini.csv":
+            "76f5c1bb4abecfa38547c15dd163f17373a97b9e888581fd0a6a3ba1844bafba",
+    }
 
     def file_names(self, mini: bool = False) -> tuple[str, ...]:
         """The file names: images first, then labels (the mini set's with ``mini=True``)."""
@@ -348,7 +345,7 @@ class MarsCraters(BaseDataset):
 
     # -- checking -------------------------------------------------------
 
-    def _verify(self, name: str, path: Path) -> None:
+    def verify_file(self, name: str, path: Path) -> None:
         """Check one file (``path`` may be a ``.part``) as the file ``name``."""
         images = _labels_for(name)
         if images is None:
@@ -379,7 +376,7 @@ class MarsCraters(BaseDataset):
                 problems.append(f"{name}: missing")
                 continue
             try:
-                self._verify(name, path)
+                self.verify_file(name, path)
             except DataError as exc:
                 problems.append(str(exc))
         if problems:
@@ -394,134 +391,12 @@ class MarsCraters(BaseDataset):
                  mini: bool = False) -> list[Path]:
         """Fetch every missing or invalid file from ``<base_url>/<file>``; return the paths.
 
-        A partial ``<file>.part`` left by an interrupted run is resumed with an
-        HTTP ``Range`` request (from zero when the server ignores it). Each
-        file is checked (see :meth:`check`) before ``os.replace`` gives it its
-        final name, so a final name never holds a truncated file; a file that
-        fails the check is deleted and reported. A progress bar (bytes, speed,
-        ETA) is shown on a terminal unless ``quiet``.
-
-        Raises
-        ------
-        DataError
-            On a network or HTTP error (naming the URL; rerunning resumes) or
-            a downloaded file that fails its check.
+        ``mini=True`` fetches the ``_mini`` files instead (their SHA-256 is
+        checked). See :meth:`BaseDataset.fetch`: partial files are resumed,
+        and a file is renamed into place only once it passes its checks.
         """
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-
-        base = (base_url or self.default_base_url or "").rstrip("/")
-        if not base:
-            raise DataError("no base URL to download mars_craters from; pass --base-url")
-        self._make_folder()
-        console = Console(stderr=True)
-        show = not quiet and console.is_terminal
-        progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-            TransferSpeedColumn(), TimeRemainingColumn(), console=console, disable=not show)
-        paths = []
-        with progress:
-            for name in self.file_names(mini):
-                path = self.path / name
-                paths.append(path)
-                if path.is_file():
-                    try:
-                        self._verify(name, path)
-                        continue
-                    except DataError:
-                        pass  # present but invalid: download it again
-                if not quiet and not show:
-                    print(f"downloading {base}/{name}", file=sys.stderr)
-                part = _part(path)
-                self._fetch(f"{base}/{name}", part, progress, name)
-                try:
-                    self._verify(name, part)
-                except DataError as exc:
-                    _remove(part)
-                    raise DataError(
-                        f"downloaded {base}/{name} but it is not a valid {name} ({exc}); "
-                        "the partial file was deleted and nothing was renamed") from exc
-                os.replace(part, path)
-        return paths
-
-    def _open(self, url: str, start: int) -> http.client.HTTPResponse | None:
-        """Open ``url`` from byte ``start``; None when the server says it is complete (416)."""
-        headers = {"User-Agent": "rampconf-data"}
-        if start:
-            headers["Range"] = f"bytes={start}-"
-        try:
-            return urllib.request.urlopen(
-                urllib.request.Request(url, headers=headers), timeout=self.timeout)
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            if exc.code == 416 and start:
-                return None
-            if exc.code in (401, 403, 404, 410):
-                advice = "no such file there: check the base URL (--base-url)"
-            else:
-                advice = "rerun `rampconf-data mars_craters download` to resume"
-            raise DataError(
-                f"download of {url} failed: HTTP {exc.code} {exc.reason}; {advice}") from exc
-        except (OSError, http.client.HTTPException) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise DataError(
-                f"download of {url} failed: cannot connect ({reason}); rerun "
-                "`rampconf-data mars_craters download` to resume") from exc
-
-    def _fetch(self, url: str, part: Path, progress, description: str) -> None:
-        """Download ``url`` into ``part``, appending to what it already holds when possible."""
-        start = part.stat().st_size if part.is_file() else 0
-        response = self._open(url, start)
-        if response is None:
-            return  # 416 Range Not Satisfiable: the partial file is already complete
-        with response:
-            offset, total = 0, None
-            length = response.headers.get("Content-Length")
-            if response.status == 206:
-                match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
-                if match and int(match.group(1)) == start:
-                    offset = start
-                    if match.group(3) != "*":
-                        total = int(match.group(3))
-                elif start:  # a range we did not ask for: start again from zero
-                    response.close()
-                    _remove(part)
-                    self._fetch(url, part, progress, description)
-                    return
-                else:
-                    raise DataError(
-                        f"download of {url} failed: the server sent a partial answer "
-                        f"({response.headers.get('Content-Range')!r}) to a full request")
-            expected = int(length) if length is not None and length.isdigit() else None
-            if total is None and expected is not None:
-                total = offset + expected
-            task = progress.add_task(description, total=total, completed=offset)
-            received = 0
-            try:
-                with open(part, "ab" if offset else "wb") as out:
-                    while chunk := response.read(_CHUNK):
-                        out.write(chunk)
-                        received += len(chunk)
-                        progress.update(task, advance=len(chunk))
-                    out.flush()
-                    os.fsync(out.fileno())
-            except (OSError, http.client.HTTPException) as exc:
-                raise DataError(
-                    f"download of {url} was interrupted after {offset + received} bytes "
-                    f"({exc}); the partial file {part} is kept: rerun "
-                    "`rampconf-data mars_craters download` to resume") from exc
-            if total is not None and offset + received < total:
-                raise DataError(
-                    f"download of {url} was interrupted: the connection closed after "
-                    f"{offset + received} of {total} bytes; the partial file "
-                    f"{part} is kept: rerun `rampconf-data mars_craters download` to resume")
+        return self.fetch(self.file_names(mini), base_url, quiet,
+                          rerun="rampconf-data mars_craters download" + (" --mini" if mini else ""))
 
     # -- generating -----------------------------------------------------
 
@@ -541,7 +416,7 @@ class MarsCraters(BaseDataset):
         ``split`` 0 for train and 1 for test: the same seed gives the same
         bytes. Images are written one by one into a ``.npy`` laid out by
         ``np.lib.format.open_memmap`` (memory holds one image at a time); every
-        file is written as ``<file>.part`` and renamed when all are complete.
+        file is written under a temporary name and renamed when all are complete.
         """
         if names not in ("full", "mini", "both"):
             raise DataError(f"names must be 'full', 'mini' or 'both', got {names!r}")
@@ -552,25 +427,17 @@ class MarsCraters(BaseDataset):
         self._make_folder()
         written = [self.path / name for name in self.file_names(names == "mini")]
         links = [self.path / name for name in self.mini_files] if names == "both" else []
-        parts: list[tuple[Path, Path]] = []
-        try:
+        with contextlib.ExitStack() as stack:  # every file renamed at the end, or none
+            tmp = {path: stack.enter_context(atomic_path(path)) for path in written + links}
             for split, n_images in enumerate((n_train, n_test)):
-                images, labels = written[split], written[2 + split]
-                self._write_split(_part(images), _part(labels), n_images, seed, split, size)
-                parts += [(_part(images), images), (_part(labels), labels)]
+                self._write_split(tmp[written[split]], tmp[written[2 + split]], n_images,
+                                  seed, split, size)
             for source, link in zip(written, links, strict=False):
-                _remove(_part(link))
+                tmp[link].unlink()
                 try:
-                    os.link(_part(source), _part(link))
+                    os.link(tmp[source], tmp[link])
                 except OSError:
-                    shutil.copyfile(_part(source), _part(link))
-                parts.append((_part(link), link))
-        except BaseException:
-            for path in written + links:
-                _remove(_part(path))
-            raise
-        for part, path in parts:
-            os.replace(part, path)
+                    shutil.copyfile(tmp[source], tmp[link])
         return written + links
 
     @staticmethod

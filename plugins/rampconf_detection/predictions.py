@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
+from rampconf.extras import Extra
 from rampconf.plugin import StrictModel
 from rampconf.predictions import BasePrediction
 
@@ -58,6 +59,7 @@ class Detection(BasePrediction[DetectionParams]):
     """
 
     predict_method: ClassVar[Literal["predict", "predict_proba"]] = "predict"
+    figures_require: ClassVar[Extra | None] = Extra("plots", ("matplotlib",))
 
     def encode_y(self, y: np.ndarray) -> np.ndarray:
         return y
@@ -97,17 +99,22 @@ class Detection(BasePrediction[DetectionParams]):
 
     def save_figures(self, folder: Path, X: Any, y_true: np.ndarray, y_pred: np.ndarray,
                      rows: np.ndarray, fold: int) -> list[Path]:
-        """PNG per image: the image, true circles (green), detections (red, ≥ 0.5 solid)."""
-        import matplotlib
+        """PNG per image: the image, true circles (green), detections (red, ≥ 0.5 solid).
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        Drawn on ``matplotlib.figure.Figure`` objects: no pyplot, so the
+        caller's backend and open figures are left alone.
+        """
+        import io
+
+        from matplotlib.figure import Figure
         from matplotlib.patches import Circle
 
-        folder.mkdir(parents=True, exist_ok=True)
+        from rampconf.outputs import write_atomic
+
         written = []
         for row in rows:
-            fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+            fig = Figure(figsize=(4, 4), dpi=100)
+            ax = fig.subplots()
             ax.imshow(np.asarray(X[row]), cmap="gray")
             for r, c, radius in np.asarray(y_true[row]).reshape(-1, 3):
                 ax.add_patch(Circle((c, r), radius, fill=False, color="lime", lw=1.5))
@@ -120,10 +127,9 @@ class Detection(BasePrediction[DetectionParams]):
             ax.set_title(f"fold {fold}, image {row}: {n_true} true (green), "
                          f"{n_pred} detected ≥ 0.5 (red)", fontsize=7)
             ax.set_axis_off()
+            png = io.BytesIO()
+            fig.savefig(png, format="png", bbox_inches="tight")
             path = folder / f"fold_{fold}_image_{row}.png"
-            tmp = path.with_suffix(".tmp.png")
-            fig.savefig(tmp, bbox_inches="tight")
-            plt.close(fig)
-            tmp.replace(path)
+            write_atomic(path, png.getvalue())
             written.append(path)
         return written

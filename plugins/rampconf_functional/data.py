@@ -15,7 +15,6 @@ variation). Amplitudes, base magnitudes and noise vary from star to star.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -24,6 +23,7 @@ import pandas as pd
 
 from rampconf.datasets import BaseDataset
 from rampconf.errors import DataError
+from rampconf.outputs import write_atomic
 
 __all__ = ["CLASSES", "LightCurves", "light_curve", "toy_stars"]
 
@@ -135,8 +135,6 @@ class LightCurves(BaseDataset):
             offset += n
             for kind, frame in (("meta", meta), ("curves", curves)):
                 path = self.path / f"{split}_{kind}.csv"
-                part = path.with_name(path.name + ".part")
-                frame.to_csv(part, index=False)
-                os.replace(part, path)
+                write_atomic(path, frame.to_csv(index=False))
                 written.append(path)
         return written

@@ -19,7 +19,6 @@ distinct. Image ``k`` of a split depends only on ``(seed, split, k)``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -27,6 +26,8 @@ import numpy as np
 
 from rampconf.datasets import BaseDataset
 from rampconf.errors import DataError
+from rampconf.outputs import atomic_path
+from rampconf_images.readers import IMAGES
 
 __all__ = ["DigitsImages", "digit_image"]
 
@@ -56,6 +57,7 @@ class DigitsImages(BaseDataset):
     folder: ClassVar[str] = "digits_images"
     files: ClassVar[tuple[str, ...]] = ("train_labels.csv", "test_labels.csv")
     folders: ClassVar[tuple[str, ...]] = ("train", "test")
+    requires = IMAGES
 
     def how_to_get(self, problem: str) -> str:
         return (f"to get data: rampconf-data digits_images generate --data-root {self.data_root} "
@@ -77,7 +79,7 @@ class DigitsImages(BaseDataset):
                  size: int = 64) -> list[Path]:
         """Write ``n_train`` + ``n_test`` seeded PNG images and their labels; return the CSVs.
 
-        The labels CSV of a split is written last (as ``<file>.part``, then
+        The labels CSV of a split is written last (under a temporary name, then
         renamed), so a complete CSV means every image it lists is on disk.
         """
         from PIL import Image
@@ -103,8 +105,8 @@ class DigitsImages(BaseDataset):
             folder.mkdir(exist_ok=True)
             width = max(5, len(str(max(n_images - 1, 0))))
             labels = self.path / self.files[split]
-            part = labels.with_name(labels.name + ".part")
-            with open(part, "w", encoding="ascii", newline="\n") as out:
+            with atomic_path(labels) as part, open(part, "w", encoding="ascii",
+                                                   newline="\n") as out:
                 out.write("id,class\n")
                 for k in range(n_images):
                     rng = np.random.default_rng(np.random.SeedSequence([seed, split, k]))
@@ -113,6 +115,5 @@ class DigitsImages(BaseDataset):
                     file_name = f"{k:0{width}d}.png"
                     Image.fromarray(image).save(folder / file_name)
                     out.write(f"{file_name},{int(digits.target[source])}\n")
-            os.replace(part, labels)
             written.append(labels)
         return written

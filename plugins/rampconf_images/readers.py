@@ -11,10 +11,14 @@ import pandas as pd
 from pydantic import Field
 
 from rampconf.errors import DataError
+from rampconf.extras import Extra
 from rampconf.plugin import StrictModel
 from rampconf.readers import BaseReader, Dataset, Split
 
-__all__ = ["ImageCollection", "ImageFolder", "ImageFolderParams", "decode_image"]
+__all__ = ["IMAGES", "ImageCollection", "ImageFolder", "ImageFolderParams", "decode_image"]
+
+#: The extra that installs Pillow, which decodes and writes the image files.
+IMAGES = Extra("images", ("PIL",))
 
 #: Columns of a labels CSV: the image file name (relative to the folder) and its class.
 ID_COLUMN = "id"
@@ -125,6 +129,8 @@ class ImageFolder(BaseReader[ImageFolderParams]):
     works), ``y`` the class labels. Every listed file must exist (checked at
     load time; the error lists the first missing ones).
     """
+
+    requires = IMAGES
 
     def files(self) -> dict[str, Path]:
         # Only files are listed (their SHA-256 goes in the run's metadata); the

@@ -15,7 +15,6 @@ stratified CV scheme stratify on the ``(label, weight)`` rows.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -24,6 +23,7 @@ import pandas as pd
 
 from rampconf.datasets import BaseDataset
 from rampconf.errors import DataError
+from rampconf.outputs import write_atomic
 
 __all__ = ["COLUMNS", "PROCESSES", "HiggsToy", "toy_events"]
 
@@ -112,8 +112,6 @@ class HiggsToy(BaseDataset):
             frame.insert(0, "EventId", np.arange(offset, offset + n))
             offset += n
             path = self.path / name
-            part = path.with_name(path.name + ".part")
-            frame.to_csv(part, index=False)
-            os.replace(part, path)
+            write_atomic(path, frame.to_csv(index=False))
             written.append(path)
         return written

@@ -21,6 +21,7 @@ import pandas as pd
 from pydantic import Field
 
 from rampconf.errors import DataError
+from rampconf.extras import Extra
 from rampconf.plugin import StrictModel
 from rampconf.readers import BaseReader, Dataset, Split
 
@@ -164,6 +165,8 @@ class CSVReader(_FileReader[_TableParamsT]):
 
 class ParquetReader(_FileReader[TableFilesParams]):
     """Parquet files (through pyarrow)."""
+
+    requires = Extra("parquet", ("pyarrow",))
 
     def read_table(self, path: Path) -> pd.DataFrame:
         return pd.read_parquet(path, **self.params.read_options)

@@ -15,13 +15,14 @@ otherwise. Conventions of the arrays that :meth:`BaseScore.score` receives:
 from __future__ import annotations
 
 import difflib
-import inspect
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import numpy as np
+import sklearn
 from pydantic import Field, FiniteFloat, field_validator
 from scipy.stats import rankdata
 from sklearn import metrics
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from rampconf.plugin import StrictModel
 from rampconf.scores import BaseScore
@@ -481,14 +482,62 @@ class MARE(RMSE):
 # --------------------------------------------------------------------------- scikit-learn
 
 
-def _scorer_parts(name: str) -> tuple[Any, int, dict[str, Any], Any]:
-    """(metric function, sign, keyword arguments, response method) of a scikit-learn scorer.
+class _GivenPredictions(RegressorMixin, BaseEstimator):
+    """A fitted estimator whose ``predict`` returns predictions computed beforehand.
 
-    scikit-learn exposes these only as private attributes of its ``_Scorer``;
-    the project pins scikit-learn 1.9 and the unit tests check them.
+    How a scikit-learn scorer is called through its public API
+    (``scorer(estimator, X, y_true)``) on predictions a fold already made.
     """
+
+    def __init__(self, y_pred: np.ndarray) -> None:
+        self.y_pred = y_pred
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.y_pred
+
+
+class _GivenProbabilities(ClassifierMixin, BaseEstimator):
+    """A fitted classifier of the labels ``0..k-1`` whose probabilities are given."""
+
+    def __init__(self, y_pred: np.ndarray) -> None:
+        self.y_pred = y_pred
+        self.classes_ = np.arange(y_pred.shape[1])
+
+    def predict(self, X: Any) -> np.ndarray:
+        return _labels(self.y_pred)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self.y_pred
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        # Binary: one column, the positive label's, as scikit-learn's classifiers return.
+        return self.y_pred[:, 1] if self.y_pred.shape[1] == 2 else self.y_pred
+
+
+def _score_with(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """The value of the scikit-learn scorer ``name`` (sign included) on given predictions."""
     scorer = metrics.get_scorer(name)
-    return scorer._score_func, scorer._sign, dict(scorer._kwargs), scorer._response_method
+    if not (y_true.ndim == 1 and y_pred.ndim == 2):
+        try:
+            return float(scorer(_GivenPredictions(y_pred), y_pred, y_true))
+        except AttributeError:  # the scorer asked for predict_proba / decision_function
+            raise ValueError(
+                f"the scikit-learn scorer {name!r} needs class probabilities (y_true of labels, "
+                f"y_pred of shape (n, k)), got y_true of shape {y_true.shape} and y_pred of "
+                f"shape {y_pred.shape}") from None
+    estimator = _GivenProbabilities(y_pred)
+    if set(np.unique(y_true).tolist()) >= set(range(y_pred.shape[1])):
+        return float(scorer(estimator, y_pred, y_true))
+    # A label absent from y_true: a metric that infers the labels from y_true would
+    # miscount the probability columns, so labels=range(k) is passed (as metadata,
+    # scikit-learn's public way), unless the metric takes no labels.
+    with sklearn.config_context(enable_metadata_routing=True):
+        try:
+            return float(scorer(estimator, y_pred, y_true, labels=estimator.classes_))
+        except TypeError as exc:
+            if "labels" not in str(exc):
+                raise
+    return float(scorer(estimator, y_pred, y_true))
 
 
 class SklearnScorerParams(StrictModel):
@@ -512,13 +561,14 @@ class SklearnScorerParams(StrictModel):
 class SklearnScorer(BaseScore[SklearnScorerParams]):
     """Any scorer of scikit-learn's registry, by name (``r2``, ``f1_macro``, ...).
 
-    The scorer's metric is computed on ``(y_true, y_pred)`` with the scorer's
-    own keyword arguments. Classification (``y_true`` 1-D and ``y_pred`` 2-D):
-    a ``predict`` scorer gets the labels ``argmax(y_pred)``; a
-    ``predict_proba``/``decision_function`` scorer gets the probabilities, only
-    column 1 when there are two labels (as scikit-learn does), and
-    ``labels=range(k)`` when the metric takes ``labels``. Otherwise (regression)
-    both arrays are passed as they are.
+    The scorer is called through scikit-learn's public API on an estimator
+    that returns the fold's predictions. Classification (``y_true`` 1-D and
+    ``y_pred`` 2-D): a classifier of the labels ``0..k-1`` whose ``predict``
+    gives ``argmax(y_pred)`` and whose ``predict_proba`` gives the
+    probabilities (column 1 reaches the metric when there are two labels, as
+    scikit-learn does); when a label is absent from ``y_true``, the metric
+    gets ``labels=range(k)`` if it takes ``labels``. Otherwise (regression)
+    ``predict`` gives ``y_pred`` as it is.
 
     A ``neg_*`` scorer (a loss) reports the positive metric (the MAE for
     ``neg_mean_absolute_error``) and its instance attributes say
@@ -533,18 +583,10 @@ class SklearnScorer(BaseScore[SklearnScorerParams]):
         scorer = self.params.scorer
         if name is None:
             self.name = scorer.removeprefix("neg_")
-        if _scorer_parts(scorer)[1] < 0:
+        if scorer.startswith("neg_"):  # scikit-learn's name of a loss (a negated score)
             self.greater_is_better = False  # type: ignore[misc]
             self.minimum = 0.0  # type: ignore[misc]
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        function, _, kwargs, response = _scorer_parts(self.params.scorer)
-        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-        if y_true.ndim == 1 and y_pred.ndim == 2:
-            if response == "predict":
-                y_pred = _labels(y_pred)
-            elif y_pred.shape[1] == 2:
-                y_pred = y_pred[:, 1]
-            elif "labels" in inspect.signature(function).parameters:
-                kwargs.setdefault("labels", np.arange(y_pred.shape[1]))
-        return float(function(y_true, y_pred, **kwargs))
+        value = _score_with(self.params.scorer, np.asarray(y_true), np.asarray(y_pred))
+        return -value if self.params.scorer.startswith("neg_") else value

@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from rampconf.errors import DataError
+from rampconf.extras import Extra
 from rampconf.plugin import StrictModel
 from rampconf.readers import BaseReader, Dataset, Split
 
@@ -107,6 +108,9 @@ class NetCDFTimeSeries(BaseReader[NetCDFTimeSeriesParams]):
     step; the first ``n_burn_in`` are dropped, so ``y`` has one row per time
     step after the burn-in.
     """
+
+    # h5netcdf lists h5py, the library that reads HDF5 files, only as its own extra.
+    requires = Extra("netcdf", ("xarray", "h5netcdf", "h5py"))
 
     def files(self) -> dict[str, Path]:
         p = self.params

@@ -34,6 +34,26 @@ def test_run_returns_frames_and_leaves_the_notebook_alone(tmp_path, monkeypatch)
     assert last[("test", "acc")] == pytest.approx(result.summary["bagged"]["test"]["acc"])
 
 
+def test_run_leaves_the_global_random_states_alone(tmp_path, monkeypatch):
+    """Folds seed the global RNGs for unseeded submissions, then give the caller's back."""
+    import random
+    import stat
+
+    monkeypatch.chdir(tmp_path)
+    np.random.seed(12345)
+    random.seed(12345)
+    numpy_state, random_state = np.random.get_state(), random.getstate()
+    result = rampconf.run(problem="iris", overrides=["n_jobs=1", "retrain=true"], quiet=True)
+    assert result.status == "ok"
+    after = np.random.get_state()
+    assert after[0] == numpy_state[0] and np.array_equal(after[1], numpy_state[1])
+    assert after[2:] == numpy_state[2:]
+    assert random.getstate() == random_state
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((result.run_dir / "summary.json").stat().st_mode) == 0o666 & ~mask
+
+
 def test_run_directory_reloads_and_rebuilds_tables(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     result = rampconf.run(problem="iris", submission="random_forest_10_10",

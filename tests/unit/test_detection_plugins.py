@@ -104,3 +104,38 @@ def test_detections_are_checked_packed_and_marked():
     np.testing.assert_array_equal(packed["predicted"], [True, False, True])
     np.testing.assert_array_equal(packed["circles"],
                                   [[0, 0.9, 10, 12, 5], [0, 0.2, 1, 2, 3]])
+
+
+def test_pictures_leave_the_callers_matplotlib_backend_alone(tmp_path):
+    """Drawn on Figure objects: a notebook's backend is not switched and pyplot not imported."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+import matplotlib
+import numpy as np
+from pathlib import Path
+from rampconf_detection.predictions import Detection
+
+matplotlib.use("svg")
+X = np.zeros((3, 32, 32), dtype=np.uint8)
+y_true = np.empty(3, dtype=object)
+y_pred = np.empty(3, dtype=object)
+for i in range(3):
+    y_true[i] = np.array([[10.0, 12.0, 4.0]])
+    y_pred[i] = np.array([[0.9, 11.0, 12.0, 4.0], [0.2, 20.0, 20.0, 3.0]])
+paths = Detection().save_figures(Path({str(tmp_path)!r}) / "figures", X, y_true, y_pred,
+                                 np.array([0, 2]), fold=1)
+print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)
+print(*[p.name for p in paths])
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    backend, names = proc.stdout.splitlines()
+    assert backend == "svg False"
+    assert names == "fold_1_image_0.png fold_1_image_2.png"
+    for name in names.split():
+        assert (tmp_path / "figures" / name).read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == names.split()

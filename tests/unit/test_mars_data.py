@@ -258,6 +258,50 @@ def test_unreachable_server_names_the_url(tmp_path):
         MarsCraters(tmp_path).download(url, quiet=True)
 
 
+@pytest.fixture
+def mini_server(server, kits):
+    """The server handing out the public mini files of the ramp-kits (hashes known)."""
+    server.files = {name: (kits / "mars_craters" / name).read_bytes()
+                    for name in MarsCraters.mini_files}
+    return server
+
+
+def test_mini_files_are_checked_against_their_sha256(tmp_path, mini_server, kits):
+    dataset = MarsCraters(tmp_path)
+    paths = dataset.download(mini_server.url, quiet=True, mini=True)
+    assert [p.name for p in paths] == list(MarsCraters.mini_files)
+    for path in paths:
+        assert sha256(path) == MarsCraters.sha256[path.name]
+        assert sha256(path) == sha256(kits / "mars_craters" / path.name)
+    dataset.check(mini=True)
+
+
+def test_sha256_mismatch_is_rejected_and_not_kept(tmp_path, mini_server):
+    # Valid content (one more crater), so only the hash can tell it is not the public file.
+    original = mini_server.files["labels_train_mini.csv"]
+    mini_server.files["labels_train_mini.csv"] = original + b"0,50.0,50.0,6.0\n"
+    dataset = MarsCraters(tmp_path)
+    with pytest.raises(DataError) as info:
+        dataset.download(mini_server.url, quiet=True, mini=True)
+    message = str(info.value)
+    assert "\n" not in message
+    assert f"{mini_server.url}/labels_train_mini.csv" in message
+    assert "SHA-256 mismatch" in message and MarsCraters.sha256["labels_train_mini.csv"] in message
+    assert not (dataset.path / "labels_train_mini.csv").exists()
+    assert not (dataset.path / "labels_train_mini.csv.part").exists()
+    assert (dataset.path / "data_test_mini.npy").is_file()  # the files before it are kept
+
+
+def test_present_file_with_another_hash_is_downloaded_again(tmp_path, mini_server, origin):
+    dataset = MarsCraters(tmp_path)
+    dataset.path.mkdir()
+    stale = dataset.path / "labels_test_mini.csv"
+    stale.write_bytes(origin["labels_test.csv"])  # loads fine, but not the public file
+    dataset.download(mini_server.url, quiet=True, mini=True)
+    assert sha256(stale) == MarsCraters.sha256["labels_test_mini.csv"]
+    assert ("labels_test_mini.csv", None) in mini_server.requests
+
+
 def test_download_without_terminal_prints_plain_lines(tmp_path, server, capsys):
     MarsCraters(tmp_path).download(server.url)
     err = capsys.readouterr().err

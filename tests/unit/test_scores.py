@@ -366,6 +366,25 @@ def test_sklearn_probability_scorers() -> None:
         metrics.log_loss(y_true[keep], y_pred[keep], labels=[0, 1, 2]))
 
 
+def test_sklearn_binary_scorers_get_the_positive_column() -> None:
+    binary = next(case for case in CASES if case["kind"] == "binary")
+    y_true, y_pred = encode(binary)
+    expected = {
+        "average_precision": metrics.average_precision_score(y_true, y_pred[:, 1]),
+        "neg_brier_score": metrics.brier_score_loss(y_true, y_pred[:, 1]),
+        "f1": metrics.f1_score(y_true, y_pred.argmax(axis=1)),
+    }
+    for scorer, value in expected.items():
+        assert build("sklearn", scorer=scorer)(y_true, y_pred) == pytest.approx(value), scorer
+
+
+def test_sklearn_probability_scorer_on_regression_says_what_it_needs() -> None:
+    case = next(case for case in CASES if case["kind"] == "regression")
+    y_true, y_pred = encode(case)
+    with pytest.raises(ValueError, match=r"'roc_auc' needs class probabilities .*got y_true"):
+        build("sklearn", scorer="roc_auc")(y_true, y_pred)
+
+
 def test_sklearn_unknown_scorer_lists_close_names() -> None:
     with pytest.raises(ValidationError, match="f1_macro") as error:
         S.SklearnScorer.Params(scorer="f1_marco")

@@ -1,0 +1,57 @@
+"""Atomic writes: the one helper every run directory and data set file goes through."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from rampconf.outputs import atomic_path, write_atomic
+
+
+@pytest.fixture
+def umask(request):
+    """Set the process umask for one test (restored afterwards)."""
+    old = os.umask(request.param)
+    yield request.param
+    os.umask(old)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o002], indirect=True,
+                         ids=["022", "027", "002"])
+def test_written_files_get_the_umask_permissions_not_0600(tmp_path, umask):
+    path = tmp_path / "sub" / "summary.json"
+    write_atomic(path, "{}\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    with atomic_path(tmp_path / "streamed.csv") as tmp:
+        tmp.write_text("a\n1\n")
+    assert stat.S_IMODE((tmp_path / "streamed.csv").stat().st_mode) == 0o666 & ~umask
+
+
+def test_write_atomic_replaces_text_and_bytes(tmp_path):
+    path = tmp_path / "file"
+    write_atomic(path, "first")
+    write_atomic(path, b"\x00second")
+    assert path.read_bytes() == b"\x00second"
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("old\n")
+    with pytest.raises(RuntimeError, match="disk full"), atomic_path(path) as tmp:
+        assert tmp.parent == tmp_path and tmp.name != path.name and tmp.exists()
+        tmp.write_text("half a fi")
+        raise RuntimeError("disk full")
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["labels.csv"]
+
+
+def test_atomic_path_renames_only_at_the_end(tmp_path):
+    path = tmp_path / "data.npy"
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(b"abc")
+        assert not path.exists()  # a reader never sees a part
+    assert path.read_bytes() == b"abc"
+    assert not tmp.exists()
