@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rampconf.errors import ConfigError
-from rampconf.resources import CONF_PACKAGE
+from rampconf.resources import packaged_conf_dir
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -60,14 +60,14 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
     Also returns the Hydra run directory under the key ``hydra_run_dir``.
     """
     from hydra import compose as hydra_compose
-    from hydra import initialize_config_module
+    from hydra import initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf import OmegaConf, open_dict
     from omegaconf.errors import OmegaConfBaseException
 
     register_submissions()
     try:
-        with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
+        with initialize_config_dir(config_dir=str(packaged_conf_dir()), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=list(overrides),
                                 return_hydra_config=True)
             run_dir = str(cfg.hydra.run.dir)

@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from rampconf import registry
 from rampconf.api import register_submissions
 from rampconf.errors import ConfigError, ErrorExit, RampconfError
-from rampconf.resources import CONF_PACKAGE, packaged_conf_dir
+from rampconf.resources import packaged_conf_dir
 
 __all__ = ["main"]
 
@@ -119,7 +119,7 @@ def _debug_requested(argv: list[str]) -> bool:
     return os.environ.get("RAMPCONF_DEBUG", "") not in ("", "0") or "debug=true" in argv
 
 
-@hydra.main(version_base="1.3", config_path=f"pkg://{CONF_PACKAGE}", config_name="config")
+@hydra.main(version_base="1.3", config_path=str(packaged_conf_dir()), config_name="config")
 def _task(cfg: DictConfig) -> float | None:
     """The Hydra task: returns the official mean valid score, for sweepers."""
     from hydra.core.hydra_config import HydraConfig

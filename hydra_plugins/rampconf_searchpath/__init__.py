@@ -17,8 +17,11 @@ class RampconfSearchPathPlugin(SearchPathPlugin):
     """Prepend ``file://$PWD/conf`` to rampconf's config search path."""
 
     def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
-        paths = [element.path or "" for element in search_path.get_path()]
-        if not any(p.replace("/", ".").endswith("rampconf.conf") for p in paths):
+        from rampconf.resources import packaged_conf_dir
+
+        ours = str(packaged_conf_dir())
+        paths = [(element.path or "").removeprefix("file://") for element in search_path.get_path()]
+        if ours not in paths:  # another Hydra application
             return
         search_path.prepend(provider="rampconf-user",
                             path=f"file://{os.path.join(os.getcwd(), 'conf')}")
