@@ -24,6 +24,7 @@ from rampconf.plugin import make_plugin
 from rampconf.predictions import BasePrediction
 from rampconf.readers import BaseReader, Dataset, take_rows
 from rampconf.scores import BaseScore
+from rampconf.scoring import Scoring
 from rampconf.submission import Submission, find_submission, submission_traceback
 from rampconf.workflows import BaseWorkflow
 
@@ -198,55 +199,6 @@ def run_fold(plan: Plan, train: Dataset, test: Dataset, y_train: np.ndarray,
     return result
 
 
-def score_rows(scores: list[BaseScore], y_true: np.ndarray, y_pred: np.ndarray
-               ) -> dict[str, float]:
-    """Every score of ``y_pred`` against ``y_true`` (rows without a prediction dropped)."""
-    return {s.name: s(y_true, y_pred) for s in scores}
-
-
-def score_fold(plan: Plan, result: FoldResult, y_train: np.ndarray, y_test: np.ndarray
-               ) -> dict[str, dict[str, float]]:
-    """Scores of one successful fold by step: train rows, valid rows, test set."""
-    assert result.y_pred_train is not None and result.y_pred_test is not None
-    return {
-        "train": score_rows(plan.scores, y_train[result.train_idx],
-                            result.y_pred_train[result.train_idx]),
-        "valid": score_rows(plan.scores, y_train[result.valid_idx],
-                            result.y_pred_train[result.valid_idx]),
-        "test": score_rows(plan.scores, y_test, result.y_pred_test),
-    }
-
-
-def bag(plan: Plan, results: list[FoldResult], y_train: np.ndarray, y_test: np.ndarray
-        ) -> tuple[list[dict[str, dict[str, float]]], dict[str, np.ndarray]]:
-    """CV bagging as RAMP does it, with the curve over the number of folds.
-
-    For ``k = 1..K`` the first ``k`` folds' predictions are combined by the
-    prediction type: valid predictions (each fold's valid rows, nothing
-    elsewhere) are scored on the rows that hold at least one prediction; test
-    predictions on the whole test set. Returns the curve (one ``{step: {score:
-    value}}`` per ``k``) and the bagged predictions with all folds.
-    """
-    curve = []
-    valid_preds, test_preds = [], []
-    combined_valid = combined_test = None
-    for result in results:
-        assert result.y_pred_train is not None and result.y_pred_test is not None
-        valid = plan.prediction.empty(len(y_train), like=result.y_pred_train)
-        valid[result.valid_idx] = result.y_pred_train[result.valid_idx]
-        valid_preds.append(valid)
-        test_preds.append(result.y_pred_test)
-        combined_valid = plan.prediction.combine(valid_preds)
-        combined_test = plan.prediction.combine(test_preds)
-        rows = plan.prediction.has_prediction(combined_valid)
-        curve.append({
-            "valid": score_rows(plan.scores, y_train[rows], combined_valid[rows]),
-            "test": score_rows(plan.scores, y_test, combined_test),
-        })
-    bagged = {} if combined_valid is None else {"valid": combined_valid, "test": combined_test}
-    return curve, bagged  # type: ignore[return-value]
-
-
 def _blas_threads(n_jobs: int) -> int | None:
     if n_jobs == 1:
         return None
@@ -296,7 +248,8 @@ def execute(
     dict
         ``folds`` (FoldResult list), ``fold_scores`` (fold -> step -> score ->
         value), ``bagging_curve``, ``bagged_predictions``, ``retrain``,
-        ``seeds``, ``y_train``, ``y_test``.
+        ``seeds``, ``y_train``, ``y_test``, ``undefined`` (the scores recorded as
+        NaN because they are undefined: score, reason, where).
     """
     config = plan.config
     plan.prediction.setup(train.y)
@@ -305,6 +258,7 @@ def execute(
         y_test = plan.prediction.encode_y(test.y)
     except ValueError as exc:
         raise DataError(f"problem.prediction: {exc}") from None
+    scoring = Scoring(plan.scores, y_train, y_test, train.weights, test.weights)
     try:
         folds = list(plan.cv.split(train.X, train.y, train.groups))
     except ValueError as exc:
@@ -328,8 +282,10 @@ def execute(
     for result in finished:
         scores = None
         if result.status == "ok":
+            assert result.y_pred_train is not None and result.y_pred_test is not None
             try:
-                scores = score_fold(plan, result, y_train, y_test)
+                scores = scoring.fold(result.fold, result.train_idx, result.valid_idx,
+                                      result.y_pred_train, result.y_pred_test)
             except Exception as exc:  # a score failing on odd predictions is the fold's error
                 import traceback
 
@@ -344,7 +300,7 @@ def execute(
         if progress:
             progress(len(results), len(tasks))
     ok = [r for r in results if r.status == "ok"]
-    curve, bagged = bag(plan, ok, y_train, y_test) if ok else ([], {})
+    curve, bagged = scoring.bag(plan.prediction, ok) if ok else ([], {})
     retrain: dict[str, Any] | None = None
     if config.retrain:
         every = np.arange(len(train))
@@ -354,8 +310,7 @@ def execute(
         retrain = {"result": result, "scores": None}
         if result.status == "ok":
             assert result.y_pred_train is not None and result.y_pred_test is not None
-            retrain["scores"] = {"train": score_rows(plan.scores, y_train, result.y_pred_train),
-                                 "test": score_rows(plan.scores, y_test, result.y_pred_test)}
+            retrain["scores"] = scoring.retrain(result.y_pred_train, result.y_pred_test)
     return {"folds": results, "fold_scores": fold_scores, "bagging_curve": curve,
             "bagged_predictions": bagged, "retrain": retrain, "seeds": seeds,
-            "y_train": y_train, "y_test": y_test}
+            "y_train": y_train, "y_test": y_test, "undefined": scoring.undefined_records()}

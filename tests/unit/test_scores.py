@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from rampconf import registry
 from rampconf.errors import ConfigError
 from rampconf.plugin import make_plugin
 from rampconf.predictions import BasePrediction
-from rampconf.scores import BaseScore
+from rampconf.scores import BaseScore, UndefinedScore
 
 KITS = Path(os.environ.get("RAMPCONF_KITS",
                            Path(__file__).resolve().parents[2].parent / "shared" / "kits"))
@@ -212,12 +213,60 @@ def test_direction_and_bounds(score_type: str, greater_is_better: bool,
 # --------------------------------------------------------------------------- definitions
 
 
-def test_nll_clips_zero_probabilities_at_machine_epsilon_after_normalising() -> None:
-    y_true = np.array([1, 1, 1])
-    y_pred = np.array([[2.0, 0.0], [0.0, 2.0], [1.0, 3.0]])  # rows sum to 2, 2 and 4
+def test_nll_is_scikit_learns_log_loss_without_renormalising() -> None:
+    # Rows that do not sum to 1 are not renormalised; a row of zeros costs -log(eps).
+    y_true = np.array([1, 1, 0, 2])
+    y_pred = np.array([[0.2, 0.3, 0.1], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.5, 0.5, 0.5]])
     eps = np.finfo(float).eps
-    expected = -(np.log(eps) + np.log(1 - eps) + np.log(0.75)) / 3
+    expected = -(np.log(0.3) + np.log(1 - eps) + np.log(eps) + np.log(0.5)) / 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "do not sum to one"
+        sklearn_value = metrics.log_loss(np.eye(3)[y_true], y_pred)
+    assert sklearn_value == pytest.approx(expected, rel=1e-15)
     assert build("negative_log_likelihood")(y_true, y_pred) == pytest.approx(expected, rel=1e-15)
+    assert build("negative_log_likelihood")(y_true[2:3], y_pred[2:3]) == pytest.approx(
+        -np.log(eps), rel=1e-15)
+
+
+def test_soft_accuracy_scores_a_row_of_zeros_as_zero() -> None:
+    y_true = np.array([0, 1])
+    y_pred = np.array([[0.0, 0.0], [0.25, 0.75]])
+    assert build("soft_accuracy")(y_true, y_pred) == pytest.approx(0.75 / 2)
+
+
+UNDEFINED_CASES = {
+    "roc_auc-one-label": ("roc_auc", [1, 1, 1], [[0.8, 0.2], [0.6, 0.4], [0.3, 0.7]]),
+    "roc_auc-multiclass-label-absent": ("roc_auc", [0, 1, 0],
+                                        [[0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.4, 0.4, 0.2]]),
+    "ngini-all-0": ("normalized_gini", [0, 0, 0], [[0.8, 0.2], [0.6, 0.4], [0.3, 0.7]]),
+    "ngini-all-1": ("normalized_gini", [1, 1, 1], [[0.8, 0.2], [0.6, 0.4], [0.3, 0.7]]),
+    "ngini-one-row": ("normalized_gini", [1], [[0.3, 0.7]]),
+    "bss-one-label": ("brier_skill_score", [0, 0], [[0.8, 0.2], [0.6, 0.4]]),
+    "bs_res-one-label": ("brier_score_resolution", [0, 0], [[0.8, 0.2], [0.6, 0.4]]),
+    "bac-one-label-all-right": ("balanced_accuracy", [0, 0], [[0.8, 0.2], [0.6, 0.4]]),
+    "n_rmse-constant-exact": ("normalized_rmse", [1.0, 1.0], [1.0, 1.0]),
+    "rel_rmse-zero-exact": ("relative_rmse", [0.0, 1.0], [0.0, 1.0]),
+    "mare-zero-exact": ("mare", [0.0, 1.0], [0.0, 1.0]),
+}
+
+
+@pytest.mark.parametrize("case", list(UNDEFINED_CASES))
+def test_undefined_scores_say_why(case: str) -> None:
+    score_type, y_true, y_pred = UNDEFINED_CASES[case]
+    with pytest.raises(UndefinedScore) as info:
+        build(score_type)(np.asarray(y_true), np.asarray(y_pred, dtype=float))
+    assert len(str(info.value)) > 10
+
+
+@pytest.mark.parametrize(("score_type", "y_true", "y_pred", "expected"), [
+    pytest.param("normalized_rmse", [1.0, 1.0, 1.0], [1.0, 2.0, 3.0], math.inf, id="n_rmse"),
+    pytest.param("relative_rmse", [0.0, 1.0], [1.0, 1.0], math.inf, id="rel_rmse"),
+    pytest.param("mare", [0.0, 1.0], [1.0, 1.0], math.inf, id="mare"),
+    pytest.param("balanced_accuracy", [0, 0], [[0.2, 0.8], [0.6, 0.4]], -math.inf, id="bac"),
+])
+def test_infinite_values_as_ramp_workflow(score_type: str, y_true: list[Any],
+                                          y_pred: list[Any], expected: float) -> None:
+    assert build(score_type)(np.asarray(y_true), np.asarray(y_pred, dtype=float)) == expected
 
 
 def test_normalized_gini_keeps_tied_rows_in_order() -> None:
@@ -249,6 +298,17 @@ def test_balanced_accuracy_rescales_recall_of_the_true_labels() -> None:
     recall = (0.5 + 1.0 + 0.5) / 3
     assert build("macro_averaged_recall")(y_true, y_pred) == pytest.approx(recall)
     assert build("balanced_accuracy")(y_true, y_pred) == pytest.approx((recall - 1 / 3) / (2 / 3))
+
+
+def test_f1_above_threshold_defaults_to_ramp_workflows_and_problems_keep_theirs() -> None:
+    y_true = np.array([0, 0, 1, 1, 2, 2])
+    y_pred = np.eye(3)[[0, 0, 1, 2, 2, 1]]  # per-label F1: 1, 0.5, 0.5
+    assert build("f1_above")(y_true, y_pred) == pytest.approx(1 / 3)  # threshold 0.5
+    option = yaml.safe_load((CONF / "f1_above.yaml").read_text())
+    assert option["threshold"] == 0.5
+    for problem in ("iris", "iris_kit", "titanic"):
+        text = yaml.safe_load((CONF.parent / "problem" / f"{problem}.yaml").read_text())
+        assert text["scores"]["f1_70"] == {"name": "f1_70", "threshold": 0.7}, problem
 
 
 def test_f1_above_counts_labels_strictly_above_threshold() -> None:
