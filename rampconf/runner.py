@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rampconf.compat import compat_mode
 from rampconf.cv import BaseCV
 from rampconf.errors import ConfigError, DataError
 from rampconf.plugin import make_plugin
@@ -95,7 +96,8 @@ def prepare(config: RunConfig) -> Plan:
     def build(kind: str, plugin: str, raw: dict[str, Any], path: str, base: type,
               **context: Any) -> Any:
         try:
-            return make_plugin(kind, plugin, raw, path, base, **context)
+            with compat_mode(config.compat):  # parameters left unset take the mode's defaults
+                return make_plugin(kind, plugin, raw, path, base, **context)
         except ConfigError as exc:
             errors.extend(exc.lines)
             return None

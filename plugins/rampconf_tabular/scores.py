@@ -30,6 +30,7 @@ from pydantic import Field, FiniteFloat, field_validator
 from scipy.stats import rankdata
 from sklearn import metrics
 
+from rampconf.compat import compat_default
 from rampconf.plugin import StrictModel
 from rampconf.scores import BaseScore, UndefinedScore
 
@@ -390,7 +391,8 @@ class ReliabilityParams(BinParams):
 
     ramp_bin_centres: bool = Field(
         False, description="reproduce ramp-workflow's number: it takes f_k = 0.05 * bin width "
-                           "(0.005 for each of its bins) instead of the midpoint, a bug")
+                           "(0.005 for each of its bins) instead of the midpoint, a bug",
+        json_schema_extra=compat_default(ramp=True))
 
 
 _BinParamsT = TypeVar("_BinParamsT", bound=BinParams)
