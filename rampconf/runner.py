@@ -178,9 +178,11 @@ def run_fold(plan: Plan, train: Dataset, test: Dataset, y_train: np.ndarray,
     with threadpool_limits(limits=task.blas_threads):
         try:
             start = time.perf_counter()
+            weights = {} if train.weights is None or not plan.workflow.fits_weights() else \
+                {"sample_weight": train.weights[task.train_idx]}
             model = plan.workflow.train(plan.submission, plan.routed,
                                         take_rows(train.X, task.train_idx),
-                                        train.y[task.train_idx], plan.prediction)
+                                        train.y[task.train_idx], plan.prediction, **weights)
             result.times["train"] = time.perf_counter() - start
             start = time.perf_counter()
             y_pred = plan.workflow.predict(model, train.X, plan.prediction)
@@ -225,7 +227,43 @@ def load_data(plan: Plan) -> tuple[Dataset, Dataset]:
     if len(train) == 0 or len(test) == 0:
         raise DataError(f"problem.data: the {'training' if len(train) == 0 else 'test'} data "
                         "has no rows")
+    check_weights(plan, train, test)
     return train, test
+
+
+def check_weights(plan: Plan, train: Dataset, test: Dataset) -> None:
+    """Scores and a workflow that need per-sample weights get data that has them.
+
+    Raises
+    ------
+    ConfigError
+        A score that needs weights, or a workflow told to fit with them, on data
+        without weights.
+    DataError
+        Weights that are not one finite, non-negative number per sample.
+    """
+    for split, data in (("training", train), ("test", test)):
+        if data.weights is None:
+            continue
+        weights = np.asarray(data.weights, dtype=float)
+        if weights.shape != (len(data),) or not np.isfinite(weights).all() \
+                or (weights < 0).any():
+            raise DataError(f"problem.data: the {split} data's per-sample weights must be "
+                            f"{len(data)} finite numbers >= 0, got shape {weights.shape}")
+    reader = plan.config.problem.data.reader
+    if train.weights is not None and test.weights is not None:
+        return
+    needs = [(key, score) for key, score in zip(plan.config.problem.scores, plan.scores,
+                                                strict=True) if score.needs_weights]
+    if needs:
+        key, score = needs[0]
+        raise ConfigError(f"problem.scores.{key}: the score {score.name!r} needs per-sample "
+                          f"weights, but the reader {reader!r} gives none (use a reader that "
+                          "reads them, e.g. weighted_csv with data.weight)")
+    if plan.workflow.fits_weights():
+        wf_path = "workflow" if plan.config.workflow is not None else "problem.workflow"
+        raise ConfigError(f"{wf_path}.sample_weight: true needs per-sample weights, but the "
+                          f"reader {reader!r} gives none; set it to false")
 
 
 def execute(
