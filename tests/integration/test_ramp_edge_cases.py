@@ -351,6 +351,6 @@ def test_detection_bagging_scores_unpredicted_images_as_ramp_workflow(kits, tmp_
     # curve then counts the 10 images of fold 0 only.
     monkeypatch.chdir(tmp_path / "ours")
     default = rampconf.run(problem="mars_craters", submission="edge", quiet=True,
-                           overrides=[f"data_root={kits}", "problem.scores.ap.iou_formula=ramp"])
+                           overrides=[f"data_root={kits}"])
     first = default.bagged.query("n_folds == 1 and step == 'valid'").set_index("score")["value"]
     assert first["rec(0)"] != pytest.approx(expected["bagging_curve"][0]["valid"]["rec(0)"])

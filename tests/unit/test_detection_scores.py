@@ -36,9 +36,10 @@ from rampconf_detection.geometry import (
 from scipy.optimize import linear_sum_assignment
 
 from rampconf import registry
-from rampconf.compat import compat_defaults
+from rampconf.compat import compat_defaults, compat_mode
 from rampconf.errors import ConfigError
 from rampconf.plugin import make_plugin
+from rampconf.predictions import BasePrediction
 from rampconf.resources import packaged_conf_dir
 from rampconf.scores import BaseScore, UndefinedScore
 
@@ -68,14 +69,20 @@ def build(score_type: str, **params: Any) -> BaseScore:
 
 
 def ramp_build(score_type: str, **params: Any) -> BaseScore:
-    """A score with ramp-workflow's circle IoU formula."""
-    return build(score_type, iou_formula="ramp", **params)
+    """A score built as a run with ``compat=ramp`` builds it (ramp-workflow's circle IoU, ...)."""
+    with compat_mode("ramp"):
+        return build(score_type, **params)
 
 
 def mars_scores(minipatch: list[int] | None = WINDOW,
                 shape: tuple[int, int] = (224, 224)) -> dict[str, BaseScore]:
-    """The eleven scores of the Mars craters kit, by their RAMP names."""
-    window = {"minipatch": minipatch, "iou_formula": "ramp"}
+    """The eleven scores of the Mars craters kit, by their RAMP names, under compat=ramp."""
+    with compat_mode("ramp"):
+        return _mars_scores(minipatch, shape)
+
+
+def _mars_scores(minipatch: list[int] | None, shape: tuple[int, int]) -> dict[str, BaseScore]:
+    window = {"minipatch": minipatch}
     return {
         "ap": ramp_build("average_precision"),
         "ospa": build("ospa", **window),
@@ -129,7 +136,9 @@ def test_combine_with_shifted_copy_matches_ramp_bagging(case: dict[str, Any]) ->
     d_row, d_col = case["combine_with_shifted_copy"]["shift"]
     y_pred = objects(case["y_pred"], 4)
     shifted = objects([image + np.array([0.0, d_row, d_col, 0.0]) for image in y_pred], 4)
-    combined = combine_detections([y_pred, shifted], iou_formula="ramp")
+    with compat_mode("ramp"):
+        prediction = make_plugin("prediction", "detection", {}, "p", BasePrediction)
+    combined = prediction.combine([y_pred, shifted])
     expected = case["combine_with_shifted_copy"]["combined"]
     assert len(combined) == len(expected)
     for got, want in zip(combined, expected, strict=True):

@@ -26,7 +26,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedShuffleSplit
 
 from rampconf import registry
-from rampconf.compat import compat_defaults
+from rampconf.compat import compat_defaults, compat_mode
 from rampconf.errors import ConfigError
 from rampconf.plugin import make_plugin
 from rampconf.scores import BaseScore, UndefinedScore
@@ -51,7 +51,7 @@ REFERENCE_NAMES: dict[str, tuple[str, dict[str, Any]]] = {
     "roc_auc": ("roc_auc", {}),
     "brier_score": ("brier_score", {}),
     "brier_skill_score": ("brier_skill_score", {}),
-    "brier_score_reliability": ("brier_score_reliability", {"ramp_bin_centres": True}),
+    "brier_score_reliability": ("brier_score_reliability", {}),
     "brier_score_resolution": ("brier_score_resolution", {}),
     "rmse": ("rmse", {}),
     "normalized_rmse": ("normalized_rmse", {}),
@@ -114,7 +114,8 @@ def test_reference_cases_are_all_covered() -> None:
 def test_score_matches_ramp_workflow(case: dict[str, Any], ref_name: str,
                                      expected: float) -> None:
     score_type, extra = REFERENCE_NAMES[ref_name]
-    score = build(score_type, **case.get("params", {}).get(ref_name, {}), **extra)
+    with compat_mode("ramp"):  # as a run with compat=ramp (ramp-workflow's Brier bins)
+        score = build(score_type, **case.get("params", {}).get(ref_name, {}), **extra)
     y_true, y_pred = encode(case)
     value = score(y_true, y_pred)
     assert isinstance(value, float)
