@@ -250,9 +250,9 @@ def check_weights(plan: Plan, train: Dataset, test: Dataset) -> None:
                 or (weights < 0).any():
             raise DataError(f"problem.data: the {split} data's per-sample weights must be "
                             f"{len(data)} finite numbers >= 0, got shape {weights.shape}")
-    reader = plan.config.problem.data.reader
     if train.weights is not None and test.weights is not None:
         return
+    reader = plan.config.problem.data.reader
     needs = [(key, score) for key, score in zip(plan.config.problem.scores, plan.scores,
                                                 strict=True) if score.needs_weights]
     if needs:
