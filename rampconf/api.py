@@ -271,6 +271,7 @@ def run_config(
         "std": std,
         "bagged": outcome["bagging_curve"][-1] if outcome["bagging_curve"] else {},
         "retrain": retrain_scores,
+        "undefined": outcome["undefined"],
         "seeds": {"run": config.seed, "folds": outcome["seeds"][:-1],
                   "retrain": outcome["seeds"][-1]},
         "elapsed_seconds": elapsed,

@@ -13,7 +13,7 @@ import textwrap
 
 from rampconf import registry
 from rampconf.errors import ConfigError
-from rampconf.plugin import Plugin, describe_params
+from rampconf.plugin import Plugin, default_text, describe_params
 
 __all__ = ["describe", "main"]
 
@@ -48,8 +48,8 @@ def describe_plugin(kind: str, name: str) -> str:
     if not params:
         lines.append("  no parameters")
     for info in params:
-        default = "required" if info.default is None else f"default {info.default}"
-        lines.append(f"  {info.name}: {', '.join([info.type, default, *info.constraints])}")
+        parts = [info.type, default_text(info), *info.constraints]
+        lines.append(f"  {info.name}: {', '.join(parts)}")
         lines.extend(textwrap.wrap(info.description or "(no description)", WIDTH,
                                    initial_indent="      ", subsequent_indent="      "))
     return "\n".join(lines)

@@ -5,10 +5,12 @@ Layout (all paths relative to the run directory)::
     config.yaml            the validated, resolved configuration
     metadata.json          overrides, seeds, package versions, data file hashes, times
     folds.csv              fold, status, seed, n_train, n_valid, train/valid/test seconds, error
-    scores.csv             tidy scores: fold, step, score, value (step: train, valid, test)
+    scores.csv             tidy scores: fold, step, score, value (step: train, valid, test;
+                           an undefined score is NaN, see summary.json's ``undefined``)
     bagged_scores.csv      bagging curve: n_folds, step, score, value (last n_folds = bagged)
     retrain_scores.csv     step, score, value (only with retrain=true)
-    summary.json           official_score, status, mean, std, bagged, retrain, ...
+    summary.json           official_score, status, mean, std, bagged, retrain, undefined
+                           (score, reason, where of each score recorded as NaN), ...
     errors/fold_<i>.txt    the submission's traceback of a failed fold
     predictions/fold_<i>.npz   train (predictions on the whole training set), test,
                                train_idx, valid_idx
@@ -91,9 +93,9 @@ def write_json(path: Path, obj: Any) -> None:
     write_atomic(path, json.dumps(_jsonable(obj), indent=2) + "\n")
 
 
-def write_csv(path: Path, frame: pd.DataFrame) -> None:
-    """Write a table as CSV, atomically, full float precision."""
-    write_atomic(path, frame.to_csv(index=False, float_format="%.17g"))
+def write_csv(path: Path, frame: pd.DataFrame, na_rep: str = "") -> None:
+    """Write a table as CSV, atomically, full float precision; missing values as ``na_rep``."""
+    write_atomic(path, frame.to_csv(index=False, float_format="%.17g", na_rep=na_rep))
 
 
 def write_npz(path: Path, **arrays: np.ndarray) -> None:
@@ -272,7 +274,7 @@ class RunWriter:
                       train_idx=result.train_idx, valid_idx=result.valid_idx)
         folds = pd.DataFrame(self.fold_rows).sort_values("fold")
         write_csv(self.run_dir / "folds.csv", folds)
-        write_csv(self.run_dir / "scores.csv", self.scores_frame())
+        write_csv(self.run_dir / "scores.csv", self.scores_frame(), na_rep="NaN")
 
     def scores_frame(self) -> pd.DataFrame:
         """The tidy scores written so far, ordered by fold then step."""
@@ -286,7 +288,7 @@ class RunWriter:
                 for k, point in enumerate(curve) for step, values in point.items()
                 for name, value in values.items()]
         frame = pd.DataFrame(rows, columns=["n_folds", "step", "score", "value"])
-        write_csv(self.run_dir / "bagged_scores.csv", frame)
+        write_csv(self.run_dir / "bagged_scores.csv", frame, na_rep="NaN")
         if self.save_predictions and predictions:
             write_npz(self.run_dir / "predictions" / "bagged.npz", **self._packed(**predictions))
         return frame
@@ -297,7 +299,7 @@ class RunWriter:
         rows = [{"step": step, "score": name, "value": value}
                 for step, values in (scores or {}).items() for name, value in values.items()]
         write_csv(self.run_dir / "retrain_scores.csv",
-                  pd.DataFrame(rows, columns=["step", "score", "value"]))
+                  pd.DataFrame(rows, columns=["step", "score", "value"]), na_rep="NaN")
         if result.error:
             write_atomic(self.run_dir / "errors" / "retrain.txt", "\n".join(result.error) + "\n")
         if self.save_predictions and scores:

@@ -23,6 +23,9 @@ names no new model inherits its parent's, and a class that assigns
 Every parameter carries a ``Field(description=...)``: ``python -m rampconf
 --describe KIND NAME`` and the ``Parameters`` section of the plugin's
 docstring are generated from it.
+
+A parameter whose default depends on the run's ``compat`` mode declares it
+with :func:`rampconf.compat.compat_default` (see :mod:`rampconf.compat`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from typing_extensions import TypeVar as DefaultTypeVar
 
 from rampconf import registry
+from rampconf.compat import COMPAT_MODES, compat_defaults, current_compat, with_compat_defaults
 from rampconf.errors import ConfigError, RegistryError
 from rampconf.extras import Extra
 
@@ -51,6 +55,7 @@ __all__ = [
     "ParamsT",
     "Plugin",
     "StrictModel",
+    "default_text",
     "describe_params",
     "format_validation_error",
     "make_plugin",
@@ -205,6 +210,7 @@ class ParamInfo(typing.NamedTuple):
     default: str | None  # None: required
     constraints: list[str]
     description: str | None
+    compat: dict[str, str] = {}  # noqa: RUF012  (compatibility mode -> default, YAML syntax)
 
 
 def describe_params(model: type[BaseModel]) -> list[ParamInfo]:
@@ -214,16 +220,26 @@ def describe_params(model: type[BaseModel]) -> list[ParamInfo]:
     for name, field in model.model_fields.items():
         default = None if field.is_required() else \
             yaml_value(field.get_default(call_default_factory=True))
+        compat = {mode: yaml_value(value) for mode in COMPAT_MODES
+                  for key, value in compat_defaults(model, mode).items() if key == name}
         described.append(ParamInfo(name, type_name(field.annotation), default,
-                                   _constraints(field), field.description))
+                                   _constraints(field), field.description, compat))
     return described
+
+
+def default_text(info: ParamInfo) -> str:
+    """``required``, ``default X`` or ``default X (compat=ramp: Y)``."""
+    if info.default is None:
+        return "required"
+    modes = ", ".join(f"compat={mode}: {value}" for mode, value in info.compat.items())
+    return f"default {info.default}" + (f" ({modes})" if modes else "")
 
 
 def params_docstring(model: type[BaseModel]) -> str:
     """A numpydoc ``Parameters`` section generated from the model's fields."""
     lines = ["Parameters", "----------"]
     for info in describe_params(model):
-        default = "required" if info.default is None else f"default {info.default}"
+        default = default_text(info)
         lines.append(f"{info.name} : {', '.join([info.type, *info.constraints, default])}")
         lines.append(f"    {info.description or ''}".rstrip())
     return "\n".join(lines)
@@ -281,7 +297,13 @@ def format_validation_error(error: ValidationError, prefix: str, raw: Any = None
 
 
 def validate_params(cls: type[Plugin[StrictModel]], raw: dict[str, Any], path: str) -> StrictModel:
-    """Validate ``raw`` with ``cls.Params``; errors name the key path under ``path``."""
+    """Validate ``raw`` with ``cls.Params``; errors name the key path under ``path``.
+
+    Parameters that ``raw`` leaves unset (or null, for parameters that declare
+    compat defaults) take the defaults of the current compatibility mode
+    (:func:`rampconf.compat.compat_mode`).
+    """
+    raw = with_compat_defaults(cls.Params, raw, current_compat())
     try:
         return cls.Params.model_validate(raw)
     except ValidationError as exc:
@@ -312,6 +334,9 @@ def make_plugin(
         as a callable because mypy rejects abstract classes as ``type[P]``).
     **context
         Extra keyword arguments of the plugin's constructor (a score's name, ...).
+
+    Parameters that ``raw`` leaves unset take the defaults of the current
+    compatibility mode (see :func:`rampconf.compat.compat_mode`).
 
     Raises
     ------

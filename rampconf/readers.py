@@ -35,11 +35,18 @@ class Dataset:
         Raw targets, first axis the sample.
     groups : numpy.ndarray or None
         Group label of each sample, for group CV schemes.
+    weights : numpy.ndarray or None
+        Per-sample weights (finite, >= 0), e.g. the event weights of a
+        simulation: never a feature and never in ``y``. Scores that need them
+        (:class:`~rampconf.scores.BaseWeightedScore`) receive them; ``fit``
+        receives them only when the workflow says so (``Estimator`` and the
+        other tabular workflows: ``sample_weight: true``).
     """
 
     X: Any
     y: np.ndarray
     groups: np.ndarray | None = field(default=None)
+    weights: np.ndarray | None = field(default=None)
 
     def __len__(self) -> int:
         return len(self.y)
@@ -140,4 +147,4 @@ class BaseReader(Plugin[ParamsT]):
 
     @abc.abstractmethod
     def load(self, split: Split) -> Dataset:
-        """Read one split: ``X``, raw ``y`` (first axis the sample) and optional groups."""
+        """Read one split: ``X``, raw ``y`` (first axis the sample), optional groups and weights."""

@@ -19,7 +19,17 @@ __all__ = ["main", "make_console", "print_run"]
 
 
 def _fmt(value: float | None, precision: int) -> str:
-    return "—" if value is None else f"{value:.{precision}f}"
+    if value is None:
+        return "—"
+    return "NaN" if value != value else f"{value:.{precision}f}"
+
+
+def _cell(values: dict[str, float | None], name: str, precision: int) -> str:
+    """A score of a summary table: "—" when absent, "NaN" when undefined (JSON null)."""
+    if name not in values:
+        return "—"
+    value = values[name]
+    return _fmt(float("nan") if value is None else value, precision)
 
 
 def make_console() -> Console:
@@ -73,23 +83,27 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
     for step in ("train", "valid", "test"):
         if step in summary["mean"]:
             mean.add_row(step, *[
-                f"{_fmt(summary['mean'][step].get(n), precision[n])} ± "
-                f"{_fmt(summary['std'][step].get(n), precision[n])}" for n in names])
+                f"{_cell(summary['mean'][step], n, precision[n])} ± "
+                f"{_cell(summary['std'][step], n, precision[n])}" for n in names])
     console.print(mean)
 
     bagged = Table(title=f"{title}: bagged over folds", title_justify="left")
     header(bagged, "step")
     for step in ("valid", "test"):
         if step in summary["bagged"]:
-            bagged.add_row(step, *[_fmt(summary["bagged"][step].get(n), precision[n])
+            bagged.add_row(step, *[_cell(summary["bagged"][step], n, precision[n])
                                    for n in names])
     console.print(bagged)
     if summary.get("retrain"):
         retrain = Table(title=f"{title}: retrained on all training data", title_justify="left")
         header(retrain, "step")
         for step, values in summary["retrain"].items():
-            retrain.add_row(step, *[_fmt(values.get(n), precision[n]) for n in names])
+            retrain.add_row(step, *[_cell(values, n, precision[n]) for n in names])
         console.print(retrain)
+    from rampconf.scoring import undefined_warnings
+
+    for line in undefined_warnings(summary.get("undefined", [])):
+        console.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
     if summary["status"] != "ok":
         failed = ", ".join(map(str, summary["failed_folds"]))
         console.print(f"[red]failed folds: {failed}[/red] (tracebacks in errors/)")

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rampconf.compat import compat_mode
 from rampconf.cv import BaseCV
 from rampconf.errors import ConfigError, DataError
 from rampconf.plugin import make_plugin
 from rampconf.predictions import BasePrediction
 from rampconf.readers import BaseReader, Dataset, take_rows
 from rampconf.scores import BaseScore
+from rampconf.scoring import Scoring
 from rampconf.submission import Submission, find_submission, submission_traceback
 from rampconf.workflows import BaseWorkflow
 
@@ -95,7 +97,8 @@ def prepare(config: RunConfig) -> Plan:
     def build(kind: str, plugin: str, raw: dict[str, Any], path: str, base: type,
               **context: Any) -> Any:
         try:
-            return make_plugin(kind, plugin, raw, path, base, **context)
+            with compat_mode(config.compat):  # parameters left unset take the mode's defaults
+                return make_plugin(kind, plugin, raw, path, base, **context)
         except ConfigError as exc:
             errors.extend(exc.lines)
             return None
@@ -190,9 +193,11 @@ def run_fold(plan: Plan, train: Dataset, test: Dataset, y_train: np.ndarray,
     with _global_seeds(task.seed), threadpool_limits(limits=task.blas_threads):
         try:
             start = time.perf_counter()
+            weights = {} if train.weights is None or not plan.workflow.fits_weights() else \
+                {"sample_weight": train.weights[task.train_idx]}
             model = plan.workflow.train(plan.submission, plan.routed,
                                         take_rows(train.X, task.train_idx),
-                                        train.y[task.train_idx], plan.prediction)
+                                        train.y[task.train_idx], plan.prediction, **weights)
             result.times["train"] = time.perf_counter() - start
             start = time.perf_counter()
             y_pred = plan.workflow.predict(model, train.X, plan.prediction)
@@ -211,55 +216,6 @@ def run_fold(plan: Plan, train: Dataset, test: Dataset, y_train: np.ndarray,
             result.status = "failed"
             result.error = submission_traceback(exc, plan.submission.path)
     return result
-
-
-def score_rows(scores: list[BaseScore], y_true: np.ndarray, y_pred: np.ndarray
-               ) -> dict[str, float]:
-    """Every score of ``y_pred`` against ``y_true`` (rows without a prediction dropped)."""
-    return {s.name: s(y_true, y_pred) for s in scores}
-
-
-def score_fold(plan: Plan, result: FoldResult, y_train: np.ndarray, y_test: np.ndarray
-               ) -> dict[str, dict[str, float]]:
-    """Scores of one successful fold by step: train rows, valid rows, test set."""
-    assert result.y_pred_train is not None and result.y_pred_test is not None
-    return {
-        "train": score_rows(plan.scores, y_train[result.train_idx],
-                            result.y_pred_train[result.train_idx]),
-        "valid": score_rows(plan.scores, y_train[result.valid_idx],
-                            result.y_pred_train[result.valid_idx]),
-        "test": score_rows(plan.scores, y_test, result.y_pred_test),
-    }
-
-
-def bag(plan: Plan, results: list[FoldResult], y_train: np.ndarray, y_test: np.ndarray
-        ) -> tuple[list[dict[str, dict[str, float]]], dict[str, np.ndarray]]:
-    """CV bagging as RAMP does it, with the curve over the number of folds.
-
-    For ``k = 1..K`` the first ``k`` folds' predictions are combined by the
-    prediction type: valid predictions (each fold's valid rows, nothing
-    elsewhere) are scored on the rows that hold at least one prediction; test
-    predictions on the whole test set. Returns the curve (one ``{step: {score:
-    value}}`` per ``k``) and the bagged predictions with all folds.
-    """
-    curve = []
-    valid_preds, test_preds = [], []
-    combined_valid = combined_test = None
-    for result in results:
-        assert result.y_pred_train is not None and result.y_pred_test is not None
-        valid = plan.prediction.empty(len(y_train), like=result.y_pred_train)
-        valid[result.valid_idx] = result.y_pred_train[result.valid_idx]
-        valid_preds.append(valid)
-        test_preds.append(result.y_pred_test)
-        combined_valid = plan.prediction.combine(valid_preds)
-        combined_test = plan.prediction.combine(test_preds)
-        rows = plan.prediction.has_prediction(combined_valid)
-        curve.append({
-            "valid": score_rows(plan.scores, y_train[rows], combined_valid[rows]),
-            "test": score_rows(plan.scores, y_test, combined_test),
-        })
-    bagged = {} if combined_valid is None else {"valid": combined_valid, "test": combined_test}
-    return curve, bagged  # type: ignore[return-value]
 
 
 def _blas_threads(n_jobs: int) -> int | None:
@@ -286,7 +242,43 @@ def load_data(plan: Plan) -> tuple[Dataset, Dataset]:
     if len(train) == 0 or len(test) == 0:
         raise DataError(f"problem.data: the {'training' if len(train) == 0 else 'test'} data "
                         "has no rows")
+    check_weights(plan, train, test)
     return train, test
+
+
+def check_weights(plan: Plan, train: Dataset, test: Dataset) -> None:
+    """Scores and a workflow that need per-sample weights get data that has them.
+
+    Raises
+    ------
+    ConfigError
+        A score that needs weights, or a workflow told to fit with them, on data
+        without weights.
+    DataError
+        Weights that are not one finite, non-negative number per sample.
+    """
+    for split, data in (("training", train), ("test", test)):
+        if data.weights is None:
+            continue
+        weights = np.asarray(data.weights, dtype=float)
+        if weights.shape != (len(data),) or not np.isfinite(weights).all() \
+                or (weights < 0).any():
+            raise DataError(f"problem.data: the {split} data's per-sample weights must be "
+                            f"{len(data)} finite numbers >= 0, got shape {weights.shape}")
+    if train.weights is not None and test.weights is not None:
+        return
+    reader = plan.config.problem.data.reader
+    needs = [(key, score) for key, score in zip(plan.config.problem.scores, plan.scores,
+                                                strict=True) if score.needs_weights]
+    if needs:
+        key, score = needs[0]
+        raise ConfigError(f"problem.scores.{key}: the score {score.name!r} needs per-sample "
+                          f"weights, but the reader {reader!r} gives none (use a reader that "
+                          "reads them, e.g. weighted_csv with data.weight)")
+    if plan.workflow.fits_weights():
+        wf_path = "workflow" if plan.config.workflow is not None else "problem.workflow"
+        raise ConfigError(f"{wf_path}.sample_weight: true needs per-sample weights, but the "
+                          f"reader {reader!r} gives none; set it to false")
 
 
 def execute(
@@ -311,7 +303,8 @@ def execute(
     dict
         ``folds`` (FoldResult list), ``fold_scores`` (fold -> step -> score ->
         value), ``bagging_curve``, ``bagged_predictions``, ``retrain``,
-        ``seeds``, ``y_train``, ``y_test``.
+        ``seeds``, ``y_train``, ``y_test``, ``undefined`` (the scores recorded as
+        NaN because they are undefined: score, reason, where).
     """
     config = plan.config
     plan.prediction.setup(train.y)
@@ -320,6 +313,7 @@ def execute(
         y_test = plan.prediction.encode_y(test.y)
     except ValueError as exc:
         raise DataError(f"problem.prediction: {exc}") from None
+    scoring = Scoring(plan.scores, y_train, y_test, train.weights, test.weights)
     try:
         folds = list(plan.cv.split(train.X, train.y, train.groups))
     except ValueError as exc:
@@ -343,8 +337,10 @@ def execute(
     for result in finished:
         scores = None
         if result.status == "ok":
+            assert result.y_pred_train is not None and result.y_pred_test is not None
             try:
-                scores = score_fold(plan, result, y_train, y_test)
+                scores = scoring.fold(result.fold, result.train_idx, result.valid_idx,
+                                      result.y_pred_train, result.y_pred_test)
             except Exception as exc:  # a score failing on odd predictions is the fold's error
                 import traceback
 
@@ -359,7 +355,7 @@ def execute(
         if progress:
             progress(len(results), len(tasks))
     ok = [r for r in results if r.status == "ok"]
-    curve, bagged = bag(plan, ok, y_train, y_test) if ok else ([], {})
+    curve, bagged = scoring.bag(plan.prediction, ok) if ok else ([], {})
     retrain: dict[str, Any] | None = None
     if config.retrain:
         every = np.arange(len(train))
@@ -369,8 +365,7 @@ def execute(
         retrain = {"result": result, "scores": None}
         if result.status == "ok":
             assert result.y_pred_train is not None and result.y_pred_test is not None
-            retrain["scores"] = {"train": score_rows(plan.scores, y_train, result.y_pred_train),
-                                 "test": score_rows(plan.scores, y_test, result.y_pred_test)}
+            retrain["scores"] = scoring.retrain(result.y_pred_train, result.y_pred_test)
     return {"folds": results, "fold_scores": fold_scores, "bagging_curve": curve,
             "bagged_predictions": bagged, "retrain": retrain, "seeds": seeds,
-            "y_train": y_train, "y_test": y_test}
+            "y_train": y_train, "y_test": y_test, "undefined": scoring.undefined_records()}

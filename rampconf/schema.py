@@ -9,7 +9,7 @@ the run is prepared (:func:`rampconf.runner.prepare`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -122,6 +122,10 @@ class RunConfig(StrictModel):
     n_figures: int = Field(4, ge=0)
     debug: bool = False
     trial: TrialConfig | None = None
+    compat: Literal["ramp"] | None = Field(
+        None, description="ramp: every behaviour that reproduces ramp-workflow 0.7.0's numbers "
+                          "where rampconf's default differs (README, RAMP compatibility); "
+                          "null: rampconf's defaults")
 
     @field_validator("n_jobs")
     @classmethod

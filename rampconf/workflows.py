@@ -83,7 +83,9 @@ class BaseWorkflow(Plugin[ParamsT]):
     run, and what :meth:`predict` returns is checked by its ``check_y_pred``.
     An exception raised in either is the fold's failure, reported with the
     submission's traceback. Subclasses implement :meth:`train` and
-    :meth:`predict`.
+    :meth:`predict`. A workflow whose :meth:`fits_weights` says so also gets
+    the training rows' per-sample weights: :meth:`train` is then called with
+    the keyword ``sample_weight`` (never :meth:`predict`).
 
     Class attributes
     ----------------
@@ -104,6 +106,15 @@ class BaseWorkflow(Plugin[ParamsT]):
             Element -> keyword arguments to pass to its callable.
         """
         return route_params(submission, self.elements)
+
+    def fits_weights(self) -> bool:
+        """Whether :meth:`train` gets the data's per-sample weights (``sample_weight=``).
+
+        Asked once in the main process, after the data is read: a workflow
+        that says yes on data without weights is a configuration error. The
+        default is no.
+        """
+        return False
 
     @abc.abstractmethod
     def train(

@@ -118,11 +118,17 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def _value(text: str) -> float:
+    """A score as ramp-workflow writes it to CSV (NaN as an empty cell)."""
+    return float(text) if text != "" else float("nan")
+
+
 def ramp_test(kit: Path, submission: str) -> dict:
     """Run ``ramp-test --save-output`` on ``kit`` and read its full-precision scores.
 
     Returns ``{"folds": [{step: {score: value}}], "bagged": {step: {score: value}},
-    "bagging_curve": [{step: {score: value}} per number of folds bagged]}``.
+    "bagging_curve": [{step: {score: value}} per number of folds bagged]}``; a
+    score ramp-workflow leaves empty (NaN) is NaN.
     """
     python = ramp_python()
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
@@ -135,11 +141,11 @@ def ramp_test(kit: Path, submission: str) -> dict:
     output = kit / "submissions" / submission / "training_output"
     folds = []
     for fold_dir in sorted(output.glob("fold_*"), key=lambda p: int(p.name.split("_")[1])):
-        folds.append({row.pop("step"): {k: float(v) for k, v in row.items() if k != "time"}
+        folds.append({row.pop("step"): {k: _value(v) for k, v in row.items() if k != "time"}
                       for row in _read_rows(fold_dir / "scores.csv")})
     curve: dict[int, dict[str, dict[str, float]]] = {}
     for row in _read_rows(output / "bagged_scores.csv"):
         step, n_bag = row.pop("step"), int(row.pop("n_bag"))
-        curve.setdefault(n_bag, {})[step] = {k: float(v) for k, v in row.items()}
+        curve.setdefault(n_bag, {})[step] = {k: _value(v) for k, v in row.items()}
     bagging_curve = [curve[k] for k in sorted(curve)]
     return {"folds": folds, "bagged": bagging_curve[-1], "bagging_curve": bagging_curve}

@@ -5,18 +5,31 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field
 
+from rampconf.compat import compat_default
+from rampconf.plugin import StrictModel
 from rampconf.predictions import BasePrediction
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["Clustering"]
+__all__ = ["Clustering", "ClusteringParams"]
 
 EXPECTED = "an (n_hits, 2) array of (event_id, cluster_id)"
 
 
-class Clustering(BasePrediction):
+class ClusteringParams(StrictModel):
+    """Parameters of the ``clustering`` prediction type."""
+
+    bagging: Literal["first", "mean"] = Field(
+        "first", description="how folds are bagged: first (each hit keeps the first fold's "
+                             "prediction) or mean (the NaN-mean of the ids, ramp-workflow's, "
+                             "meaningful with one fold only)",
+        json_schema_extra=compat_default(ramp="mean"))
+
+
+class Clustering(BasePrediction[ClusteringParams]):
     """Supervised clustering of hits into clusters (tracks), event by event.
 
     ``y_true`` and a prediction are ``(n_hits, 2)`` arrays ``(event_id,
@@ -26,8 +39,9 @@ class Clustering(BasePrediction):
 
     Bagging: cluster ids of different folds name different clusters, so they
     cannot be averaged. Each hit keeps the prediction of the first fold that
-    predicts it. ramp-workflow takes the NaN-mean of the ids, which is the
-    same with one fold (the hep_tracking kit's CV) and meaningless with more.
+    predicts it. ramp-workflow takes the NaN-mean of the ids (``bagging:
+    mean``), which is the same with one fold (the hep_tracking kit's CV) and
+    meaningless with more.
     """
 
     predict_method: ClassVar[Literal["predict", "predict_proba"]] = "predict"
@@ -64,6 +78,8 @@ class Clustering(BasePrediction):
 
     def combine(self, y_preds: Sequence[np.ndarray]) -> np.ndarray:
         """Per hit, the prediction of the first fold that holds one (NaN if none does)."""
+        if self.params.bagging == "mean":
+            return super().combine(y_preds)
         combined = np.array(y_preds[0], dtype=float, copy=True)
         for y_pred in y_preds[1:]:
             todo = ~self.has_prediction(combined)

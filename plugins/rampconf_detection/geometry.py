@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Flat",
     "IoUFormula",
+    "TieBreak",
     "as_circles",
     "circle_intersection_area",
     "circle_iou",
@@ -45,6 +46,12 @@ __all__ = [
 #: for nearly coincident circles); identical, nested, tangent and disjoint
 #: circles get the exact value. Its reference numbers need ``"ramp"``.
 IoUFormula = Literal["exact", "ramp"]
+#: Which of several equally optimal matchings of an image is used (they differ
+#: only when IoUs tie exactly, e.g. a detection with integer coordinates midway
+#: between two true circles). ``"grouped"``: the overlapping pairs are split
+#: into independent groups, each solved alone (fast on large images).
+#: ``"ramp"``: the image's whole IoU matrix is solved at once, as ramp-workflow.
+TieBreak = Literal["grouped", "ramp"]
 
 
 def as_circles(y: Any, width: int) -> np.ndarray:
@@ -247,7 +254,8 @@ def pair_iou(true: Flat, pred: Flat, formula: IoUFormula = "exact"
 
 
 def match_images(true: Flat, pred: Flat, formula: IoUFormula = "exact", *,
-                 keep_zero: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 keep_zero: bool = True, ties: TieBreak = "grouped"
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Optimal one-to-one matching of true and predicted circles, image by image.
 
     Each image's assignment maximises the summed IoU
@@ -261,6 +269,10 @@ def match_images(true: Flat, pred: Flat, formula: IoUFormula = "exact", *,
         both sides is solved whole). Without them, the overlapping pairs split
         into connected groups, solved separately: a group with one true circle
         or one detection is its best pair, only larger groups need the solver.
+    ties : {"grouped", "ramp"}, default "grouped"
+        Which optimal matching to return when several are (exact ties of the
+        IoU, see :data:`TieBreak`): ``"ramp"`` solves every image's whole IoU
+        matrix at once, as ramp-workflow, even without ``keep_zero``.
 
     Returns
     -------
@@ -269,13 +281,13 @@ def match_images(true: Flat, pred: Flat, formula: IoUFormula = "exact", *,
         increasing true row.
     """
     t, p, iou = pair_iou(true, pred, formula)
-    if keep_zero:
+    if keep_zero or ties == "ramp":
         k, m = true.counts(), pred.counts()
         images = np.flatnonzero((k > 0) & (m > 0))
         groups = np.asarray(np.searchsorted(true.image[t], np.r_[images, true.n_images]))
         true_start, pred_start = np.cumsum(k) - k, np.cumsum(m) - m
         parts = [_solve(t[a:b], p[a:b], iou[a:b], np.arange(k[g]) + true_start[g],
-                        np.arange(m[g]) + pred_start[g], keep_zero=True)
+                        np.arange(m[g]) + pred_start[g], keep_zero=keep_zero)
                  for g, a, b in zip(images, groups[:-1], groups[1:], strict=True)]
     else:
         positive = iou > 0

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
+from rampconf.compat import compat_default
 from rampconf.extras import Extra
 from rampconf.plugin import StrictModel
 from rampconf.predictions import BasePrediction
@@ -42,7 +43,12 @@ class DetectionParams(StrictModel):
     iou_formula: Literal["exact", "ramp"] = Field(
         "exact", description="circle IoU that links detections of different folds when "
                              "bagging: exact, or ramp (ramp-workflow 0.7.0's inexact lens "
-                             "formula, for its numbers)")
+                             "formula)", json_schema_extra=compat_default(ramp="ramp"))
+    unpredicted: Literal["unscored", "no_detections"] = Field(
+        "unscored", description="an image that no fold bagged so far predicted (in the bagged "
+                                "valid predictions): unscored, or scored as an image without "
+                                "detections (ramp-workflow's)",
+        json_schema_extra=compat_default(ramp="no_detections"))
 
 
 class Detection(BasePrediction[DetectionParams]):
@@ -52,7 +58,9 @@ class Detection(BasePrediction[DetectionParams]):
     ``(row, col, radius)``; a prediction is an object array over images of
     ``(m, 4)`` arrays ``(confidence, row, col, radius)``; an image that holds
     no prediction (outside a fold's valid set) is ``None``. Bagging merges
-    overlapping detections of different folds as RAMP does.
+    overlapping detections of different folds as RAMP does; an image that no
+    fold predicted stays ``None`` (not scored), or becomes an empty list (scored
+    as "no detections", as ramp-workflow) with ``unpredicted: no_detections``.
 
     Saved predictions (``pack``): ``circles`` (n, 5) with columns image,
     confidence, row, col, radius, and ``predicted`` (one flag per image).
@@ -87,8 +95,11 @@ class Detection(BasePrediction[DetectionParams]):
     def combine(self, y_preds: Sequence[np.ndarray]) -> np.ndarray:
         from rampconf_detection.combine import combine_detections
 
-        return combine_detections(list(y_preds),
-                                  iou_formula=self.params.iou_formula)
+        combined = combine_detections(list(y_preds), iou_formula=self.params.iou_formula)
+        if self.params.unpredicted == "no_detections":
+            for image in np.flatnonzero(~self.has_prediction(combined)):
+                combined[image] = np.empty((0, 4))
+        return combined
 
     def pack(self, y_pred: np.ndarray) -> dict[str, np.ndarray]:
         predicted = self.has_prediction(y_pred)

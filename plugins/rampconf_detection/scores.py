@@ -13,12 +13,16 @@ Every score reproduces ramp-workflow 0.7.0 number for number (checked against
   Circles outside it still take part in the matching where RAMP lets them (see
   each score). ``None`` scores the whole image.
 * Matching is one-to-one per image, maximising the summed IoU
-  (``scipy.optimize.linear_sum_assignment``), and the IoU is RAMP's by default
-  (``iou_formula: ramp``, see :data:`~rampconf_detection.geometry.IoUFormula`);
-  ``exact`` uses the true lens area.
+  (``scipy.optimize.linear_sum_assignment``). The IoU is the exact one by
+  default (the area of the lens of two circles, ``iou_formula: exact``);
+  ``iou_formula: ramp`` is ramp-workflow's formula, which inflates partial
+  overlaps (see :data:`~rampconf_detection.geometry.IoUFormula`). When IoUs tie
+  exactly, ``ties: ramp`` picks the same optimal matching as ramp-workflow
+  (:data:`~rampconf_detection.geometry.TieBreak`). ``compat=ramp`` selects both.
 * A ratio whose denominator is empty (no detection for precision, no true
-  circle for recall, no match for the MADs, ...) is NaN, as in RAMP, but without
-  a warning.
+  circle for recall, no match for the MADs, ...) is undefined, as in RAMP:
+  recorded as NaN with the reason
+  (:class:`~rampconf.scores.UndefinedScore`).
 """
 
 from __future__ import annotations
@@ -30,11 +34,13 @@ from typing import Annotated, Any, ClassVar, TypeVar
 import numpy as np
 from pydantic import AfterValidator, Field
 
+from rampconf.compat import compat_default
 from rampconf.plugin import StrictModel
-from rampconf.scores import BaseScore
+from rampconf.scores import BaseScore, UndefinedScore
 from rampconf_detection.geometry import (
     Flat,
     IoUFormula,
+    TieBreak,
     flatten,
     in_window,
     match_images,
@@ -79,7 +85,11 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 IOU_FORMULA = ("circle IoU: exact (the true lens area) or ramp (ramp-workflow 0.7.0's "
-               "formula, for its numbers)")
+               "formula, which inflates partial overlaps)")
+TIES = ("optimal matching used when IoUs tie exactly: grouped (each group of overlapping "
+        "circles solved alone) or ramp (each image's whole IoU matrix, as ramp-workflow)")
+#: ``compat=ramp``: ramp-workflow's IoU formula and tie-breaking.
+RAMP_IOU = compat_default(ramp="ramp")
 
 
 class ThresholdParams(StrictModel):
@@ -98,11 +108,15 @@ class IoUParams(ThresholdParams):
     iou_threshold: Fraction = Field(
         0.5, description="IoU threshold of a matched pair: precision and recall count pairs "
                          "above it, the mean deviations pairs at least at it")
-    iou_formula: IoUFormula = Field("exact", description=IOU_FORMULA)
+    iou_formula: IoUFormula = Field("exact", description=IOU_FORMULA,
+                                    json_schema_extra=RAMP_IOU)
+    ties: TieBreak = Field("grouped", description=TIES, json_schema_extra=RAMP_IOU)
 
 
-def _ratio(numerator: float, denominator: float) -> float:
-    return float(numerator / denominator) if denominator else float("nan")
+def _ratio(numerator: float, denominator: float, nothing: str) -> float:
+    if not denominator:
+        raise UndefinedScore(nothing)
+    return float(numerator / denominator)
 
 
 _ParamsT = TypeVar("_ParamsT", bound=StrictModel)
@@ -151,7 +165,8 @@ class AveragePrecisionParams(StrictModel):
 
     iou_threshold: Fraction = Field(0.5, description="a hit needs an IoU strictly above this "
                                                      "value")
-    iou_formula: IoUFormula = Field("exact", description=IOU_FORMULA)
+    iou_formula: IoUFormula = Field("exact", description=IOU_FORMULA,
+                                    json_schema_extra=RAMP_IOU)
 
 
 class AveragePrecision(DetectionScore[AveragePrecisionParams]):
@@ -165,7 +180,7 @@ class AveragePrecision(DetectionScore[AveragePrecisionParams]):
     score is the exact (all-point interpolated, VOC 2010+) area
     ``sum((r[i+1] - r[i]) * max(p[i+1:]))`` with sentinels ``(0, 0)`` and ``(1, 0)``.
     No confidence threshold and no scoring window. 0 without any detection,
-    NaN without any true circle. In [0, 1], greater is better.
+    undefined (NaN) without any true circle. In [0, 1], greater is better.
     """
 
     minimum: ClassVar[float] = 0.0
@@ -176,7 +191,7 @@ class AveragePrecision(DetectionScore[AveragePrecisionParams]):
         if len(confidence) == 0:
             return 0.0
         if len(true.values) == 0:
-            return float("nan")
+            raise UndefinedScore("no true circle in any image")
         # Nearby (true, detection) pairs grouped by detection, then by true circle:
         # every other true circle has IoU 0 with the detection.
         t, p, iou = pair_iou(true, pred, self.params.iou_formula)
@@ -215,7 +230,9 @@ def average_precision(precision: np.ndarray, recall: np.ndarray) -> float:
 class OSPAParams(ThresholdParams):
     """Parameters of the ``ospa`` score."""
 
-    iou_formula: IoUFormula = Field("exact", description=IOU_FORMULA)
+    iou_formula: IoUFormula = Field("exact", description=IOU_FORMULA,
+                                    json_schema_extra=RAMP_IOU)
+    ties: TieBreak = Field("grouped", description=TIES, json_schema_extra=RAMP_IOU)
 
 
 class OSPA(_ThresholdScore[OSPAParams]):
@@ -240,7 +257,8 @@ class OSPA(_ThresholdScore[OSPAParams]):
         if n_total == 0:
             return 1.0
         # Pairs of IoU 0 add nothing.
-        t, p, iou = match_images(true, pred, self.params.iou_formula, keep_zero=False)
+        t, p, iou = match_images(true, pred, self.params.iou_formula, keep_zero=False,
+                                 ties=self.params.ties)
         similarity = np.sum(iou * true_in[t]) + np.sum(iou * pred_in[p])
         return float(1.0 - similarity / n_total)
 
@@ -261,8 +279,8 @@ class SCP(_ThresholdScore[SCPParams]):
     uniform value summing to 1 over its pixels. Per image, ``T`` is the sum of
     the true circles' maps and ``P`` that of the detections; both are cropped to
     the scoring window. The score is ``sum |T - P| / (sum T + sum P)`` over all
-    images: 0 for a perfect match, 1 when nothing overlaps; NaN when both maps
-    are empty everywhere. In [0, 1], lower is better.
+    images: 0 for a perfect match, 1 when nothing overlaps; undefined (NaN)
+    when both maps are empty everywhere. In [0, 1], lower is better.
     """
 
     greater_is_better: ClassVar[bool] = False
@@ -294,7 +312,7 @@ class SCP(_ThresholdScore[SCPParams]):
             total += mass.sum()
             shared += _shared_mass(circles, len(chunk_true.values), mass > 0, runs)
         if total == 0:
-            return float("nan")
+            raise UndefinedScore("no true circle and no detection in the scoring window")
         # sum |T - P| = sum T + sum P - 2 sum min(T, P)
         return float((total - 2.0 * shared) / total)
 
@@ -448,7 +466,7 @@ class _Matched(_ThresholdScore[IoUParams]):
         else:
             true = true.select(in_window(true.values, self.params.minipatch))
         t, p, iou = match_images(true, pred, self.params.iou_formula,
-                                 keep_zero=self.counts_zero_iou())
+                                 keep_zero=self.counts_zero_iou(), ties=self.params.ties)
         return self.score_matches(true.values, pred.values, t, p, iou)
 
     @abc.abstractmethod
@@ -467,8 +485,8 @@ class DetectionPrecision(_Matched):
     Detections outside the scoring window are dropped, then matched optimally to
     *all* true circles of their image; a matched pair is correct when its IoU is
     above ``iou_threshold``. The score is the number of correct pairs over the
-    number of detections in the window (NaN without any). In [0, 1], greater is
-    better.
+    number of detections in the window (undefined without any). In [0, 1],
+    greater is better.
     """
 
     window_side: ClassVar[str] = "pred"
@@ -477,7 +495,8 @@ class DetectionPrecision(_Matched):
 
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
                       p: np.ndarray, iou: np.ndarray) -> float:
-        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), len(pred))
+        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), len(pred),
+                      "no detection above the confidence threshold in the scoring window")
 
 
 class DetectionRecall(_Matched):
@@ -486,7 +505,7 @@ class DetectionRecall(_Matched):
     True circles outside the scoring window are dropped, then matched optimally
     to *all* detections of their image; a matched pair is correct when its IoU
     is above ``iou_threshold``. The score is the number of correct pairs over
-    the number of true circles in the window (NaN without any). In [0, 1],
+    the number of true circles in the window (undefined without any). In [0, 1],
     greater is better.
     """
 
@@ -495,7 +514,8 @@ class DetectionRecall(_Matched):
 
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
                       p: np.ndarray, iou: np.ndarray) -> float:
-        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), len(true))
+        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), len(true),
+                      "no true circle in the scoring window")
 
 
 class _MeanDeviation(_Matched):
@@ -515,7 +535,8 @@ class _MeanDeviation(_Matched):
                       p: np.ndarray, iou: np.ndarray) -> float:
         close = iou >= self.params.iou_threshold
         if not close.any():
-            return float("nan")
+            raise UndefinedScore(f"no detection matches a true circle with IoU >= "
+                                 f"{self.params.iou_threshold:g}")
         return float(np.abs(self.deviation(true[t[close]], pred[p[close]])).mean())
 
 
@@ -525,7 +546,8 @@ class MADCenter(_MeanDeviation):
     True circles outside the scoring window are dropped, then matched optimally
     to all detections of their image; over the pairs with IoU at least
     ``iou_threshold``, the mean of ``|centre_pred - centre_true| / radius_true``
-    (Euclidean distance). NaN without such a pair. In [0, inf), lower is better.
+    (Euclidean distance). Undefined (NaN) without such a pair. In [0, inf), lower is
+    better.
     """
 
     def deviation(self, true: np.ndarray, pred: np.ndarray) -> np.ndarray:
@@ -539,7 +561,7 @@ class MADRadius(_MeanDeviation):
     True circles outside the scoring window are dropped, then matched optimally
     to all detections of their image; over the pairs with IoU at least
     ``iou_threshold``, the mean of ``|radius_pred - radius_true| / radius_true``.
-    NaN without such a pair. In [0, inf), lower is better.
+    Undefined (NaN) without such a pair. In [0, inf), lower is better.
     """
 
     def deviation(self, true: np.ndarray, pred: np.ndarray) -> np.ndarray:

@@ -9,8 +9,7 @@ Events are drawn from four processes: a signal (a resonance at 125 in
 slopes). As in a simulation, an event's weight is its process's cross-section
 x luminosity / number of events generated, so weights take one value per
 process: the signal is about a third of the events but carries a small total
-weight, the background a large one. One value per process also lets a
-stratified CV scheme stratify on the ``(label, weight)`` rows.
+weight, the background a large one.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Physics readers: a CSV whose weight column travels with the target, not with the features."""
+"""Physics readers: a CSV whose weight column gives per-sample weights, never a feature."""
 
 from __future__ import annotations
 
@@ -15,27 +15,21 @@ __all__ = ["WeightedCSV", "WeightedCSVParams"]
 class WeightedCSVParams(CSVFilesParams):
     """Parameters of the ``weighted_csv`` reader."""
 
-    target: str = Field(description="column of the labels (the target's first column)")
+    target: str = Field(description="column of the labels (the target)")
     weight: str = Field("Weight", description="column of the per-sample weights, finite and "
-                                              ">= 0 (the target's second column, never a "
-                                              "feature)")
+                                              ">= 0 (never a feature, never in the target)")
 
 
 class WeightedCSV(CSVFileReader[WeightedCSVParams]):
-    """One CSV per split whose target is a ``(label, weight)`` pair: weights are not features.
+    """One CSV per split with a column of per-sample weights that is neither feature nor target.
 
-    A score that takes per-sample weights from a data column (the event
-    weights of the Higgs challenge) gets them through ``y``, since scores see
-    only ``y_true`` and ``y_pred``: ``y`` is the ``(n_samples, 2)`` object
-    array ``(label, weight)`` of the ``target`` and ``weight`` columns, and
-    ``X`` is a DataFrame of every other column but the ``ignore`` ones. The
-    weight column is never a feature, so a submission's predictions cannot
-    use it; at fit time a submission receives ``y`` and may use
-    ``y[:, 1]`` as sample weights, or ignore it. Weights must be finite and
-    non-negative.
-
-    Pair it with the ``weighted_multiclass`` prediction type, which encodes
-    ``y`` as ``(label index, weight)`` floats for the weighted scores.
+    ``y`` is the ``target`` column (the labels), ``X`` a DataFrame of every
+    other column but the ``ignore`` ones and the weights, and the weights
+    (finite, non-negative) are the data set's per-sample weights
+    (``Dataset.weights``): the engine gives them to the scores that need them
+    (the event weights of the Higgs challenge's AMS), and to ``fit`` as
+    ``sample_weight`` only when the workflow says so. A submission's
+    predictions can never use them.
     """
 
     def load(self, split: Split) -> Dataset:
@@ -51,8 +45,5 @@ class WeightedCSV(CSVFileReader[WeightedCSVParams]):
         if bad.size:
             raise DataError(f"{path}: {bad.size} weight(s) in column {weight!r} are negative, "
                             f"NaN or infinite (rows {', '.join(map(str, bad[:5]))})")
-        y = np.empty((len(frame), 2), dtype=object)
-        y[:, 0] = frame[target].to_numpy(dtype=object)
-        y[:, 1] = weights
         X = frame.drop(columns=wanted).reset_index(drop=True)
-        return Dataset(X=X, y=y)
+        return Dataset(X=X, y=frame[target].to_numpy(), weights=weights)

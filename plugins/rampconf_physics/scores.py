@@ -1,12 +1,12 @@
 """Weighted scores: per-sample weights from a data column that is not a feature.
 
-Every score here reads an encoded ``y_true`` of shape ``(n, 2)``: label
-indices in column 0 and per-sample weights in column 1 (the
-``weighted_multiclass`` prediction type writes it from the ``weighted_csv``
-reader's ``(label, weight)`` target). ``y_pred`` holds class probabilities of
-shape ``(n, k)`` whose columns follow the problem's labels. Binary scores take
-label index 1 as the positive class (the signal) and ``y_pred[:, 1]`` as its
-probability.
+Every score here is a :class:`~rampconf.scores.BaseWeightedScore`: it gets
+``y_true`` (label indices, as ``multiclass`` encodes them), ``y_pred`` (class
+probabilities of shape ``(n, k)`` whose columns follow the problem's labels)
+and the per-sample ``weights`` of the rows scored, which the engine takes
+from the data (the ``weighted_csv`` reader's weight column). Binary scores
+take label index 1 as the positive class (the signal) and ``y_pred[:, 1]`` as
+its probability.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from pydantic import Field
 from sklearn import metrics
 
 from rampconf.plugin import StrictModel
-from rampconf.scores import BaseScore
-from rampconf_physics.predictions import split_weighted
+from rampconf.scores import BaseWeightedScore, UndefinedScore
 
 __all__ = ["AMS", "AMSParams", "WeightedAccuracy", "WeightedROCAUC", "ams"]
 
@@ -51,11 +50,11 @@ class AMSParams(StrictModel):
                                                           "above this")
 
 
-class AMS(BaseScore[AMSParams]):
+class AMS(BaseWeightedScore[AMSParams]):
     """Approximate median significance of the Higgs challenge (weighted, binary).
 
-    The weights are per-sample (event) weights carried by ``y_true[:, 1]``,
-    a data column that is not a feature. Events whose predicted signal
+    The weights are the data's per-sample (event) weights, a column that is
+    neither feature nor target. Events whose predicted signal
     probability ``y_pred[:, 1]`` is above ``threshold`` are selected;
     ``s`` is the total weight of selected true signal (label index 1), ``b``
     that of selected background (label index 0), and
@@ -70,8 +69,9 @@ class AMS(BaseScore[AMSParams]):
     minimum: ClassVar[float] = 0.0
     default_precision: ClassVar[int] = 3
 
-    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        labels, weights = split_weighted(y_true)
+    def score_weighted(self, y_true: np.ndarray, y_pred: np.ndarray,
+                       weights: np.ndarray) -> float:
+        labels = np.asarray(y_true)
         y_pred = np.asarray(y_pred, dtype=float)
         if y_pred.ndim != 2 or y_pred.shape[1] != 2:
             raise ValueError(f"the AMS needs (background, signal) probabilities of shape "
@@ -82,42 +82,48 @@ class AMS(BaseScore[AMSParams]):
         return ams(s, b, self.params.br)
 
 
-class WeightedAccuracy(BaseScore):
+class WeightedAccuracy(BaseWeightedScore):
     """Weighted accuracy: the weight share of samples whose predicted label is the true one.
 
-    As ``accuracy_score(y_true[:, 0], argmax(y_pred), sample_weight=y_true[:, 1])``,
-    the weights coming from a data column that is not a feature. In [0, 1],
+    As ``accuracy_score(y_true, argmax(y_pred), sample_weight=weights)``, the
+    weights coming from a data column that is not a feature. In [0, 1],
     greater is better.
     """
 
     minimum: ClassVar[float] = 0.0
     maximum: ClassVar[float] = 1.0
 
-    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        labels, weights = split_weighted(y_true)
+    def score_weighted(self, y_true: np.ndarray, y_pred: np.ndarray,
+                       weights: np.ndarray) -> float:
+        if not weights.sum() > 0:
+            raise UndefinedScore("the rows scored weigh 0 in all")
         predicted = np.argmax(np.asarray(y_pred, dtype=float), axis=1)
-        return float(metrics.accuracy_score(labels, predicted, sample_weight=weights))
+        return float(metrics.accuracy_score(y_true, predicted, sample_weight=weights))
 
 
-class WeightedROCAUC(BaseScore):
-    """Weighted area under the ROC curve, weights from ``y_true[:, 1]`` (not a feature).
+class WeightedROCAUC(BaseWeightedScore):
+    """Weighted area under the ROC curve, with the data's per-sample weights.
 
-    Binary: ``roc_auc_score(y_true[:, 0] == 1, y_pred[:, 1], sample_weight=w)``;
+    Binary: ``roc_auc_score(y_true == 1, y_pred[:, 1], sample_weight=weights)``;
     more labels: the macro average of one-vs-rest AUCs with the same weights.
-    In [0, 1], greater is better.
+    Undefined with one label among the true values. In [0, 1], greater is better.
     """
 
     minimum: ClassVar[float] = 0.0
     maximum: ClassVar[float] = 1.0
 
-    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        labels, weights = split_weighted(y_true)
+    def score_weighted(self, y_true: np.ndarray, y_pred: np.ndarray,
+                       weights: np.ndarray) -> float:
+        labels = np.asarray(y_true)
         y_pred = np.asarray(y_pred, dtype=float)
         if y_pred.ndim == 2 and y_pred.shape[1] == 2:
             if len(np.unique(labels)) < 2:
-                raise ValueError("ROC AUC needs both labels among the true values, got one")
+                raise UndefinedScore("only one label among the true values")
             return float(metrics.roc_auc_score(labels == 1, y_pred[:, 1],
                                                sample_weight=weights))
         one_hot = np.eye(y_pred.shape[1])[labels]
+        if not (one_hot.any(axis=0) & ~one_hot.all(axis=0)).all():
+            raise UndefinedScore("a label is never or always the true value (its one-vs-rest "
+                                 "AUC is undefined)")
         return float(metrics.roc_auc_score(one_hot, y_pred, average="macro",
                                            sample_weight=weights))

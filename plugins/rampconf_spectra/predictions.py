@@ -46,8 +46,8 @@ class Combined(BasePrediction[CombinedParams]):
     prediction, columns concatenated in part order: a part with two columns or
     more (class probabilities) takes them all, a part of one column
     (``regression``) takes one. Each part is checked by its own type, and
-    bagged by its own type's :meth:`combine` (for both built-in types the
-    NaN-aware mean over folds).
+    bagged by its own type's :meth:`combine` (the NaN-aware mean over folds,
+    of clipped and renormalised probabilities for ``multiclass``).
     """
 
     def __init__(self, params: CombinedParams | None = None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -10,9 +10,14 @@ from pydantic import Field
 from rampconf.plugin import StrictModel
 from rampconf.predictions import BasePrediction
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 __all__ = ["Multiclass", "MulticlassParams", "Regression"]
 
 Label = str | int | float | bool
+#: Bagging clips fold probabilities to [CLIP, 1 - CLIP] before renormalising (ramp-workflow's).
+CLIP = 1e-15
 
 
 def _check_finite(values: np.ndarray, what: str) -> None:
@@ -37,7 +42,10 @@ class Multiclass(BasePrediction[MulticlassParams]):
 
     ``y_true`` given to scores is the index of each sample's label in
     ``labels``; a prediction is a float array of shape ``(n_samples, n_labels)``
-    whose columns follow ``labels``.
+    whose columns follow ``labels``, every value in [0, 1] (rows need not sum
+    to 1). Bagging (:meth:`combine`) follows ramp-workflow: each fold's
+    probabilities are clipped to ``[1e-15, 1 - 1e-15]`` and every row divided
+    by its sum, then the folds are averaged where they hold a prediction.
     """
 
     predict_method: ClassVar[Literal["predict", "predict_proba"]] = "predict_proba"
@@ -71,7 +79,24 @@ class Multiclass(BasePrediction[MulticlassParams]):
                 f"(samples, labels {self.labels}), got shape {values.shape}"
             )
         _check_finite(values, "the predicted probabilities")
+        outside = np.flatnonzero(((values < 0) | (values > 1)).any(axis=1))
+        if outside.size:
+            row = int(outside[0])
+            column = int(np.flatnonzero((values[row] < 0) | (values[row] > 1))[0])
+            value, label = float(values[row, column]), self.labels[column]
+            more = f" ({outside.size} rows in all)" if outside.size > 1 else ""
+            raise ValueError(f"probabilities must be in [0, 1]: row {row} holds {value!r} for "
+                             f"label {label!r}{more}")
         return values
+
+    def combine(self, y_preds: Sequence[np.ndarray]) -> np.ndarray:
+        """Average the folds' probabilities, each clipped and renormalised first (ramp-workflow's).
+
+        Rows without a prediction (NaN) stay NaN and are left out of the mean.
+        """
+        stacked = np.clip(np.stack([np.asarray(y, dtype=float) for y in y_preds]),
+                          CLIP, 1.0 - CLIP)
+        return super().combine(stacked / stacked.sum(axis=2, keepdims=True))
 
     def to_columns(self, y_pred: np.ndarray) -> dict[str, np.ndarray]:
         return {f"proba_{label}": y_pred[:, j] for j, label in enumerate(self.labels)}

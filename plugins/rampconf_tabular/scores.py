@@ -10,6 +10,13 @@ otherwise. Conventions of the arrays that :meth:`BaseScore.score` receives:
   label 1 as the positive class and column 1 as its probability.
 * regression: ``y_true`` and ``y_pred`` are float arrays of the same shape,
   ``(n,)`` or ``(n, k)``; scores run over all values.
+
+A score with no value on some arrays raises
+:class:`~rampconf.scores.UndefinedScore` (recorded as NaN with the reason):
+where ramp-workflow gives NaN (ROC AUC or Gini with one label present, a
+normalised RMSE of a constant target predicted exactly, ...) or fails (the
+Brier skill score with one label present). Where it gives an infinite value
+(a normalised RMSE of a constant target with errors), so do we.
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ from scipy.stats import rankdata
 from sklearn import metrics
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
+from rampconf.compat import compat_default
 from rampconf.plugin import StrictModel
-from rampconf.scores import BaseScore
+from rampconf.scores import BaseScore, UndefinedScore
 
 __all__ = [
     "MARE",
@@ -54,7 +62,7 @@ __all__ = [
 ]
 
 #: Lower clip of probabilities in the log-likelihood: float64 machine epsilon
-#: (scikit-learn's ``log_loss`` default, which ramp-workflow calls).
+#: (what scikit-learn's ``log_loss``, which ramp-workflow calls, clips to).
 EPS = float(np.finfo(np.float64).eps)
 #: ramp-workflow's Brier bin edges: 0, 0.1, ..., 1.0, 1.1 (``np.arange(0, 1.2, 0.1)``).
 RAMP_BRIER_EDGES = np.arange(0, 1.2, 0.1)
@@ -63,6 +71,18 @@ RAMP_BRIER_EDGES = np.arange(0, 1.2, 0.1)
 def _labels(y_pred: np.ndarray) -> np.ndarray:
     """Predicted label indices: the column of the highest probability (first on ties)."""
     return np.argmax(np.asarray(y_pred), axis=1)
+
+
+ONE_LABEL = "only one label among the true values"
+
+
+def _divide(numerator: float, denominator: float, why: str) -> float:
+    """``numerator / denominator`` as NumPy gives it (±inf over 0), but 0 / 0 is undefined."""
+    if denominator == 0:
+        if numerator == 0 or numerator != numerator:
+            raise UndefinedScore(why)
+        return float(np.copysign(np.inf, numerator) * np.copysign(1.0, denominator))
+    return float(numerator / denominator)
 
 
 def _binary(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -144,13 +164,15 @@ class BalancedAccuracy(Accuracy):
         tp, n_true, _, _ = _label_counts(y_true, y_pred)
         recall = tp[n_true > 0] / n_true[n_true > 0]
         chance = 1.0 / len(recall)
-        return float((np.mean(recall) - chance) / (1.0 - chance))
+        # One label present: chance is 1; ramp-workflow gives -inf, or NaN when all are right.
+        return _divide(float(np.mean(recall) - chance), 1.0 - chance,
+                       f"{ONE_LABEL}: no chance level to adjust for")
 
 
 class F1AboveParams(StrictModel):
     """Parameters of the ``f1_above`` score."""
 
-    threshold: float = Field(0.7, ge=0.0, le=1.0,
+    threshold: float = Field(0.5, ge=0.0, le=1.0,
                              description="a label counts when its F1 score is above this value")
 
 
@@ -174,22 +196,22 @@ class F1Above(BaseScore[F1AboveParams]):
 
 
 class NegativeLogLikelihood(BaseScore):
-    """Negative log-likelihood of the true labels (log loss).
+    """Negative log-likelihood of the true labels (log loss), as scikit-learn's ``log_loss``.
 
-    Each row of ``y_pred`` is divided by its sum, *then* clipped to
-    ``[eps, 1 - eps]`` with ``eps`` the float64 machine epsilon (2.2e-16, as
-    scikit-learn's ``log_loss`` that ramp-workflow calls); the score is the mean
-    of ``-log p[i, y_true[i]]``. A true label predicted with probability 0 thus
-    costs ``-log(2.2e-16) = 36.04``. In [0, inf), lower is better.
+    The probabilities are clipped to ``[eps, 1 - eps]`` with ``eps`` the
+    float64 machine epsilon (2.2e-16) and rows are *not* renormalised (what
+    scikit-learn's ``log_loss``, which ramp-workflow calls, does); the score
+    is the mean of ``-log p[i, y_true[i]]``. A true label predicted with
+    probability 0 thus costs ``-log(2.2e-16) = 36.04``, also in a row of
+    zeros. In [0, inf), lower is better.
     """
 
     greater_is_better: ClassVar[bool] = False
     minimum: ClassVar[float] = 0.0
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        proba = np.asarray(y_pred, dtype=float)
-        proba = np.clip(proba / proba.sum(axis=1, keepdims=True), EPS, 1.0 - EPS)
-        return float(-np.mean(np.log(proba[np.arange(len(proba)), y_true])))
+        proba = np.asarray(y_pred, dtype=float)[np.arange(len(y_true)), y_true]
+        return float(-np.mean(np.log(np.clip(proba, EPS, 1.0 - EPS))))
 
 
 class ROCAUC(BaseScore):
@@ -212,12 +234,15 @@ class ROCAUC(BaseScore):
             n_pos = positive.sum()
             n_neg = len(positive) - n_pos
             if n_pos == 0 or n_neg == 0:
-                raise ValueError("ROC AUC needs both labels among the true values, got one")
+                raise UndefinedScore(ONE_LABEL)
             # Mann-Whitney U: the trapezoidal ROC area, ties counted one half.
             ranks = rankdata(proba)
             return float((ranks[positive == 1].sum() - n_pos * (n_pos + 1) / 2)
                          / (n_pos * n_neg))
         one_hot = np.eye(y_pred.shape[1])[y_true]
+        if not (one_hot.any(axis=0) & ~one_hot.all(axis=0)).all():
+            raise UndefinedScore("a label is never or always the true value (its one-vs-rest "
+                                 "AUC is undefined)")
         return float(metrics.roc_auc_score(one_hot, y_pred, average="macro"))
 
 
@@ -226,6 +251,8 @@ def _gini(values: np.ndarray, ranking: np.ndarray) -> float:
     ordered = np.asarray(values, dtype=float)[np.argsort(-ranking, kind="stable")]
     cumulated = np.cumsum(ordered)
     n = len(ordered)
+    if cumulated[-1] == 0:
+        raise UndefinedScore("no true value is label 1 or above (the Gini's total is 0)")
     return float((cumulated.sum() / cumulated[-1] - (n + 1) / 2) / n)
 
 
@@ -247,7 +274,9 @@ class NormalizedGini(BaseScore):
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         truth = np.asarray(y_true, dtype=float)
-        return _gini(truth, np.asarray(y_pred, dtype=float)[:, 1]) / _gini(truth, truth)
+        # One label present (or one row): the Gini of the truth itself is 0.
+        return _divide(_gini(truth, np.asarray(y_pred, dtype=float)[:, 1]), _gini(truth, truth),
+                       ONE_LABEL if len(truth) > 1 else "a single row")
 
 
 class SoftAccuracyParams(StrictModel):
@@ -272,7 +301,8 @@ class SoftAccuracy(BaseScore[SoftAccuracyParams]):
     """Soft accuracy: accuracy with partial credit for near-misses.
 
     Probabilities are clipped to [0, 1] and each row divided by its sum
-    (``q``); the score is ``mean_i sum_j score_matrix[y_true[i], j] * q[i, j]``.
+    (``q``); the score is ``mean_i sum_j score_matrix[y_true[i], j] * q[i, j]``,
+    where a row of zeros scores 0 (as ramp-workflow).
     With the identity matrix it is the mean probability of the true label.
     Greater is better; bounds are the smallest and largest matrix entries
     (instance attributes ``minimum``/``maximum``; [0, 1] for the class).
@@ -290,7 +320,8 @@ class SoftAccuracy(BaseScore[SoftAccuracyParams]):
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         proba = np.clip(np.asarray(y_pred, dtype=float), 0.0, 1.0)
-        proba = proba / proba.sum(axis=1, keepdims=True)
+        total = proba.sum(axis=1, keepdims=True)
+        proba = np.divide(proba, total, out=np.zeros_like(proba), where=total > 0)
         k = proba.shape[1]
         matrix = np.eye(k) if self.params.score_matrix is None else np.asarray(
             self.params.score_matrix, dtype=float)
@@ -326,7 +357,8 @@ class BrierSkillScore(BrierScore):
     ``BS_ref = mean((o - mean(o))**2)`` is the Brier score of always
     forecasting the climatology ``mean(o)`` (``o = y_true == 1``). In
     (-inf, 1] (ramp-workflow declares -1 as minimum, which is not a bound),
-    greater is better; 0 is no better than climatology.
+    greater is better; 0 is no better than climatology. Undefined with one
+    label present (``BS_ref = 0``; ramp-workflow raises there).
     """
 
     greater_is_better: ClassVar[bool] = True
@@ -335,6 +367,8 @@ class BrierSkillScore(BrierScore):
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         observed, _ = _binary(y_true, y_pred)
         reference = np.mean((observed - observed.mean()) ** 2)
+        if reference == 0:
+            raise UndefinedScore(f"{ONE_LABEL} (the climatology's Brier score is 0)")
         return 1.0 - super().score(y_true, y_pred) / float(reference)
 
 
@@ -358,7 +392,8 @@ class ReliabilityParams(BinParams):
 
     ramp_bin_centres: bool = Field(
         False, description="reproduce ramp-workflow's number: it takes f_k = 0.05 * bin width "
-                           "(0.005 for each of its bins) instead of the midpoint, a bug")
+                           "(0.005 for each of its bins) instead of the midpoint, a bug",
+        json_schema_extra=compat_default(ramp=True))
 
 
 _BinParamsT = TypeVar("_BinParamsT", bound=BinParams)
@@ -423,7 +458,8 @@ class BrierScoreResolution(_BinnedBrier[BinParams]):
         observed, _, counts, frequency = self.binned(y_true, y_pred)
         climatology = observed.mean()
         resolution = np.sum(counts * (frequency - climatology) ** 2) / len(observed)
-        return float(resolution / (climatology * (1.0 - climatology)))
+        return _divide(float(resolution), float(climatology * (1.0 - climatology)),
+                       f"{ONE_LABEL} (the uncertainty is 0)")
 
 
 # --------------------------------------------------------------------------- regression
@@ -432,6 +468,18 @@ class BrierScoreResolution(_BinnedBrier[BinParams]):
 def _errors(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     truth = np.asarray(y_true, dtype=float)
     return truth, truth - np.asarray(y_pred, dtype=float)
+
+
+def _ratios(error: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """``error / truth`` elementwise as NumPy divides (±inf, NaN for 0 / 0), quietly."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return error / truth
+
+
+def _relative(value: float) -> float:
+    if np.isnan(value):
+        raise UndefinedScore("a true value is 0 and predicted exactly (0 / 0)")
+    return float(value)
 
 
 class RMSE(BaseScore):
@@ -450,33 +498,37 @@ class RMSE(BaseScore):
 class NormalizedRMSE(RMSE):
     """RMSE divided by the (population, ``ddof=0``) standard deviation of ``y_true``.
 
-    In [0, inf), lower is better; 1 is the RMSE of predicting the mean.
+    In [0, inf), lower is better; 1 is the RMSE of predicting the mean. A
+    constant target gives inf (undefined when predicted exactly).
     """
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        return super().score(y_true, y_pred) / float(np.std(np.asarray(y_true, dtype=float)))
+        return _divide(super().score(y_true, y_pred),
+                       float(np.std(np.asarray(y_true, dtype=float))),
+                       "the true values are constant and predicted exactly (0 / 0)")
 
 
 class RelativeRMSE(RMSE):
     """Relative RMSE: ``sqrt(mean(((y_true - y_pred) / y_true)**2))``.
 
-    In [0, inf), lower is better.
+    In [0, inf), lower is better; inf when a true value is 0 and its
+    prediction is not, undefined when a true 0 is predicted exactly.
     """
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         truth, error = _errors(y_true, y_pred)
-        return float(np.sqrt(np.mean((error / truth) ** 2)))
+        return _relative(np.sqrt(np.mean(_ratios(error, truth) ** 2)))
 
 
 class MARE(RMSE):
     """Mean absolute relative error: ``mean(|y_true - y_pred| / |y_true|)``.
 
-    In [0, inf), lower is better.
+    In [0, inf), lower is better; inf and undefined as :class:`RelativeRMSE`.
     """
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         truth, error = _errors(y_true, y_pred)
-        return float(np.mean(np.abs(error) / np.abs(truth)))
+        return _relative(np.mean(np.abs(_ratios(error, truth))))
 
 
 # --------------------------------------------------------------------------- scikit-learn

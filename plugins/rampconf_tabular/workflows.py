@@ -1,12 +1,17 @@
 """Tabular workflows: RAMP's estimator, classifier, regressor and feature-extractor pairs.
 
-Submissions written for ramp-workflow's tabular kits run unchanged.
+Submissions written for ramp-workflow's tabular kits run unchanged. Each
+takes ``sample_weight``: whether the model's ``fit`` also gets the data's
+per-sample weights (``Dataset.weights``) as ``sample_weight``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pydantic import Field
+
+from rampconf.plugin import StrictModel
 from rampconf.workflows import BaseWorkflow, predict_with
 
 if TYPE_CHECKING:
@@ -21,26 +26,49 @@ __all__ = [
     "EstimatorExternalData",
     "FeatureExtractorClassifier",
     "FeatureExtractorRegressor",
+    "FitParams",
     "Regressor",
 ]
 
 
-class Estimator(BaseWorkflow):
+class FitParams(StrictModel):
+    """Parameters of the tabular workflows."""
+
+    sample_weight: bool = Field(
+        False, description="also pass the data's per-sample weights to the model's fit as "
+                           "sample_weight (false: fit(X, y), as ramp-workflow calls it)")
+
+
+def _weights(sample_weight: np.ndarray | None) -> dict[str, Any]:
+    return {} if sample_weight is None else {"sample_weight": sample_weight}
+
+
+class _Fitting(BaseWorkflow[FitParams]):
+    """A tabular workflow: its model's ``fit`` may get the per-sample weights."""
+
+    def fits_weights(self) -> bool:
+        return self.params.sample_weight
+
+
+class Estimator(_Fitting):
     """``estimator.py`` with ``get_estimator(**params)`` returning a scikit-learn estimator.
 
-    The estimator is fitted on the fold's training rows; it predicts with
-    ``predict_proba`` for class probabilities and ``predict`` for regression.
+    The estimator is fitted on the fold's training rows (``fit(X, y)``, or
+    ``fit(X, y, sample_weight=w)`` with ``sample_weight: true``); it predicts
+    with ``predict_proba`` for class probabilities and ``predict`` for
+    regression.
     """
 
     elements: ClassVar[dict[str, str]] = {"estimator": "get_estimator"}
 
     def train(self, submission: Submission, routed: dict[str, dict[str, Any]], X: Any,
-              y: np.ndarray, prediction: BasePrediction) -> Any:
+              y: np.ndarray, prediction: BasePrediction,
+              sample_weight: np.ndarray | None = None) -> Any:
         estimator = submission.build("estimator", "get_estimator", routed)
         if not hasattr(estimator, "fit"):
             raise TypeError(f"get_estimator() in {submission.file('estimator')} returned "
                             f"{type(estimator).__name__}, which has no fit() method")
-        return estimator.fit(X, y)
+        return estimator.fit(X, y, **_weights(sample_weight))
 
     def predict(self, model: Any, X: Any, prediction: BasePrediction) -> Any:
         return predict_with(model, X, prediction, "the estimator")
@@ -54,15 +82,16 @@ class EstimatorExternalData(Estimator):
     """
 
 
-class _Pair(BaseWorkflow):
+class _Pair(_Fitting):
     """A single class element: ``<element>.py`` defining ``<Class>(**params)``."""
 
     element: ClassVar[str]
 
     def train(self, submission: Submission, routed: dict[str, dict[str, Any]], X: Any,
-              y: np.ndarray, prediction: BasePrediction) -> Any:
+              y: np.ndarray, prediction: BasePrediction,
+              sample_weight: np.ndarray | None = None) -> Any:
         model = submission.build(self.element, self.elements[self.element], routed)
-        model.fit(X, y)
+        model.fit(X, y, **_weights(sample_weight))
         return model
 
     def predict(self, model: Any, X: Any, prediction: BasePrediction) -> Any:
@@ -83,18 +112,22 @@ class Regressor(_Pair):
     elements: ClassVar[dict[str, str]] = {"regressor": "Regressor"}
 
 
-class _FeatureExtractorPair(BaseWorkflow):
-    """``feature_extractor.py`` (``FeatureExtractor``: ``fit``, ``transform``) then a model."""
+class _FeatureExtractorPair(_Fitting):
+    """``feature_extractor.py`` (``FeatureExtractor``: ``fit``, ``transform``) then a model.
+
+    With ``sample_weight: true`` the model (not the feature extractor) gets the weights.
+    """
 
     model_element: ClassVar[str]
 
     def train(self, submission: Submission, routed: dict[str, dict[str, Any]], X: Any,
-              y: np.ndarray, prediction: BasePrediction) -> Any:
+              y: np.ndarray, prediction: BasePrediction,
+              sample_weight: np.ndarray | None = None) -> Any:
         extractor = submission.build("feature_extractor", "FeatureExtractor", routed)
         extractor.fit(X, y)
         features = extractor.transform(X)
         model = submission.build(self.model_element, self.elements[self.model_element], routed)
-        model.fit(features, y)
+        model.fit(features, y, **_weights(sample_weight))
         return extractor, model
 
     def predict(self, model: Any, X: Any, prediction: BasePrediction) -> Any:

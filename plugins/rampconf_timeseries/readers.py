@@ -19,7 +19,7 @@ __all__ = ["NetCDFTimeSeries", "NetCDFTimeSeriesParams", "TimeSeriesData", "fold
 REQUIRED_ATTRS = ("n_burn_in", "n_lookahead")
 
 
-def fold_time_indices(rows: np.ndarray, n_burn_in: int, mode: str = "ramp") -> np.ndarray:
+def fold_time_indices(rows: np.ndarray, n_burn_in: int, mode: str = "exact") -> np.ndarray:
     """Time indices of the dataset given to a fold whose target rows are ``rows``.
 
     Row ``i`` (a time step after the burn-in) is time index ``i + n_burn_in``,
@@ -74,7 +74,7 @@ class TimeSeriesData:
         rows = indices if self.rows is None else self.rows[indices]
         return TimeSeriesData(self.ds, rows)
 
-    def dataset(self, mode: str = "ramp") -> Any:
+    def dataset(self, mode: str = "exact") -> Any:
         """The ``xarray.Dataset`` of the selected rows, burn-in included (all of it if none)."""
         if self.rows is None:
             return self.ds

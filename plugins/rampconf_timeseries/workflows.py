@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
+from rampconf.compat import compat_default
 from rampconf.plugin import StrictModel
 from rampconf.workflows import BaseWorkflow, predict_with
 from rampconf_timeseries.readers import TimeSeriesData
@@ -93,8 +94,10 @@ class TSFeatureExtractorRegressorParams(StrictModel):
     check_on_predict: bool = Field(True, description="also check the features of the data "
                                                      "predicted (training and test sets)")
     fold_time: Literal["ramp", "exact"] = Field(
-        "ramp", description="time steps given to a fold: ramp (ramp-workflow's selection, for "
-                            "parity) or exact (the fold's range and its burn-in)")
+        "exact", description="time steps given to a fold: exact (the fold's range and its "
+                             "burn-in) or ramp (ramp-workflow's selection, which repeats the "
+                             "fold's last step and leaves out the true last one)",
+        json_schema_extra=compat_default(ramp="ramp"))
 
 
 class TSFeatureExtractorRegressor(BaseWorkflow[TSFeatureExtractorRegressorParams]):

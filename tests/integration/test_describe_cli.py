@@ -11,7 +11,7 @@ def test_describe_one_plugin(run_cli):
     proc = run_cli("--describe", "score", "f1_above")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("score f1_above (rampconf_tabular.scores.F1Above)\n")
-    assert "  threshold: float, default 0.7, >= 0.0, <= 1.0\n" in proc.stdout
+    assert "  threshold: float, default 0.5, >= 0.0, <= 1.0\n" in proc.stdout
 
 
 def test_describe_unknown_name_exits_2_with_one_line(run_cli):

@@ -44,7 +44,7 @@ SEEDED_FOLD_COMBINED = {
 def test_command_line_starting_kit_within_reference_noise(run_cli, kits, reference, tmp_path):
     expected = reference["drug_spectra"]["starting_kit"]
     assert not expected["deterministic"]
-    proc = run_cli("problem=drug_spectra", f"data_root={kits}", "progress=false")
+    proc = run_cli("problem=drug_spectra", f"data_root={kits}", "progress=false", "compat=ramp")
     assert proc.returncode == 0, proc.stderr
     assert "combined" in proc.stdout and "mare" in proc.stdout
     run_dir = next((tmp_path / "outputs").rglob("summary.json")).parent

@@ -14,7 +14,7 @@ def test_same_numbers_as_ramp_workflow(kits, reference, tmp_path, monkeypatch):
     assert expected["deterministic"]
     monkeypatch.chdir(tmp_path)
     result = rampconf.run(problem="el_nino", submission="starting_kit", quiet=True,
-                          overrides=[f"data_root={kits}"])
+                          overrides=[f"data_root={kits}", "compat=ramp"])
     assert result.status == "ok"
     assert result.summary["score_names"] == expected["score_names"] == ["rmse"]
     scores = result.scores.set_index(["fold", "step", "score"])["value"]
@@ -48,9 +48,10 @@ def test_illegal_lookahead_rejected_naming_the_check_point(run_cli, kits):
     assert "check point 6 (time index 18, 1701-07-16)" in out
 
 
-def test_exact_fold_time_runs(kits, tmp_path, monkeypatch):
+def test_exact_fold_time_is_the_default_and_wins_over_the_switch(kits, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = rampconf.run(problem="el_nino", quiet=True,
-                          overrides=[f"data_root={kits}", "problem.workflow.fold_time=exact"])
-    assert result.status == "ok"
-    assert result.summary["mean"]["valid"]["rmse"] == pytest.approx(0.4443, abs=1e-3)
+    for overrides in ([], ["compat=ramp", "problem.workflow.fold_time=exact"]):
+        result = rampconf.run(problem="el_nino", quiet=True,
+                              overrides=[f"data_root={kits}", *overrides])
+        assert result.status == "ok"
+        assert result.summary["mean"]["valid"]["rmse"] == pytest.approx(0.4443, abs=1e-3)

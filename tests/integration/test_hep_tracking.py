@@ -36,7 +36,7 @@ def test_starting_kit_same_numbers_as_ramp_workflow(kits, reference, tmp_path, m
     assert expected["deterministic"]
     monkeypatch.chdir(tmp_path)
     result = rampconf.run(problem="hep_tracking", submission="starting_kit", quiet=True,
-                          overrides=[f"data_root={kits}"])
+                          overrides=[f"data_root={kits}", "compat=ramp"])
     assert result.status == "ok"
     assert result.summary["score_names"] == expected["score_names"]
     scores = result.scores.set_index(["fold", "step", "score"])["value"].to_dict()
@@ -47,7 +47,7 @@ def test_starting_kit_same_numbers_as_ramp_workflow(kits, reference, tmp_path, m
 def test_command_line_same_numbers_as_ramp_workflow(run_cli, kits, reference, tmp_path):
     import pandas as pd
 
-    proc = run_cli("problem=hep_tracking", f"data_root={kits}", "progress=false")
+    proc = run_cli("problem=hep_tracking", f"data_root={kits}", "progress=false", "compat=ramp")
     assert proc.returncode == 0, proc.stderr
     run_dir = next((tmp_path / "outputs").rglob("summary.json")).parent
     summary = json.loads((run_dir / "summary.json").read_text())

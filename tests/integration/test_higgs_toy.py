@@ -1,4 +1,4 @@
-"""higgs_toy end to end: generated data, the command line, weighted scores, weights not features."""
+"""higgs_toy end to end: generated data, weighted scores, weights neither features nor target."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from ..conftest import cli_env
 
 pytestmark = pytest.mark.slow
 
-SPY = '''"""Records the columns and targets it is given, then predicts like a classifier."""
+SPY = '''"""Records the columns, targets and weights it is given; predicts like a classifier."""
 import json
 import os
 
@@ -30,10 +30,14 @@ from sklearn.linear_model import LogisticRegression
 
 
 class Spy:
-    def fit(self, X, y):
-        y = np.asarray(y, dtype=object)
-        self.log = {"fit_columns": list(X.columns), "y_shape": list(y.shape)}
-        self.model = LogisticRegression(max_iter=1000).fit(X, np.array(y[:, 0].tolist()))
+    def fit(self, X, y, **fit_params):
+        y = np.asarray(y)
+        weights = fit_params.get("sample_weight")
+        self.log = {"fit_columns": list(X.columns), "y_shape": list(y.shape),
+                    "labels": sorted(set(y.tolist())), "fit_params": sorted(fit_params),
+                    "n_rows": len(y),
+                    "weight_sum": None if weights is None else float(np.sum(weights))}
+        self.model = LogisticRegression(max_iter=1000).fit(X, y)
         self.classes_ = self.model.classes_
         return self
 
@@ -102,32 +106,63 @@ def test_perfect_prediction_through_the_plugins(data_root):
     test = pd.read_csv(data_root / "higgs_toy" / "test.csv")
     weights = test["Weight"].to_numpy()
     truth = (test["Label"] == "s").to_numpy()
-    y_true = np.column_stack([truth.astype(float), weights])
+    y_true = truth.astype(int)
     perfect = np.column_stack([~truth, truth]).astype(float)
     s_total = weights[truth].sum()
-    assert make_plugin("score", "weighted_roc_auc", {}, "s", BaseScore)(y_true, perfect) == 1.0
-    assert make_plugin("score", "weighted_accuracy", {}, "s", BaseScore)(y_true, perfect) == 1.0
+    for name in ("weighted_roc_auc", "weighted_accuracy"):
+        score = make_plugin("score", name, {}, "s", BaseScore)
+        assert score(y_true, perfect, weights) == 1.0
     ams_score = make_plugin("score", "ams", {"br": 10.0}, "s", BaseScore)
-    assert ams_score(y_true, perfect) == pytest.approx(ams(s_total, 0.0, 10.0))
-    assert make_plugin("score", "ams", {"br": 0.0}, "s", BaseScore)(y_true, perfect) == np.inf
+    assert ams_score(y_true, perfect, weights) == pytest.approx(ams(s_total, 0.0, 10.0))
+    no_br = make_plugin("score", "ams", {"br": 0.0}, "s", BaseScore)
+    assert no_br(y_true, perfect, weights) == np.inf
 
 
-def test_weight_column_never_reaches_the_features(run_cli, data_root, tmp_path):
+def _spy_run(run_cli, data_root, tmp_path, *overrides: str) -> list[dict]:
     submission = tmp_path / "spy"
-    submission.mkdir()
+    submission.mkdir(exist_ok=True)
     (submission / "estimator.py").write_text(SPY)
     log = tmp_path / "spy.jsonl"
+    log.unlink(missing_ok=True)
     proc = run_cli("problem=higgs_toy", f"data_root={data_root}", "progress=false",
-                   f"submission.path={submission}", env={"SPY_LOG": str(log)})
+                   f"submission.path={submission}", *overrides, env={"SPY_LOG": str(log)})
     assert proc.returncode == 0, proc.stderr
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     assert entries
+    return entries
+
+
+def test_fit_gets_the_labels_and_the_weights_reach_neither_x_nor_y(run_cli, data_root,
+                                                                   tmp_path):
     features = ["mass", "pt", "eta", "met"]
-    for entry in entries:
+    for entry in _spy_run(run_cli, data_root, tmp_path):
         assert entry["fit_columns"] == features
         assert all(columns == features for columns in entry["predict_columns"])
-        # The target carries (label, weight); the weight is never in X.
-        assert entry["y_shape"][1] == 2
+        # y is the labels, as a RAMP Higgs submission's fit(X, y) expects; no weights.
+        assert entry["y_shape"] == [entry["n_rows"]] and entry["labels"] == ["b", "s"]
+        assert entry["fit_params"] == [] and entry["weight_sum"] is None
+
+
+def test_the_workflow_option_passes_the_weights_to_fit(run_cli, data_root, tmp_path):
+    train = pd.read_csv(data_root / "higgs_toy" / "train.csv")
+    entries = _spy_run(run_cli, data_root, tmp_path, "problem.workflow.sample_weight=true",
+                       "retrain=true")
+    assert all(entry["fit_params"] == ["sample_weight"] for entry in entries)
+    # (one line per prediction asked of a fitted model: folds first, then the retrain)
+    folds = [entry for entry in entries if entry["n_rows"] < len(train)]
+    retrain = [entry for entry in entries if entry["n_rows"] == len(train)]
+    assert folds and retrain and len(folds) + len(retrain) == len(entries)
+    assert all(0 < entry["weight_sum"] < train["Weight"].sum() for entry in folds)
+    assert retrain[0]["weight_sum"] == pytest.approx(train["Weight"].sum())
+
+
+def test_a_weighted_score_on_data_without_weights_is_refused(run_cli, kits, tmp_path):
+    proc = run_cli("problem=titanic", f"data_root={kits}", "+problem.scores.ams.type=ams")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "config error: problem.scores.ams: the score 'ams' needs per-sample weights, but the "
+        "reader 'csv' gives none (use a reader that reads them, e.g. weighted_csv with "
+        "data.weight)")
 
 
 def test_missing_data_says_how_to_generate(run_cli, tmp_path):

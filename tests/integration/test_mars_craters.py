@@ -21,18 +21,15 @@ def same(ours, theirs) -> bool:
 
 
 # ramp-workflow's circle IoU adds the lens triangle term instead of subtracting it;
-# the parity runs ask for that formula explicitly (the default is the exact area).
-RAMP_IOU = ["problem.prediction.iou_formula=ramp", *(
-    f"problem.scores.{key}.iou_formula=ramp"
-    for key in ("ap", "ospa", "prec_0", "prec_5", "prec_9", "rec_0", "rec_5", "rec_9",
-                "madc", "madr"))]
+# the parity runs select it (and every other ramp-workflow behaviour) with the switch.
+RAMP = ["compat=ramp"]
 
 
 def test_starting_kit_gives_ramp_workflows_numbers(kits, reference, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     expected = reference["mars_craters"]["starting_kit"]
     result = rampconf.run(problem="mars_craters", quiet=True,
-                          overrides=[f"data_root={kits}", *RAMP_IOU])
+                          overrides=[f"data_root={kits}", *RAMP])
     assert result.status == "ok"
     assert result.summary["score_names"] == expected["score_names"]
     scores = result.scores.set_index(["fold", "step", "score"])["value"]

@@ -16,14 +16,14 @@ from tests import ramp_oracle
 
 pytestmark = pytest.mark.slow
 
-# ramp-workflow computes Brier reliability with every bin centred at 0.005;
-# the parity runs ask for that definition explicitly.
-RAMP_BRIER = ["problem.scores.bs_rel.ramp_bin_centres=true"]
+# Every parity run uses the one switch (e.g. ramp-workflow's Brier reliability,
+# every bin centred at 0.005).
+RAMP = ["compat=ramp"]
 
 CASES = {
     "iris-starting_kit": ("iris", "iris_kit", "starting_kit", []),
     "iris-random_forest_10_10": ("iris", "iris_kit", "random_forest_10_10", []),
-    "titanic_old-starting_kit": ("titanic_old", "titanic_old", "starting_kit", RAMP_BRIER),
+    "titanic_old-starting_kit": ("titanic_old", "titanic_old", "starting_kit", []),
     "boston_housing-starting_kit": ("boston_housing", "boston_housing", "starting_kit", []),
 }
 
@@ -31,7 +31,7 @@ CASES = {
 def run_kit(problem: str, submission: str, kits, tmp_path, monkeypatch, extra=()):
     monkeypatch.chdir(tmp_path)
     return rampconf.run(problem=problem, submission=submission, quiet=True,
-                        overrides=[f"data_root={kits}", *extra])
+                        overrides=[f"data_root={kits}", *RAMP, *extra])
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -98,7 +98,7 @@ def assert_same_as_ramp_test(result, expected: dict) -> None:
 
 def test_titanic_same_numbers_as_ramp_workflow_here(titanic_by_ramp_workflow, kits, tmp_path,
                                                     monkeypatch):
-    result = run_kit("titanic", "starting_kit", kits, tmp_path, monkeypatch, RAMP_BRIER)
+    result = run_kit("titanic", "starting_kit", kits, tmp_path, monkeypatch)
     assert result.status == "ok"
     assert_same_as_ramp_test(result, titanic_by_ramp_workflow)
 
@@ -123,7 +123,7 @@ def test_the_command_line_gives_the_same_numbers(run_cli, kits, titanic_by_ramp_
                                                  tmp_path):
     import json
 
-    proc = run_cli("problem=titanic", f"data_root={kits}", "progress=false", *RAMP_BRIER)
+    proc = run_cli("problem=titanic", f"data_root={kits}", "progress=false", *RAMP)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(next((tmp_path / "outputs").rglob("summary.json")).read_text())
     expected = titanic_by_ramp_workflow["bagged"]["test"]

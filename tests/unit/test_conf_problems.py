@@ -3,7 +3,9 @@
 ``titanic_old`` is titanic with another name, title and workflow (the defaults
 list composes it from ``titanic``); ``mars_craters`` states its scoring window
 once and the other scores interpolate it. The expected values are the
-composed problems of the version in which both were written out in full.
+composed problems of the version in which both were written out in full, but
+with the parameters left to the run's ``compat`` option (``iou_formula``,
+``ties``, ``ramp_bin_centres``) null.
 """
 
 from __future__ import annotations
@@ -16,18 +18,18 @@ WINDOW = [28, 196, 28, 196]
 #: problem.scores of mars_craters as written out in full (one minipatch per score).
 MARS_SCORES = {
     "ap": {"type": "average_precision", "name": "ap", "precision": 3, "iou_threshold": 0.5,
-           "iou_formula": "exact"},
+           "iou_formula": None},
     "ospa": {"type": "ospa", "name": "ospa", "precision": 3, "conf_threshold": 0.5,
-             "minipatch": WINDOW, "iou_formula": "exact"},
+             "minipatch": WINDOW, "iou_formula": None, "ties": None},
     "scp": {"type": "scp", "name": "scp", "precision": 3, "conf_threshold": 0.5,
             "minipatch": WINDOW, "shape": [224, 224]},
     **{f"{kind}_{tag}": {"type": f"detection_{long}", "name": f"{kind}({iou:g})", "precision": 3,
                          "conf_threshold": 0.5, "minipatch": WINDOW, "iou_threshold": iou,
-                         "iou_formula": "exact"}
+                         "iou_formula": None, "ties": None}
        for kind, long in (("prec", "precision"), ("rec", "recall"))
        for tag, iou in (("0", 0.0), ("5", 0.5), ("9", 0.9))},
     **{name: {"type": type_, "name": name, "precision": 3, "conf_threshold": 0.5,
-              "minipatch": WINDOW, "iou_threshold": 0.5, "iou_formula": "exact"}
+              "minipatch": WINDOW, "iou_threshold": 0.5, "iou_formula": None, "ties": None}
        for name, type_ in (("madc", "mad_center"), ("madr", "mad_radius"))},
 }
 
@@ -49,7 +51,7 @@ def test_titanic_old_is_titanic_with_its_own_name_title_and_workflow():
     assert old["cv"] == {"type": "stratified_shuffle_split", "n_splits": 8, "test_size": 0.2,
                          "train_size": None, "random_state": 57}
     assert old["scores"]["bs_rel"] == {"type": "brier_score_reliability", "name": "BS Rel",
-                                       "precision": 5, "bins": None, "ramp_bin_centres": False}
+                                       "precision": 5, "bins": None, "ramp_bin_centres": None}
 
 
 @pytest.mark.parametrize("problem", ["mars_craters", "mars_craters_full"])

@@ -17,7 +17,7 @@ def test_one_plugin_lists_type_default_constraints_and_description():
     lines = text.splitlines()
     assert lines[0] == "score f1_above (rampconf_tabular.scores.F1Above)"
     assert lines[1] == "  Fraction of labels whose F1 score is strictly above a threshold."
-    assert "  threshold: float, default 0.7, >= 0.0, <= 1.0" in lines
+    assert "  threshold: float, default 0.5, >= 0.0, <= 1.0" in lines
     assert "      a label counts when its F1 score is above this value" in lines
     assert text.endswith("set as problem.scores.KEY.PARAM (type: NAME; every score also "
                          "takes name and precision)")

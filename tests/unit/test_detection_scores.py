@@ -36,10 +36,12 @@ from rampconf_detection.geometry import (
 from scipy.optimize import linear_sum_assignment
 
 from rampconf import registry
+from rampconf.compat import compat_defaults, compat_mode
 from rampconf.errors import ConfigError
 from rampconf.plugin import make_plugin
+from rampconf.predictions import BasePrediction
 from rampconf.resources import packaged_conf_dir
-from rampconf.scores import BaseScore
+from rampconf.scores import BaseScore, UndefinedScore
 
 KITS = Path(os.environ.get("RAMPCONF_KITS",
                            Path(__file__).resolve().parents[2].parent / "shared" / "kits"))
@@ -67,14 +69,20 @@ def build(score_type: str, **params: Any) -> BaseScore:
 
 
 def ramp_build(score_type: str, **params: Any) -> BaseScore:
-    """A score with ramp-workflow's circle IoU formula."""
-    return build(score_type, iou_formula="ramp", **params)
+    """A score built as a run with ``compat=ramp`` builds it (ramp-workflow's circle IoU, ...)."""
+    with compat_mode("ramp"):
+        return build(score_type, **params)
 
 
 def mars_scores(minipatch: list[int] | None = WINDOW,
                 shape: tuple[int, int] = (224, 224)) -> dict[str, BaseScore]:
-    """The eleven scores of the Mars craters kit, by their RAMP names."""
-    window = {"minipatch": minipatch, "iou_formula": "ramp"}
+    """The eleven scores of the Mars craters kit, by their RAMP names, under compat=ramp."""
+    with compat_mode("ramp"):
+        return _mars_scores(minipatch, shape)
+
+
+def _mars_scores(minipatch: list[int] | None, shape: tuple[int, int]) -> dict[str, BaseScore]:
+    window = {"minipatch": minipatch}
     return {
         "ap": ramp_build("average_precision"),
         "ospa": build("ospa", **window),
@@ -128,7 +136,9 @@ def test_combine_with_shifted_copy_matches_ramp_bagging(case: dict[str, Any]) ->
     d_row, d_col = case["combine_with_shifted_copy"]["shift"]
     y_pred = objects(case["y_pred"], 4)
     shifted = objects([image + np.array([0.0, d_row, d_col, 0.0]) for image in y_pred], 4)
-    combined = combine_detections([y_pred, shifted], iou_formula="ramp")
+    with compat_mode("ramp"):
+        prediction = make_plugin("prediction", "detection", {}, "p", BasePrediction)
+    combined = prediction.combine([y_pred, shifted])
     expected = case["combine_with_shifted_copy"]["combined"]
     assert len(combined) == len(expected)
     for got, want in zip(combined, expected, strict=True):
@@ -321,10 +331,19 @@ def test_flatten_accepts_the_usual_containers(images: Any) -> None:
 # --------------------------------------------------------------------------- definitions
 
 
+def value(score: BaseScore, y_true: Any, y_pred: Any) -> float:
+    """The score as a run records it: NaN when the score is undefined (ramp-workflow's NaN)."""
+    try:
+        return score(y_true, y_pred)
+    except UndefinedScore:
+        return float("nan")
+
+
 def score_values(y_true: list[Any], y_pred: list[Any], **kwargs: Any) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        return {name: score(y_true, y_pred) for name, score in mars_scores(**kwargs).items()}
+        return {name: value(score, y_true, y_pred)
+                for name, score in mars_scores(**kwargs).items()}
 
 
 NAN = float("nan")
@@ -357,7 +376,7 @@ def test_empty_images_give_ramp_values_without_warnings(y_true: list[Any], y_pre
 def test_confidence_threshold_is_strict_and_ap_ranks_every_detection() -> None:
     y_true = [[(100, 100, 5)]]
     at_threshold = [[(0.5, 100, 100, 5)]]
-    assert math.isnan(build("detection_precision")(y_true, at_threshold))
+    assert math.isnan(value(build("detection_precision"), y_true, at_threshold))
     assert build("detection_recall")(y_true, at_threshold) == 0
     assert build("detection_recall", conf_threshold=0.4)(y_true, at_threshold) == 1
     assert build("average_precision")(y_true, at_threshold) == 1
@@ -368,9 +387,9 @@ def test_window_filters_detections_for_precision_and_truths_for_recall() -> None
     # The true circle's centre is on row_max (excluded), the detection's inside.
     y_true, y_pred = [[(20, 15, 3)]], [[(0.9, 19.5, 15, 3)]]
     assert ramp_build("detection_precision", **window)(y_true, y_pred) == 1  # matched to all truths
-    assert math.isnan(ramp_build("detection_recall", **window)(y_true, y_pred))
+    assert math.isnan(value(ramp_build("detection_recall", **window), y_true, y_pred))
     assert ramp_build("detection_recall")(y_true, y_pred) == 1
-    assert math.isnan(ramp_build("mad_center", **window)(y_true, y_pred))
+    assert math.isnan(value(ramp_build("mad_center", **window), y_true, y_pred))
     # OSPA matches everything but counts the circles in the window only; a pair
     # with both ends counted contributes its IoU twice.
     y_true = [[(20, 15, 3), (5, 5, 2)]]
@@ -489,7 +508,11 @@ def test_entry_point_direction_bounds_and_yaml_option(score_type: str) -> None:
     assert option.pop("type") == score_type
     name, precision = option.pop("name"), option.pop("precision")
     assert isinstance(name, str) and precision == cls.default_precision == 3
-    assert option == cls.Params().model_dump(mode="json")   # the YAML lists every default
+    # the YAML lists every default but those left to the run's compat option
+    expected = cls.Params().model_dump(mode="json")
+    for key in compat_defaults(cls.Params, "ramp"):
+        expected[key] = None  # null: the field's default, or the compat mode's
+    assert option == expected
     assert build(score_type, **option).params == cls.Params()
 
 

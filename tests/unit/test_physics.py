@@ -1,4 +1,4 @@
-"""Weighted physics scores: AMS, weighted accuracy and AUC, weighted reader and prediction."""
+"""Weighted physics scores: AMS, weighted accuracy and AUC, with weights beside the labels."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from rampconf_physics.data import COLUMNS, HiggsToy
-from rampconf_physics.predictions import WeightedMulticlass
 from rampconf_physics.readers import WeightedCSV
 from rampconf_physics.scores import AMS, WeightedAccuracy, WeightedROCAUC, ams
 from sklearn import metrics
@@ -17,14 +16,13 @@ from sklearn import metrics
 from rampconf import registry
 from rampconf.errors import DataError
 from rampconf.plugin import make_plugin
-from rampconf.predictions import BasePrediction
-from rampconf.scores import BaseScore
+from rampconf.scores import BaseScore, BaseWeightedScore, UndefinedScore
+from rampconf.scoring import Scoring
 
 # label index (1 = signal), weight, predicted signal probability
 LABELS = np.array([1, 1, 1, 0, 0, 0, 0, 1])
 WEIGHTS = np.array([0.5, 0.25, 1.0, 2.0, 3.0, 1.5, 4.0, 0.75])
 PROBA = np.array([0.9, 0.6, 0.3, 0.7, 0.2, 0.55, 0.1, 0.5])
-Y_TRUE = np.column_stack([LABELS, WEIGHTS]).astype(float)
 Y_PRED = np.column_stack([1 - PROBA, PROBA])
 
 
@@ -55,13 +53,13 @@ def test_ams_score_against_hand_computation():
     score = _make("ams")
     assert isinstance(score, AMS)
     assert score.params.br == 10.0 and score.params.threshold == 0.5
-    assert score(Y_TRUE, Y_PRED) == pytest.approx(_hand_ams(s, b, 10.0), rel=1e-12)
+    assert score(LABELS, Y_PRED, WEIGHTS) == pytest.approx(_hand_ams(s, b, 10.0), rel=1e-12)
     assert score.greater_is_better and score.minimum == 0.0
 
 
 def test_ams_regularisation_changes_it_as_expected():
     s, b = 0.75, 3.5
-    values = [_make("ams", br=br)(Y_TRUE, Y_PRED) for br in (0.0, 1.0, 10.0, 100.0)]
+    values = [_make("ams", br=br)(LABELS, Y_PRED, WEIGHTS) for br in (0.0, 1.0, 10.0, 100.0)]
     for br, value in zip((0.0, 1.0, 10.0, 100.0), values, strict=True):
         assert value == pytest.approx(_hand_ams(s, b, br), rel=1e-12)
     # More regularisation, less significance.
@@ -77,16 +75,14 @@ def test_ams_regularisation_changes_it_as_expected():
     (0.8, 0.5, 0.0),
 ])
 def test_ams_threshold_selects_above_it(threshold, s, b):
-    value = _make("ams", threshold=threshold, br=10.0)(Y_TRUE, Y_PRED)
+    value = _make("ams", threshold=threshold, br=10.0)(LABELS, Y_PRED, WEIGHTS)
     assert value == pytest.approx(_hand_ams(s, b, 10.0), rel=1e-12)
 
 
 def test_ams_nothing_selected_is_zero_and_weights_matter():
-    assert _make("ams", threshold=1.0)(Y_TRUE, Y_PRED) == 0.0
-    heavier = Y_TRUE.copy()
-    heavier[:, 1] *= 2
+    assert _make("ams", threshold=1.0)(LABELS, Y_PRED, WEIGHTS) == 0.0
     # Same selection, weights doubled: s and b double.
-    assert _make("ams")(heavier, Y_PRED) == pytest.approx(_hand_ams(1.5, 7.0, 10.0))
+    assert _make("ams")(LABELS, Y_PRED, 2 * WEIGHTS) == pytest.approx(_hand_ams(1.5, 7.0, 10.0))
 
 
 def test_ams_rejects_bad_parameters_and_shapes():
@@ -97,9 +93,16 @@ def test_ams_rejects_bad_parameters_and_shapes():
     with pytest.raises(ConfigError, match="threshold"):
         _make("ams", threshold=1.5)
     with pytest.raises(ValueError, match="shape"):
-        _make("ams")(Y_TRUE, np.ones((len(Y_TRUE), 3)) / 3)
-    with pytest.raises(ValueError, match=r"\(n_samples, 2\)"):
-        _make("ams")(LABELS, Y_PRED)
+        _make("ams")(LABELS, np.ones((len(LABELS), 3)) / 3, WEIGHTS)
+    with pytest.raises(ValueError, match=r"expected one weight per sample \(8\), got shape \(3,\)"):
+        _make("ams")(LABELS, Y_PRED, WEIGHTS[:3])
+
+
+def test_weighted_scores_declare_that_they_need_weights():
+    for name in ("ams", "weighted_accuracy", "weighted_roc_auc"):
+        score = _make(name)
+        assert isinstance(score, BaseWeightedScore) and score.needs_weights, name
+    assert not _make("accuracy").needs_weights
 
 
 # --------------------------------------------------------------------------- weighted sklearn
@@ -109,7 +112,7 @@ def test_weighted_accuracy_against_sklearn():
     score = _make("weighted_accuracy")
     assert isinstance(score, WeightedAccuracy)
     expected = metrics.accuracy_score(LABELS, np.argmax(Y_PRED, axis=1), sample_weight=WEIGHTS)
-    assert score(Y_TRUE, Y_PRED) == pytest.approx(expected, rel=1e-12)
+    assert score(LABELS, Y_PRED, WEIGHTS) == pytest.approx(expected, rel=1e-12)
     # Weights matter: the unweighted accuracy differs.
     assert expected != pytest.approx(metrics.accuracy_score(LABELS, np.argmax(Y_PRED, axis=1)))
 
@@ -118,7 +121,7 @@ def test_weighted_roc_auc_against_sklearn():
     score = _make("weighted_roc_auc")
     assert isinstance(score, WeightedROCAUC)
     expected = metrics.roc_auc_score(LABELS, PROBA, sample_weight=WEIGHTS)
-    assert score(Y_TRUE, Y_PRED) == pytest.approx(expected, rel=1e-12)
+    assert score(LABELS, Y_PRED, WEIGHTS) == pytest.approx(expected, rel=1e-12)
     assert expected != pytest.approx(metrics.roc_auc_score(LABELS, PROBA))
 
 
@@ -129,71 +132,34 @@ def test_weighted_roc_auc_multiclass_against_sklearn():
     proba = rng.dirichlet(np.ones(3), len(labels))
     expected = metrics.roc_auc_score(np.eye(3)[labels], proba, average="macro",
                                      sample_weight=weights)
-    value = _make("weighted_roc_auc")(np.column_stack([labels, weights]), proba)
+    value = _make("weighted_roc_auc")(labels, proba, weights)
     assert value == pytest.approx(expected, rel=1e-12)
 
 
+def test_weighted_roc_auc_with_one_label_is_undefined():
+    with pytest.raises(UndefinedScore, match="only one label"):
+        _make("weighted_roc_auc")(np.ones(3, dtype=int), Y_PRED[:3], WEIGHTS[:3])
+
+
 def test_weighted_scores_with_unit_weights_are_the_plain_scores():
-    ones = np.column_stack([LABELS, np.ones(len(LABELS))])
-    assert _make("weighted_accuracy")(ones, Y_PRED) == pytest.approx(
-        _make("accuracy")(LABELS, Y_PRED))
-    assert _make("weighted_roc_auc")(ones, Y_PRED) == pytest.approx(
-        _make("roc_auc")(LABELS, Y_PRED))
+    ones = np.ones(len(LABELS))
+    for weighted, plain in (("weighted_accuracy", "accuracy"), ("weighted_roc_auc", "roc_auc")):
+        expected = _make(plain)(LABELS, Y_PRED)
+        assert _make(weighted)(LABELS, Y_PRED, ones) == pytest.approx(expected)
+        assert _make(weighted)(LABELS, Y_PRED) == pytest.approx(expected)  # no weights: 1 each
 
 
-# --------------------------------------------------------------------------- prediction type
-
-
-def _prediction(labels=None) -> WeightedMulticlass:
-    prediction = make_plugin("prediction", "weighted_multiclass", {"labels": labels},
-                             "problem.prediction", BasePrediction)
-    assert isinstance(prediction, WeightedMulticlass)
-    return prediction
-
-
-def test_prediction_encodes_label_index_and_weight():
-    raw = np.array([["s", 0.5], ["b", 2.0], ["s", 0.25]], dtype=object)
-    prediction = _prediction(["b", "s"])
-    prediction.setup(raw)
-    encoded = prediction.encode_y(raw)
-    assert encoded.dtype == float
-    np.testing.assert_array_equal(encoded, [[1, 0.5], [0, 2.0], [1, 0.25]])
-    # Labels learnt from the first column when not given.
-    learnt = _prediction()
-    learnt.setup(raw)
-    assert learnt.labels == ["b", "s"]
-    # A structured array (label, weight) is accepted too.
-    structured = np.array([("s", 0.5), ("b", 2.0)], dtype=[("label", "U1"), ("weight", float)])
-    np.testing.assert_array_equal(prediction.encode_y(structured), [[1, 0.5], [0, 2.0]])
-
-
-def test_prediction_checks_and_bags_like_multiclass():
-    raw = np.array([["s", 0.5], ["b", 2.0], ["s", 0.25]], dtype=object)
-    prediction = _prediction(["b", "s"])
-    prediction.setup(raw)
-    y_true = prediction.encode_y(raw)
-    assert prediction.predict_method == "predict_proba"
-    good = np.array([[0.2, 0.8], [0.9, 0.1], [0.4, 0.6]])
-    np.testing.assert_array_equal(prediction.check_y_pred(good, y_true), good)
-    with pytest.raises(ValueError, match=r"shape \(3, 2\)"):
-        prediction.check_y_pred(np.ones((3, 3)), y_true)
-    with pytest.raises(ValueError, match="NaN"):
-        prediction.check_y_pred(np.full((3, 2), np.nan), y_true)
-    other = np.array([[0.4, 0.6], [np.nan, np.nan], [0.6, 0.4]])
-    bagged = prediction.combine([good, other])
-    np.testing.assert_allclose(bagged, [[0.3, 0.7], [0.9, 0.1], [0.5, 0.5]])
-    assert set(prediction.to_columns(good)) == {"proba_b", "proba_s"}
-
-
-def test_prediction_rejects_bad_targets():
-    prediction = _prediction(["b", "s"])
-    prediction.setup(np.array([["b", 1.0], ["s", 0.5]], dtype=object))
-    with pytest.raises(ValueError, match="weighted_csv"):
-        prediction.encode_y(np.array(["s", "b"]))
-    with pytest.raises(ValueError, match="not among"):
-        prediction.encode_y(np.array([["x", 1.0]], dtype=object))
-    with pytest.raises(ValueError, match="finite"):
-        prediction.encode_y(np.array([["s", -1.0]], dtype=object))
+def test_the_engine_gives_each_step_the_weights_of_its_rows():
+    accuracy = _make("weighted_accuracy")
+    scoring = Scoring([accuracy], LABELS, LABELS[:4], WEIGHTS, WEIGHTS[:4][::-1])
+    train_idx, valid_idx = np.arange(5), np.arange(5, 8)
+    scores = scoring.fold(0, train_idx, valid_idx, Y_PRED, Y_PRED[:4])
+    for step, rows, weights in (("train", train_idx, WEIGHTS[train_idx]),
+                                ("valid", valid_idx, WEIGHTS[valid_idx]),
+                                ("test", np.arange(4), WEIGHTS[:4][::-1])):
+        expected = metrics.accuracy_score(LABELS[rows], np.argmax(Y_PRED[rows], axis=1),
+                                          sample_weight=weights)
+        assert scores[step]["WeightedAccuracy"] == pytest.approx(expected), step
 
 
 # --------------------------------------------------------------------------- reader and data
@@ -214,17 +180,19 @@ def _reader(root: Path, **params) -> WeightedCSV:
     return reader
 
 
-def test_reader_weight_column_is_not_a_feature(toy_root):
+def test_reader_weights_are_neither_features_nor_target(toy_root):
     reader = _reader(toy_root)
     reader.check_files()
     frame = pd.read_csv(toy_root / "higgs_toy" / "train.csv")
     train = reader.load("train")
     assert list(train.X.columns) == ["mass", "pt", "eta", "met"]
     assert "Weight" not in train.X.columns and "Label" not in train.X.columns
-    assert train.y.shape == (200, 2)
-    np.testing.assert_array_equal(train.y[:, 0], frame["Label"])
-    np.testing.assert_allclose(train.y[:, 1].astype(float), frame["Weight"])
-    assert len(reader.load("test")) == 100
+    assert train.y.shape == (200,)  # the labels, as a RAMP submission's fit(X, y) expects
+    np.testing.assert_array_equal(train.y, frame["Label"])
+    assert train.weights is not None and train.weights.dtype == float
+    np.testing.assert_array_equal(train.weights, frame["Weight"])
+    test = reader.load("test")
+    assert len(test) == 100 and test.weights is not None and len(test.weights) == 100
 
 
 def test_reader_errors(toy_root, tmp_path):
@@ -254,7 +222,7 @@ def test_generator_is_seeded_and_weighted(tmp_path):
     assert 0.2 < len(signal) / len(frame) < 0.5
     # Signal: a third of the events but a small share of the total weight.
     assert signal.Weight.sum() < 0.1 * background.Weight.sum()
-    # One weight per process: few distinct weights, so (label, weight) can be stratified.
+    # One weight per process: few distinct weights.
     assert frame.groupby("Label").Weight.nunique().to_dict() == {"b": 3, "s": 1}
     with pytest.raises(DataError):
         HiggsToy(tmp_path).generate(2, 100)
@@ -262,7 +230,7 @@ def test_generator_is_seeded_and_weighted(tmp_path):
 
 def test_plugins_registered():
     assert registry.get("reader", "weighted_csv") is WeightedCSV
-    assert registry.get("prediction", "weighted_multiclass") is WeightedMulticlass
+    assert "weighted_multiclass" not in registry.available("prediction")  # y is the labels
     assert registry.get("score", "ams") is AMS
     assert registry.get("score", "weighted_accuracy") is WeightedAccuracy
     assert registry.get("score", "weighted_roc_auc") is WeightedROCAUC

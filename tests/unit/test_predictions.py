@@ -131,6 +131,28 @@ def test_check_y_pred_non_finite_lists_first_five_rows(iris):
     assert "in 10 rows of the predicted probabilities (rows 0, 1, 2, 3, 4, ...)" in str(info.value)
 
 
+@pytest.mark.parametrize(("row", "column", "value"), [
+    (1, 2, -0.25), (3, 0, 1.5), (0, 1, 1.0000001)], ids=["negative", "above-1", "just-above-1"])
+def test_check_y_pred_refuses_values_outside_0_1(iris, row, column, value):
+    proba = np.full((4, 3), 1 / 3)
+    proba[row, column] = value
+    with pytest.raises(ValueError) as info:
+        iris.check_y_pred(proba, np.zeros(4, dtype=int))
+    label = ["setosa", "versicolor", "virginica"][column]
+    assert str(info.value) == (f"probabilities must be in [0, 1]: row {row} holds {value!r} "
+                               f"for label {label!r}")
+
+
+def test_check_y_pred_counts_the_rows_outside_0_1(iris):
+    with pytest.raises(ValueError, match=r"row 0 holds 3\.0 for label 'setosa' \(4 rows in all\)"):
+        iris.check_y_pred(np.full((4, 3), 3.0), np.zeros(4, dtype=int))
+
+
+def test_check_y_pred_accepts_rows_that_do_not_sum_to_1(iris):
+    proba = np.array([[0.0, 0.0, 0.0], [0.2, 0.2, 0.2], [1.0, 1.0, 1.0]])
+    assert iris.check_y_pred(proba, np.zeros(3, dtype=int)).tolist() == proba.tolist()
+
+
 def test_multiclass_to_columns_named_by_label(iris):
     proba = np.array([[0.1, 0.2, 0.7], [1.0, 0.0, 0.0]])
     columns = iris.to_columns(proba)
@@ -172,6 +194,23 @@ def test_combine_is_nan_aware_mean(iris):
     assert np.allclose(combined[:3], [[0.3, 0.7], [0.5, 0.5], [1.0, 0.0]])
     assert np.isnan(combined[3]).all()
     assert iris.has_prediction(combined).tolist() == [True, True, True, False]
+
+
+def test_multiclass_combine_clips_and_renormalises_each_fold_first(iris):
+    # ramp-workflow: clip to [1e-15, 1 - 1e-15], divide each row by its sum, then NaN-mean.
+    hard = np.array([[1.0, 0.0], [0.0, 1.0], [0.2, 0.2], [np.nan, np.nan]])
+    soft = np.array([[0.5, 0.5], [np.nan, np.nan], [0.1, 0.3], [np.nan, np.nan]])
+    one = iris.combine([hard])
+    assert one[0].tolist() == [1 - 1e-15, 1e-15] and one[1].tolist() == [1e-15, 1 - 1e-15]
+    assert one[2].tolist() == [0.5, 0.5]  # a row that does not sum to 1
+    assert np.isnan(one[3]).all()
+    two = iris.combine([hard, soft])
+    assert two[0].tolist() == pytest.approx([0.75, 0.25], abs=1e-15)
+    assert two[1].tolist() == [1e-15, 1 - 1e-15]
+    assert two[2].tolist() == pytest.approx([0.5 * (0.5 + 0.25), 0.5 * (0.5 + 0.75)])
+    # a hard wrong answer costs -log(1e-15) = 34.54 once bagged, not -log(eps) = 36.04
+    nll = -np.log(one[1, 0])
+    assert nll == pytest.approx(-np.log(1e-15), rel=1e-12)
 
 
 def test_combine_single_prediction_unchanged():

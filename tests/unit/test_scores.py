@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,10 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedShuffleSplit
 
 from rampconf import registry
+from rampconf.compat import compat_defaults, compat_mode
 from rampconf.errors import ConfigError
 from rampconf.plugin import make_plugin
-from rampconf.predictions import BasePrediction
-from rampconf.scores import BaseScore
+from rampconf.scores import BaseScore, UndefinedScore
 
 KITS = Path(os.environ.get("RAMPCONF_KITS",
                            Path(__file__).resolve().parents[2].parent / "shared" / "kits"))
@@ -50,7 +51,7 @@ REFERENCE_NAMES: dict[str, tuple[str, dict[str, Any]]] = {
     "roc_auc": ("roc_auc", {}),
     "brier_score": ("brier_score", {}),
     "brier_skill_score": ("brier_skill_score", {}),
-    "brier_score_reliability": ("brier_score_reliability", {"ramp_bin_centres": True}),
+    "brier_score_reliability": ("brier_score_reliability", {}),
     "brier_score_resolution": ("brier_score_resolution", {}),
     "rmse": ("rmse", {}),
     "normalized_rmse": ("normalized_rmse", {}),
@@ -113,7 +114,8 @@ def test_reference_cases_are_all_covered() -> None:
 def test_score_matches_ramp_workflow(case: dict[str, Any], ref_name: str,
                                      expected: float) -> None:
     score_type, extra = REFERENCE_NAMES[ref_name]
-    score = build(score_type, **case.get("params", {}).get(ref_name, {}), **extra)
+    with compat_mode("ramp"):  # as a run with compat=ramp (ramp-workflow's Brier bins)
+        score = build(score_type, **case.get("params", {}).get(ref_name, {}), **extra)
     y_true, y_pred = encode(case)
     value = score(y_true, y_pred)
     assert isinstance(value, float)
@@ -164,8 +166,6 @@ def test_multiclass_combine_matches_ramp_bagging() -> None:
     folds = [np.array(fold, dtype=float) for fold in case["fold_predictions"]]  # null -> NaN
     expected = np.array(case["combined"], dtype=float)
     assert np.isnan(folds[0]).any() and np.isnan(expected).any()
-    # Multiclass keeps BasePrediction's combine (the base class is abstract).
-    assert Multiclass.combine is BasePrediction.combine
     combined = Multiclass().combine(folds)
     np.testing.assert_array_equal(np.isnan(combined), np.isnan(expected))
     np.testing.assert_allclose(combined, expected, rtol=0, atol=1e-12)
@@ -187,7 +187,11 @@ def test_entry_point_and_yaml_option(score_type: str) -> None:
     if score_type == "sklearn":
         assert option == {"scorer": "???"}  # required: the problem names the scorer
         return
-    assert option == cls.Params().model_dump(mode="json")  # the YAML lists every default
+    # the YAML lists every default but those left to the run's compat option
+    expected = cls.Params().model_dump(mode="json")
+    for key in compat_defaults(cls.Params, "ramp"):
+        expected[key] = None  # null: the field's default, or the compat mode's
+    assert option == expected
     assert build(score_type, **option).params == cls.Params()
 
 
@@ -212,12 +216,60 @@ def test_direction_and_bounds(score_type: str, greater_is_better: bool,
 # --------------------------------------------------------------------------- definitions
 
 
-def test_nll_clips_zero_probabilities_at_machine_epsilon_after_normalising() -> None:
-    y_true = np.array([1, 1, 1])
-    y_pred = np.array([[2.0, 0.0], [0.0, 2.0], [1.0, 3.0]])  # rows sum to 2, 2 and 4
+def test_nll_is_scikit_learns_log_loss_without_renormalising() -> None:
+    # Rows that do not sum to 1 are not renormalised; a row of zeros costs -log(eps).
+    y_true = np.array([1, 1, 0, 2])
+    y_pred = np.array([[0.2, 0.3, 0.1], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.5, 0.5, 0.5]])
     eps = np.finfo(float).eps
-    expected = -(np.log(eps) + np.log(1 - eps) + np.log(0.75)) / 3
+    expected = -(np.log(0.3) + np.log(1 - eps) + np.log(eps) + np.log(0.5)) / 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "do not sum to one"
+        sklearn_value = metrics.log_loss(np.eye(3)[y_true], y_pred)
+    assert sklearn_value == pytest.approx(expected, rel=1e-15)
     assert build("negative_log_likelihood")(y_true, y_pred) == pytest.approx(expected, rel=1e-15)
+    assert build("negative_log_likelihood")(y_true[2:3], y_pred[2:3]) == pytest.approx(
+        -np.log(eps), rel=1e-15)
+
+
+def test_soft_accuracy_scores_a_row_of_zeros_as_zero() -> None:
+    y_true = np.array([0, 1])
+    y_pred = np.array([[0.0, 0.0], [0.25, 0.75]])
+    assert build("soft_accuracy")(y_true, y_pred) == pytest.approx(0.75 / 2)
+
+
+UNDEFINED_CASES = {
+    "roc_auc-one-label": ("roc_auc", [1, 1, 1], [[0.8, 0.2], [0.6, 0.4], [0.3, 0.7]]),
+    "roc_auc-multiclass-label-absent": ("roc_auc", [0, 1, 0],
+                                        [[0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.4, 0.4, 0.2]]),
+    "ngini-all-0": ("normalized_gini", [0, 0, 0], [[0.8, 0.2], [0.6, 0.4], [0.3, 0.7]]),
+    "ngini-all-1": ("normalized_gini", [1, 1, 1], [[0.8, 0.2], [0.6, 0.4], [0.3, 0.7]]),
+    "ngini-one-row": ("normalized_gini", [1], [[0.3, 0.7]]),
+    "bss-one-label": ("brier_skill_score", [0, 0], [[0.8, 0.2], [0.6, 0.4]]),
+    "bs_res-one-label": ("brier_score_resolution", [0, 0], [[0.8, 0.2], [0.6, 0.4]]),
+    "bac-one-label-all-right": ("balanced_accuracy", [0, 0], [[0.8, 0.2], [0.6, 0.4]]),
+    "n_rmse-constant-exact": ("normalized_rmse", [1.0, 1.0], [1.0, 1.0]),
+    "rel_rmse-zero-exact": ("relative_rmse", [0.0, 1.0], [0.0, 1.0]),
+    "mare-zero-exact": ("mare", [0.0, 1.0], [0.0, 1.0]),
+}
+
+
+@pytest.mark.parametrize("case", list(UNDEFINED_CASES))
+def test_undefined_scores_say_why(case: str) -> None:
+    score_type, y_true, y_pred = UNDEFINED_CASES[case]
+    with pytest.raises(UndefinedScore) as info:
+        build(score_type)(np.asarray(y_true), np.asarray(y_pred, dtype=float))
+    assert len(str(info.value)) > 10
+
+
+@pytest.mark.parametrize(("score_type", "y_true", "y_pred", "expected"), [
+    pytest.param("normalized_rmse", [1.0, 1.0, 1.0], [1.0, 2.0, 3.0], math.inf, id="n_rmse"),
+    pytest.param("relative_rmse", [0.0, 1.0], [1.0, 1.0], math.inf, id="rel_rmse"),
+    pytest.param("mare", [0.0, 1.0], [1.0, 1.0], math.inf, id="mare"),
+    pytest.param("balanced_accuracy", [0, 0], [[0.2, 0.8], [0.6, 0.4]], -math.inf, id="bac"),
+])
+def test_infinite_values_as_ramp_workflow(score_type: str, y_true: list[Any],
+                                          y_pred: list[Any], expected: float) -> None:
+    assert build(score_type)(np.asarray(y_true), np.asarray(y_pred, dtype=float)) == expected
 
 
 def test_normalized_gini_keeps_tied_rows_in_order() -> None:
@@ -249,6 +301,17 @@ def test_balanced_accuracy_rescales_recall_of_the_true_labels() -> None:
     recall = (0.5 + 1.0 + 0.5) / 3
     assert build("macro_averaged_recall")(y_true, y_pred) == pytest.approx(recall)
     assert build("balanced_accuracy")(y_true, y_pred) == pytest.approx((recall - 1 / 3) / (2 / 3))
+
+
+def test_f1_above_threshold_defaults_to_ramp_workflows_and_problems_keep_theirs() -> None:
+    y_true = np.array([0, 0, 1, 1, 2, 2])
+    y_pred = np.eye(3)[[0, 0, 1, 2, 2, 1]]  # per-label F1: 1, 0.5, 0.5
+    assert build("f1_above")(y_true, y_pred) == pytest.approx(1 / 3)  # threshold 0.5
+    option = yaml.safe_load((CONF / "f1_above.yaml").read_text())
+    assert option["threshold"] == 0.5
+    for problem in ("iris", "iris_kit", "titanic"):
+        text = yaml.safe_load((CONF.parent / "problem" / f"{problem}.yaml").read_text())
+        assert text["scores"]["f1_70"] == {"name": "f1_70", "threshold": 0.7}, problem
 
 
 def test_f1_above_counts_labels_strictly_above_threshold() -> None:

@@ -154,9 +154,11 @@ def test_combined_prediction_bags_each_part():
     b[[1, 2]] = [[0.0, 0.0, 1.0, 0.0, 40.0], [0.0, 0.0, 0.0, 1.0, 5.0]]
     np.testing.assert_array_equal(prediction.has_prediction(a), [True, True, False])
     bagged = prediction.combine([a, b])
+    # the class part is bagged as multiclass (probabilities clipped to 1e-15 first)
     np.testing.assert_allclose(bagged, [[1.0, 0.0, 0.0, 0.0, 10.0],
                                         [0.0, 0.5, 0.5, 0.0, 30.0],
-                                        [0.0, 0.0, 0.0, 1.0, 5.0]])
+                                        [0.0, 0.0, 0.0, 1.0, 5.0]], rtol=0, atol=4e-15)
+    assert bagged[0, 1] == pytest.approx(1e-15, rel=1e-13)
     assert prediction.has_prediction(bagged).all()
     columns = prediction.to_columns(bagged)
     assert list(columns) == ["proba_A", "proba_B", "proba_Q", "proba_R", "y_pred"]

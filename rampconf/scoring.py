@@ -1,0 +1,135 @@
+"""Scoring a run's predictions: folds, bagging curve and retrain, in the main process.
+
+A :class:`Scoring` holds the encoded targets (and per-sample weights) of the
+training and test sets and computes every score of the problem on the rows
+each step needs. A score that raises :class:`~rampconf.scores.UndefinedScore`
+is recorded as NaN; :attr:`Scoring.undefined` keeps where and why, so that a
+run reports it once per score and reason.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rampconf.scores import UndefinedScore
+
+if TYPE_CHECKING:
+    from rampconf.predictions import BasePrediction
+    from rampconf.scores import BaseScore
+
+__all__ = ["Scoring", "undefined_warnings"]
+
+#: How many places a warning names before it says "and N more".
+SHOWN_PLACES = 4
+
+
+class Scoring:
+    """The scores of one run against its training and test targets.
+
+    Parameters
+    ----------
+    scores
+        The problem's scores, the official first.
+    y_train, y_test
+        Targets encoded by the prediction type.
+    weights_train, weights_test
+        Per-sample weights of the data (None when the data has none); scores
+        that need weights get those of the rows they score.
+    """
+
+    def __init__(self, scores: list[BaseScore], y_train: np.ndarray, y_test: np.ndarray,
+                 weights_train: np.ndarray | None = None,
+                 weights_test: np.ndarray | None = None) -> None:
+        self.scores = scores
+        self.y_train, self.y_test = y_train, y_test
+        self.weights_train, self.weights_test = weights_train, weights_test
+        #: (score name, reason) -> places where it was undefined, in order.
+        self.undefined: dict[tuple[str, str], list[str]] = {}
+
+    def rows(self, y_true: np.ndarray, y_pred: np.ndarray, weights: np.ndarray | None,
+             where: str) -> dict[str, float]:
+        """Every score of ``y_pred`` against ``y_true``; NaN where a score is undefined."""
+        values = {}
+        for score in self.scores:
+            try:
+                value = score(y_true, y_pred, weights)
+                reason = None if value == value else "the score gave NaN without saying why"
+            except UndefinedScore as exc:
+                value, reason = float("nan"), str(exc)
+            values[score.name] = value
+            if reason is not None:
+                self.undefined.setdefault((score.name, reason), []).append(where)
+        return values
+
+    def _train_rows(self, idx: np.ndarray | slice) -> np.ndarray | None:
+        return None if self.weights_train is None else self.weights_train[idx]
+
+    def fold(self, fold: int, train_idx: np.ndarray, valid_idx: np.ndarray,
+             y_pred_train: np.ndarray, y_pred_test: np.ndarray) -> dict[str, dict[str, float]]:
+        """Scores of one fold by step: its training rows, its valid rows, the test set."""
+        return {
+            "train": self.rows(self.y_train[train_idx], y_pred_train[train_idx],
+                               self._train_rows(train_idx), f"fold {fold} train"),
+            "valid": self.rows(self.y_train[valid_idx], y_pred_train[valid_idx],
+                               self._train_rows(valid_idx), f"fold {fold} valid"),
+            "test": self.rows(self.y_test, y_pred_test, self.weights_test, f"fold {fold} test"),
+        }
+
+    def retrain(self, y_pred_train: np.ndarray, y_pred_test: np.ndarray
+                ) -> dict[str, dict[str, float]]:
+        """Scores of the model retrained on all training data."""
+        return {"train": self.rows(self.y_train, y_pred_train, self.weights_train,
+                                   "retrain train"),
+                "test": self.rows(self.y_test, y_pred_test, self.weights_test, "retrain test")}
+
+    def bag(self, prediction: BasePrediction, folds: list[Any]
+            ) -> tuple[list[dict[str, dict[str, float]]], dict[str, np.ndarray]]:
+        """CV bagging as RAMP does it, with the curve over the number of folds.
+
+        For ``k = 1..K`` the first ``k`` folds' predictions are combined by the
+        prediction type: valid predictions (each fold's valid rows, nothing
+        elsewhere) are scored on the rows that hold a prediction after
+        combining; test predictions on the whole test set. ``folds`` are the
+        successful fold results (``valid_idx``, ``y_pred_train``,
+        ``y_pred_test``). Returns the curve (one ``{step: {score: value}}`` per
+        ``k``) and the bagged predictions with all folds.
+        """
+        curve = []
+        valid_preds, test_preds = [], []
+        combined_valid = combined_test = None
+        for k, result in enumerate(folds, start=1):
+            valid = prediction.empty(len(self.y_train), like=result.y_pred_train)
+            valid[result.valid_idx] = result.y_pred_train[result.valid_idx]
+            valid_preds.append(valid)
+            test_preds.append(result.y_pred_test)
+            combined_valid = prediction.combine(valid_preds)
+            combined_test = prediction.combine(test_preds)
+            rows = prediction.has_prediction(combined_valid)
+            label = f"bagged over {k} fold{'s' if k > 1 else ''}"
+            curve.append({
+                "valid": self.rows(self.y_train[rows], combined_valid[rows],
+                                   self._train_rows(rows), f"{label} valid"),
+                "test": self.rows(self.y_test, combined_test, self.weights_test,
+                                  f"{label} test"),
+            })
+        bagged = {} if combined_valid is None else {"valid": combined_valid, "test": combined_test}
+        return curve, bagged  # type: ignore[return-value]
+
+    def undefined_records(self) -> list[dict[str, Any]]:
+        """The undefined scores as data: ``{"score", "reason", "where": [...]}`` each."""
+        return [{"score": name, "reason": reason, "where": where}
+                for (name, reason), where in self.undefined.items()]
+
+
+def undefined_warnings(records: list[dict[str, Any]]) -> list[str]:
+    """One line per undefined score and reason: ``ngini is undefined (NaN) in ...: why``."""
+    lines = []
+    for record in records:
+        where = record["where"]
+        places = ", ".join(where[:SHOWN_PLACES])
+        if len(where) > SHOWN_PLACES:
+            places += f" and {len(where) - SHOWN_PLACES} more"
+        lines.append(f"{record['score']} is undefined (NaN) in {places}: {record['reason']}")
+    return lines
