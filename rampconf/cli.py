@@ -115,6 +115,16 @@ def print_error(exc: RampconfError, debug: bool) -> None:
         print(f"{exc.label}: {line}" if not line.startswith(" ") else line, file=sys.stderr)
 
 
+def saved_folds(summary: dict[str, Any]) -> str:
+    """What a failed run kept, as the end of its error line (nothing when no fold succeeded)."""
+    n_ok, n_folds = int(summary["n_folds_ok"]), int(summary["n_folds"])
+    if n_ok == 0:
+        return "; no fold succeeded"
+    if n_ok == n_folds:
+        return f"; the {n_folds} folds are saved"
+    return f"; the other {n_ok} fold{'s are' if n_ok > 1 else ' is'} saved"
+
+
 def _debug_requested(argv: list[str]) -> bool:
     return os.environ.get("RAMPCONF_DEBUG", "") not in ("", "0") or "debug=true" in argv
 
@@ -152,7 +162,7 @@ def _task(cfg: DictConfig) -> float | None:
         first = result.folds[result.folds["status"] != "ok"]["error"].iloc[0] \
             if (result.folds["status"] != "ok").any() else "the retrain failed"
         message = (f"the submission failed in fold(s) {failed}: {first} "
-                   f"(tracebacks in {result.run_dir}/errors/; the other folds are saved)")
+                   f"(tracebacks in {result.run_dir}/errors/{saved_folds(result.summary)})")
         if multirun:
             raise RuntimeError(message)
         print(f"error: {message}", file=sys.stderr)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rampconf.cv import BaseCV
+from rampconf.datacheck import check_data
 from rampconf.errors import ConfigError, DataError
 from rampconf.plugin import make_plugin
 from rampconf.predictions import BasePrediction
@@ -255,7 +256,14 @@ def _blas_threads(n_jobs: int) -> int | None:
 
 
 def load_data(plan: Plan) -> tuple[Dataset, Dataset]:
-    """Read the training and test data once (missing files reported first)."""
+    """Read the training and test data once (missing files reported first), and check it.
+
+    Raises
+    ------
+    DataError
+        Missing or unreadable files, or data that the run cannot use (see
+        :mod:`rampconf.datacheck`), all before any fold runs.
+    """
     try:
         plan.reader.check_files()
     except DataError as exc:
@@ -271,6 +279,7 @@ def load_data(plan: Plan) -> tuple[Dataset, Dataset]:
     if len(train) == 0 or len(test) == 0:
         raise DataError(f"problem.data: the {'training' if len(train) == 0 else 'test'} data "
                         "has no rows")
+    check_data(plan.reader, plan.prediction, train, test)
     return train, test
 
 
