@@ -34,19 +34,21 @@ __all__ = ["compose", "register_submissions", "run", "run_config"]
 
 
 
-def register_submissions() -> None:
+def register_submissions(overrides: Sequence[str] = ()) -> None:
     """Make every submission folder found a ``submission=NAME`` option of Hydra.
 
     Folders are ``./submissions/<problem>/<name>/`` and the packaged ones. The
     ``params`` node accepts new keys, so ``submission.params.C=0.5`` needs no ``+``.
+    A name chosen in ``overrides`` is an option too, found or not: the run
+    then says which submissions the problem has and how to create one.
     """
     from hydra.core.config_store import ConfigStore
     from omegaconf import OmegaConf
 
-    from rampconf.submission import list_submissions
+    from rampconf.submission import list_submissions, requested_submissions
 
     store = ConfigStore.instance()
-    for name in list_submissions():
+    for name in sorted({*list_submissions(), *requested_submissions(list(overrides))}):
         node = OmegaConf.create({"name": name, "path": None, "params": {}})
         OmegaConf.set_struct(node.params, False)
         store.store(group="submission", name=name, node=node,
@@ -64,7 +66,7 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
     from omegaconf import OmegaConf, open_dict
     from omegaconf.errors import OmegaConfBaseException
 
-    register_submissions()
+    register_submissions(overrides)
     try:
         with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=list(overrides),
@@ -74,7 +76,9 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
                 del cfg["hydra"]
             raw = OmegaConf.to_container(cfg, resolve=True)
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"config: {exc}".replace("\n", " ")) from None
+        from rampconf.hydra_errors import composition_error
+
+        raise ConfigError(composition_error(exc)) from None
     assert isinstance(raw, dict)
     config = {str(key): value for key, value in raw.items()}
     config["hydra_run_dir"] = run_dir

@@ -28,7 +28,9 @@ from rampconf.resources import CONF_PACKAGE, packaged_conf_dir
 
 __all__ = ["main"]
 
-GROUPS = ("problem", "workflow", "cv", "submission")
+#: Groups whose choice is checked before Hydra runs (a submission is checked against
+#: its problem's folder when the run is prepared, which can say how to create one).
+GROUPS = ("problem", "workflow", "cv")
 _state: dict[str, Any] = {"exit_code": 0}
 
 
@@ -44,11 +46,7 @@ if not OmegaConf.has_resolver("rampconf_plugins"):
 
 
 def group_options(group: str) -> list[str]:
-    """Options of a config group: ``./conf/<group>`` and the packaged conf (and submissions)."""
-    if group == "submission":
-        from rampconf.submission import list_submissions
-
-        return list_submissions()
+    """Options of a config group: ``./conf/<group>`` and the packaged conf."""
     names: set[str] = set()
     for root in (Path.cwd() / "conf", packaged_conf_dir()):
         folder = root / group
@@ -154,6 +152,7 @@ def _task(cfg: DictConfig) -> float | None:
     except RampconfError as exc:
         if multirun:
             raise
+        _discard_hydra_run_dir(hydra_cfg)  # found before the run started: leave nothing
         print_error(exc, debug)
         _state["exit_code"] = exc.exit_code
         return None
@@ -170,6 +169,18 @@ def _task(cfg: DictConfig) -> float | None:
     return result.objective
 
 
+def _discard_hydra_run_dir(hydra_cfg: Any) -> None:
+    """Remove the run directory Hydra made, if it holds only Hydra's own files."""
+    from rampconf.hydra_errors import discard_run_dir
+
+    try:
+        log_file = OmegaConf.select(hydra_cfg, "job_logging.handlers.file.filename")
+    except Exception:  # an unresolvable custom logging config: keep only Hydra's defaults
+        log_file = None
+    discard_run_dir(Path(hydra_cfg.runtime.output_dir), hydra_cfg.output_subdir,
+                    None if log_file is None else str(log_file))
+
+
 def main() -> None:
     """Entry point of ``python -m rampconf`` and of the ``rampconf`` script."""
     argv = sys.argv[1:]
@@ -182,10 +193,23 @@ def main() -> None:
         for line in errors:
             print(f"config error: {line}", file=sys.stderr)
         sys.exit(2)
-    register_submissions()
-    try:
-        _task()
-    except ErrorExit as stop:  # a sweeper's error, past Hydra's own error reporting
-        print_error(stop.error, _debug_requested(argv))
-        sys.exit(stop.error.exit_code)
+    register_submissions(argv)
+    from rampconf.hydra_errors import composition_error, hydra_raises, is_composition_error
+
+    with hydra_raises() as full_error_asked:
+        try:
+            _task()
+        except ErrorExit as stop:  # a sweeper's error, past Hydra's own error reporting
+            print_error(stop.error, _debug_requested(argv))
+            sys.exit(stop.error.exit_code)
+        except Exception as exc:  # Hydra could not compose the config
+            if full_error_asked or not is_composition_error(exc):
+                raise
+            if _debug_requested(argv):
+                import traceback
+
+                traceback.print_exception(type(exc), exc, exc.__traceback__)
+            error = ConfigError(composition_error(exc))
+            print_error(error, debug=False)
+            sys.exit(error.exit_code)
     sys.exit(_state["exit_code"])

@@ -122,7 +122,7 @@ def prepare(config: RunConfig) -> Plan:
         raise ConfigError(errors[0], lines=errors)
 
     folder = find_submission(problem.submissions_folder, config.submission.name,
-                             config.submission.path)
+                             config.submission.path, workflow.elements)
     submission = Submission(name=config.submission.name, path=folder,
                             params=dict(config.submission.params),
                             extra_files=reader.extra_files())
