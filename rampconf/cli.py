@@ -120,7 +120,7 @@ def saved_folds(summary: dict[str, Any]) -> str:
         return "; no fold succeeded"
     if n_ok == n_folds:
         return f"; the {n_folds} folds are saved"
-    return f"; the other {n_ok} fold{'s are' if n_ok > 1 else ' is'} saved"
+    return "; the other fold is saved" if n_ok == 1 else f"; the other {n_ok} folds are saved"
 
 
 def _debug_requested(argv: list[str]) -> bool:
