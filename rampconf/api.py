@@ -185,6 +185,7 @@ def run_config(
     from rampconf.outputs import RunResult, RunWriter, file_sha256, package_versions
     from rampconf.report import make_console, print_run
     from rampconf.schema import validate_config
+    from rampconf.submission import describe_submission
 
     started = dt.datetime.now(dt.timezone.utc)
     config = validate_config(raw)
@@ -266,6 +267,7 @@ def run_config(
         "seeds": {"run": config.seed, "folds": outcome["seeds"][:-1],
                   "retrain": outcome["seeds"][-1]},
         "elapsed_seconds": elapsed,
+        "description": describe_submission(plan.submission.path, list(plan.workflow.elements)),
     }
     metadata["finished"] = dt.datetime.now(dt.timezone.utc).isoformat()
     writer.write_metadata(metadata)

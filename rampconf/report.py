@@ -15,11 +15,60 @@ if TYPE_CHECKING:
 
     from rampconf.outputs import RunResult
 
-__all__ = ["main", "make_console", "print_run"]
+__all__ = ["main", "make_console", "print_run", "undefined_notes"]
 
 
 def _fmt(value: float | None, precision: int) -> str:
-    return "—" if value is None else f"{value:.{precision}f}"
+    if value is None:
+        return "—"
+    return "NaN" if value != value else f"{value:.{precision}f}"
+
+
+def _undefined(value: float | None) -> bool:
+    """NaN in memory, null once read back from ``summary.json``."""
+    return value is None or value != value
+
+
+def _mean_std(mean: float | None, std: float | None, precision: int) -> str:
+    """``mean ± std``, or ``NaN`` alone for a score without a value (explained below the tables)."""
+    if _undefined(mean):
+        return "NaN"
+    return f"{_fmt(mean, precision)} ± {_fmt(std, precision)}"
+
+
+def undefined_notes(result: RunResult) -> list[str]:
+    """One line per score that has no value in the summary tables, saying where and why.
+
+    The reason is the one the scoring recorded in ``summary["undefined"]``
+    (``{"score", "reason"}`` records) when there is one; otherwise the line
+    says in which folds the score had no value.
+    """
+    summary = result.summary
+    reasons: dict[str, list[str]] = {}
+    for record in summary.get("undefined") or []:
+        reasons.setdefault(str(record["score"]), []).append(str(record["reason"]))
+    scores = result.scores
+    lines = []
+    for name in summary["score_names"]:
+        where = [step for step in ("train", "valid", "test")
+                 if name in summary["mean"].get(step, {})
+                 and _undefined(summary["mean"][step][name])]
+        where += [f"bagged {step}" for step in ("valid", "test")
+                  if name in summary["bagged"].get(step, {})
+                  and _undefined(summary["bagged"][step][name])]
+        if not where:
+            continue
+        why = "; ".join(dict.fromkeys(reasons.get(name, [])))
+        if not why:
+            values = scores[scores["score"] == name] if not scores.empty else scores
+            missing = sorted({int(f) for f, v in zip(values["fold"], values["value"],
+                                                     strict=True) if _undefined(v)}) \
+                if not values.empty else []
+            folds = sorted({int(f) for f in values["fold"]}) if not values.empty else []
+            why = "no value in any fold" if missing == folds else \
+                f"no value in fold(s) {', '.join(map(str, missing))}"
+        lines.append(f"{name}: undefined ({', '.join(where)}): {why}")
+    return lines
 
 
 def make_console() -> Console:
@@ -73,8 +122,8 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
     for step in ("train", "valid", "test"):
         if step in summary["mean"]:
             mean.add_row(step, *[
-                f"{_fmt(summary['mean'][step].get(n), precision[n])} ± "
-                f"{_fmt(summary['std'][step].get(n), precision[n])}" for n in names])
+                _mean_std(summary["mean"][step].get(n), summary["std"][step].get(n),
+                          precision[n]) for n in names])
     console.print(mean)
 
     bagged = Table(title=f"{title}: bagged over folds", title_justify="left")
@@ -90,6 +139,11 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
         for step, values in summary["retrain"].items():
             retrain.add_row(step, *[_fmt(values.get(n), precision[n]) for n in names])
         console.print(retrain)
+    for line in undefined_notes(result):
+        console.print(f"[yellow]{line}[/yellow]", highlight=False)
+    if summary.get("description"):
+        console.print(f"submission {summary['submission']}: {summary['description']}",
+                      highlight=False)
     if summary["status"] != "ok":
         failed = ", ".join(map(str, summary["failed_folds"]))
         console.print(f"[red]failed folds: {failed}[/red] (tracebacks in errors/)")

@@ -24,7 +24,8 @@ from typing import Any
 from rampconf.errors import ConfigError, SubmissionError
 from rampconf.resources import packaged_submissions_dir
 
-__all__ = ["Submission", "find_submission", "requested_submissions", "submission_traceback"]
+__all__ = ["Submission", "describe_submission", "find_submission", "requested_submissions",
+           "submission_traceback"]
 
 _module_cache: dict[tuple[str, str], types.ModuleType] = {}
 
@@ -95,6 +96,25 @@ def find_submission(problem: str, name: str, path: str | None = None,
     raise ConfigError(f"submission: unknown submission option {name!r} for problem {problem!r}; "
                       f"{did_you_mean}valid names: {', '.join(names)} (looked in "
                       f"{', '.join(looked)}); a new submission is the folder {create}")
+
+
+def describe_submission(folder: Path, elements: list[str]) -> str:
+    """What a submission is, in its own words: the first paragraph of a module docstring.
+
+    The docstring of the first of ``elements`` (workflow element files) that
+    has one, read without importing the file; empty when none has one.
+    """
+    import ast
+
+    for element in elements:
+        path = folder / f"{element}.py"
+        try:
+            doc = ast.get_docstring(ast.parse(path.read_text()))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        if doc:
+            return " ".join(doc.split("\n\n")[0].split())
+    return ""
 
 
 def _staging_dir(folder: Path, extra_files: dict[str, Path]) -> Path:
