@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
     from rampconf.outputs import RunResult
 
-__all__ = ["main", "make_console", "print_run", "undefined_notes"]
+__all__ = ["latest_run", "main", "make_console", "print_run", "undefined_notes"]
 
 
 def _fmt(value: float | None, precision: int) -> str:
@@ -149,19 +150,37 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
         console.print(f"[red]failed folds: {failed}[/red] (tracebacks in errors/)")
 
 
+def latest_run(folder: Path) -> Path:
+    """``folder`` when it is a run directory, else its latest run (newest ``summary.json``).
+
+    So ``rampconf-report outputs/iris/starting_kit`` shows the last run of
+    that submission without typing its time stamp.
+    """
+    if (folder / "summary.json").is_file() or not folder.is_dir():
+        return folder
+    runs = [child for child in folder.iterdir() if (child / "summary.json").is_file()]
+    if not runs:
+        return folder
+    return max(runs, key=lambda run: ((run / "summary.json").stat().st_mtime, run.name))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``rampconf-report``."""
     from rampconf.outputs import load_run
 
     parser = argparse.ArgumentParser(prog="rampconf-report",
                                      description="Print the tables of a finished rampconf run.")
-    parser.add_argument("run_dir", help="a run directory (holds summary.json)")
+    parser.add_argument("run_dir", help="a run directory (holds summary.json), or a folder of "
+                                        "runs (then its latest run)")
     args = parser.parse_args(argv)
+    run_dir = latest_run(Path(args.run_dir))
     try:
-        result = load_run(args.run_dir)
+        result = load_run(run_dir)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if run_dir != Path(args.run_dir):
+        print(f"run directory: {run_dir}")
     print_run(result)
     return 0
 

@@ -68,3 +68,19 @@ def test_describe_submission_reads_the_first_docstring_without_importing(tmp_pat
     assert describe_submission(tmp_path, ["feature_extractor", "classifier"]) == \
         "A forest of trees."
     assert describe_submission(tmp_path, ["missing"]) == ""
+
+
+def test_latest_run_of_a_folder_of_runs(tmp_path):
+    import os
+
+    from rampconf.report import latest_run
+
+    for name, when in (("2026-01-02_00-00-00", 200), ("2026-01-01_00-00-00", 100),
+                       ("2026-01-03_00-00-00", None)):
+        (tmp_path / name).mkdir()
+        if when is not None:  # the third never finished: no summary.json
+            (tmp_path / name / "summary.json").write_text("{}")
+            os.utime(tmp_path / name / "summary.json", (when, when))
+    assert latest_run(tmp_path) == tmp_path / "2026-01-02_00-00-00"
+    assert latest_run(tmp_path / "2026-01-01_00-00-00") == tmp_path / "2026-01-01_00-00-00"
+    assert latest_run(tmp_path / "2026-01-03_00-00-00") == tmp_path / "2026-01-03_00-00-00"
