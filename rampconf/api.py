@@ -65,6 +65,7 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
     from hydra.errors import HydraException
     from omegaconf import OmegaConf, open_dict
     from omegaconf.errors import OmegaConfBaseException
+    from yaml import YAMLError
 
     register_submissions(overrides)
     try:
@@ -75,7 +76,7 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
             with open_dict(cfg):
                 del cfg["hydra"]
             raw = OmegaConf.to_container(cfg, resolve=True)
-    except (HydraException, OmegaConfBaseException) as exc:
+    except (HydraException, OmegaConfBaseException, YAMLError) as exc:
         from rampconf.hydra_errors import composition_error
 
         raise ConfigError(composition_error(exc)) from None

@@ -2,12 +2,14 @@
 
 Hydra composes ``conf/`` and the overrides; the task validates, runs and
 prints. Errors are printed as one line each (``debug=true`` or
-``RAMPCONF_DEBUG=1`` shows the traceback). Exit codes: 0 success, 1 a
-submission failed (a fold raised or predicted badly) or a sweep ended
-without a complete trial, 2 bad configuration or data, 130 an interrupted
-sweep. Inside a multirun a failing job raises, so the sweeper records it and
-goes on; nothing calls ``sys.exit`` inside a job or the sweeper (its errors
-reach :func:`main` as :class:`~rampconf.errors.ErrorExit`).
+``RAMPCONF_DEBUG=1`` shows the traceback), Hydra's own composition errors
+too (:mod:`rampconf.hydra_errors`), and an error found before the run starts
+leaves no run directory behind. Exit codes: 0 success, 1 a submission failed
+(a fold raised or predicted badly) or a sweep ended without a complete trial,
+2 bad configuration or data, 130 an interrupted sweep. Inside a multirun a
+failing job raises, so the sweeper records it and goes on; nothing calls
+``sys.exit`` inside a job or the sweeper (its errors reach :func:`main` as
+:class:`~rampconf.errors.ErrorExit`).
 """
 
 from __future__ import annotations
@@ -143,7 +145,9 @@ def _task(cfg: DictConfig) -> float | None:
         try:
             raw = OmegaConf.to_container(cfg, resolve=True)
         except OmegaConfBaseException as exc:
-            raise ConfigError(f"config: {exc}".replace("\n", " ")) from None
+            from rampconf.hydra_errors import composition_error
+
+            raise ConfigError(composition_error(exc)) from None
         assert isinstance(raw, dict)
         result = run_config({str(key): value for key, value in raw.items()},
                             run_dir=Path(hydra_cfg.runtime.output_dir),

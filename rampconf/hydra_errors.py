@@ -59,11 +59,24 @@ def hydra_raises() -> Iterator[bool]:
 
 
 def is_composition_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is an error of Hydra or OmegaConf composing the config."""
+    """Whether ``exc`` is an error of Hydra, OmegaConf or YAML composing the config."""
+    import yaml
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    return isinstance(exc, (HydraException, OmegaConfBaseException))
+    return isinstance(exc, (HydraException, OmegaConfBaseException, yaml.YAMLError))
+
+
+def _bad_yaml(exc: BaseException) -> str | None:
+    """``<file>, line L, column C: bad YAML: ...`` for a config file YAML cannot parse."""
+    import yaml
+
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return None
+    mark = exc.problem_mark or exc.context_mark
+    where = f"{mark.name}, line {mark.line + 1}, column {mark.column + 1}" if mark else "config"
+    what = "; ".join(part for part in (exc.context, exc.problem) if part)
+    return f"{where}: bad YAML: {what}"
 
 
 def _config_file(where: str) -> str:
@@ -126,7 +139,8 @@ def _one_line(text: str) -> str:
 
 def composition_error(exc: BaseException) -> str:
     """One line for an error Hydra or OmegaConf raised while composing the config."""
-    return _missing_option(exc) or _unknown_key(exc) or f"config: {_one_line(str(exc))}"
+    return (_missing_option(exc) or _unknown_key(exc) or _bad_yaml(exc)
+            or f"config: {_one_line(str(exc))}")
 
 
 def discard_run_dir(run_dir: Path, output_subdir: str | None, log_file: str | None) -> bool:

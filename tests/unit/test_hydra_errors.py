@@ -74,6 +74,15 @@ def test_other_composition_errors_are_one_line(in_tmp):
     assert "\n" not in line
 
 
+def test_a_config_file_yaml_cannot_parse_is_named_with_its_line(in_tmp):
+    folder = in_tmp / "conf" / "problem"
+    folder.mkdir(parents=True)
+    (folder / "broken.yaml").write_text("name: broken\ndata: [unclosed\n")
+    line = composition_error(hydra_exception(["problem=broken"]))
+    assert line == (f"{folder / 'broken.yaml'}, line 3, column 1: bad YAML: while parsing a "
+                    "flow sequence; expected ',' or ']', but got '<stream end>'")
+
+
 def test_compose_api_raises_config_error(in_tmp):
     with pytest.raises(ConfigError, match=r"^retrian: unknown key; did you mean 'retrain'\?"):
         compose(["retrian=true"])
