@@ -105,7 +105,8 @@ def registry_name(cls: type) -> str:
 
 
 #: Help of the options of the actions; an option is a keyword argument of the action's
-#: method (``download``, ``generate``, ``check``), so each data set has its own.
+#: method (``download``, ``generate``, ``check``), so each data set has its own
+#: (``--data-root`` and ``--quiet`` are understood by all).
 OPTION_HELP = {
     "base_url": "download from this URL instead of the data set's",
     "quiet": "no progress bar",
@@ -152,6 +153,8 @@ def _action_parser(name: str, action: str, options: dict[str, inspect.Parameter]
                                  "set takes for this action")
     parser.add_argument("--data-root", default=None,
                         help="data root (default: $RAMPCONF_DATA_ROOT or ./data)")
+    if "quiet" not in options:  # every action is quiet when asked; only some show progress
+        parser.add_argument("--quiet", action="store_true", help=OPTION_HELP["quiet"])
     for option, param in options.items():
         default = CLI_DEFAULTS.get(option, param.default)
         help_text = f"{OPTION_HELP.get(option, option.replace('_', ' '))} (default: {default})"
@@ -202,7 +205,7 @@ def parse_arguments(argv: list[str]) -> tuple[str, str, Path, dict[str, Any]]:
     cls = registry.get("dataset", name)
     options = action_options(cls, action)
     parser = _action_parser(name, action, options)
-    valid = ["--data-root", *map(_flag, options)]
+    valid = ["--data-root", *map(_flag, options), *(["--quiet"] if "quiet" not in options else [])]
     try:
         args, unknown = parser.parse_known_args(rest)
         if unknown:
@@ -215,7 +218,8 @@ def parse_arguments(argv: list[str]) -> tuple[str, str, Path, dict[str, Any]]:
         raise ConfigError(f"rampconf-data {name} {action}: {exc}") from None
     values = vars(args)
     root = Path(values.pop("data_root") or os.environ.get("RAMPCONF_DATA_ROOT", "data"))
-    return name, action, root, {k: v for k, v in values.items() if v is not None}
+    return name, action, root, {k: v for k, v in values.items()
+                                if v is not None and k in options}
 
 
 def main(argv: list[str] | None = None) -> int:

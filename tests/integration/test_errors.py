@@ -319,4 +319,4 @@ def test_data_set_options_of_another_data_set_are_refused(tmp_path):
                           text=True, check=False)
     assert proc.returncode == 2
     assert proc.stderr == ("error: rampconf-data higgs_toy check: unknown option '--mini'; "
-                           "options of higgs_toy check: --data-root\n")
+                           "options of higgs_toy check: --data-root, --quiet\n")

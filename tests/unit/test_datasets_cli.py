@@ -38,7 +38,7 @@ def test_an_option_reaches_the_method_with_its_type(tmp_path):
 @pytest.mark.parametrize(("argv", "expected"), [
     (["higgs_toy", "check", "--mini"],
      "rampconf-data higgs_toy check: unknown option '--mini'; options of higgs_toy check: "
-     "--data-root"),
+     "--data-root, --quiet"),
     (["mars_craters", "generate", "--siz", "3"],
      "rampconf-data mars_craters generate: unknown option '--siz'; did you mean '--size'?"),
     (["light_curves", "generate", "--size", "3"],
@@ -55,6 +55,11 @@ def test_bad_command_lines_are_one_line_config_errors(argv, expected):
         parse_arguments(argv)
     assert str(info.value).startswith(expected), str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_quiet_is_understood_by_every_action_and_reaches_only_those_that_take_it():
+    assert parse_arguments(["higgs_toy", "check", "--quiet"])[3] == {}
+    assert parse_arguments(["mars_craters", "download", "--quiet"])[3]["quiet"] is True
 
 
 def test_main_prints_one_line_and_exits_2(capsys):
