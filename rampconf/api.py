@@ -35,19 +35,21 @@ __all__ = ["compose", "register_submissions", "run", "run_config"]
 
 
 
-def register_submissions() -> None:
+def register_submissions(overrides: Sequence[str] = ()) -> None:
     """Make every submission folder found a ``submission=NAME`` option of Hydra.
 
     Folders are ``./submissions/<problem>/<name>/`` and the packaged ones. The
     ``params`` node accepts new keys, so ``submission.params.C=0.5`` needs no ``+``.
+    A name chosen in ``overrides`` is an option too, found or not: the run
+    then says which submissions the problem has and how to create one.
     """
     from hydra.core.config_store import ConfigStore
     from omegaconf import OmegaConf
 
-    from rampconf.submission import list_submissions
+    from rampconf.submission import list_submissions, requested_submissions
 
     store = ConfigStore.instance()
-    for name in list_submissions():
+    for name in sorted({*list_submissions(), *requested_submissions(list(overrides))}):
         node = OmegaConf.create({"name": name, "path": None, "params": {}})
         OmegaConf.set_struct(node.params, False)
         store.store(group="submission", name=name, node=node,
@@ -64,8 +66,9 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
     from hydra.errors import HydraException
     from omegaconf import OmegaConf, open_dict
     from omegaconf.errors import OmegaConfBaseException
+    from yaml import YAMLError
 
-    register_submissions()
+    register_submissions(overrides)
     try:
         with initialize_config_dir(config_dir=str(packaged_conf_dir()), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=list(overrides),
@@ -74,8 +77,10 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
             with open_dict(cfg):
                 del cfg["hydra"]
             raw = OmegaConf.to_container(cfg, resolve=True)
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"config: {exc}".replace("\n", " ")) from None
+    except (HydraException, OmegaConfBaseException, YAMLError) as exc:
+        from rampconf.hydra_errors import composition_error
+
+        raise ConfigError(composition_error(exc)) from None
     assert isinstance(raw, dict)
     config = {str(key): value for key, value in raw.items()}
     config["hydra_run_dir"] = run_dir
@@ -192,6 +197,7 @@ def run_config(
     from rampconf.outputs import RunResult, RunWriter, file_sha256, package_versions
     from rampconf.report import make_console, print_run
     from rampconf.schema import validate_config
+    from rampconf.submission import describe_submission
 
     started = dt.datetime.now(dt.timezone.utc)
     config = validate_config(raw)
@@ -275,6 +281,7 @@ def run_config(
         "seeds": {"run": config.seed, "folds": outcome["seeds"][:-1],
                   "retrain": outcome["seeds"][-1]},
         "elapsed_seconds": elapsed,
+        "description": describe_submission(plan.submission.path, list(plan.workflow.elements)),
     }
     metadata["finished"] = dt.datetime.now(dt.timezone.utc).isoformat()
     writer.write_metadata(metadata)

@@ -2,12 +2,14 @@
 
 Hydra composes ``conf/`` and the overrides; the task validates, runs and
 prints. Errors are printed as one line each (``debug=true`` or
-``RAMPCONF_DEBUG=1`` shows the traceback). Exit codes: 0 success, 1 a
-submission failed (a fold raised or predicted badly) or a sweep ended
-without a complete trial, 2 bad configuration or data, 130 an interrupted
-sweep. Inside a multirun a failing job raises, so the sweeper records it and
-goes on; nothing calls ``sys.exit`` inside a job or the sweeper (its errors
-reach :func:`main` as :class:`~rampconf.errors.ErrorExit`).
+``RAMPCONF_DEBUG=1`` shows the traceback), Hydra's own composition errors
+too (:mod:`rampconf.hydra_errors`), and an error found before the run starts
+leaves no run directory behind. Exit codes: 0 success, 1 a submission failed
+(a fold raised or predicted badly) or a sweep ended without a complete trial,
+2 bad configuration or data, 130 an interrupted sweep. Inside a multirun a
+failing job raises, so the sweeper records it and goes on; nothing calls
+``sys.exit`` inside a job or the sweeper (its errors reach :func:`main` as
+:class:`~rampconf.errors.ErrorExit`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from rampconf.resources import packaged_conf_dir
 
 __all__ = ["main"]
 
-GROUPS = ("problem", "workflow", "cv", "submission")
+#: Groups whose choice is checked before Hydra runs (a submission is checked against
+#: its problem's folder when the run is prepared, which can say how to create one).
+GROUPS = ("problem", "workflow", "cv")
 _state: dict[str, Any] = {"exit_code": 0}
 
 
@@ -44,11 +48,7 @@ if not OmegaConf.has_resolver("rampconf_plugins"):
 
 
 def group_options(group: str) -> list[str]:
-    """Options of a config group: ``./conf/<group>`` and the packaged conf (and submissions)."""
-    if group == "submission":
-        from rampconf.submission import list_submissions
-
-        return list_submissions()
+    """Options of a config group: ``./conf/<group>`` and the packaged conf."""
     names: set[str] = set()
     for root in (Path.cwd() / "conf", packaged_conf_dir()):
         folder = root / group
@@ -115,6 +115,16 @@ def print_error(exc: RampconfError, debug: bool) -> None:
         print(f"{exc.label}: {line}" if not line.startswith(" ") else line, file=sys.stderr)
 
 
+def saved_folds(summary: dict[str, Any]) -> str:
+    """What a failed run kept, as the end of its error line (nothing when no fold succeeded)."""
+    n_ok, n_folds = int(summary["n_folds_ok"]), int(summary["n_folds"])
+    if n_ok == 0:
+        return "; no fold succeeded"
+    if n_ok == n_folds:
+        return f"; the {n_folds} folds are saved"
+    return "; the other fold is saved" if n_ok == 1 else f"; the other {n_ok} folds are saved"
+
+
 def _debug_requested(argv: list[str]) -> bool:
     return os.environ.get("RAMPCONF_DEBUG", "") not in ("", "0") or "debug=true" in argv
 
@@ -135,7 +145,9 @@ def _task(cfg: DictConfig) -> float | None:
         try:
             raw = OmegaConf.to_container(cfg, resolve=True)
         except OmegaConfBaseException as exc:
-            raise ConfigError(f"config: {exc}".replace("\n", " ")) from None
+            from rampconf.hydra_errors import composition_error
+
+            raise ConfigError(composition_error(exc)) from None
         assert isinstance(raw, dict)
         result = run_config({str(key): value for key, value in raw.items()},
                             run_dir=Path(hydra_cfg.runtime.output_dir),
@@ -144,6 +156,7 @@ def _task(cfg: DictConfig) -> float | None:
     except RampconfError as exc:
         if multirun:
             raise
+        _discard_hydra_run_dir(hydra_cfg)  # found before the run started: leave nothing
         print_error(exc, debug)
         _state["exit_code"] = exc.exit_code
         return None
@@ -152,12 +165,24 @@ def _task(cfg: DictConfig) -> float | None:
         first = result.folds[result.folds["status"] != "ok"]["error"].iloc[0] \
             if (result.folds["status"] != "ok").any() else "the retrain failed"
         message = (f"the submission failed in fold(s) {failed}: {first} "
-                   f"(tracebacks in {result.run_dir}/errors/; the other folds are saved)")
+                   f"(tracebacks in {result.run_dir}/errors/{saved_folds(result.summary)})")
         if multirun:
             raise RuntimeError(message)
         print(f"error: {message}", file=sys.stderr)
         _state["exit_code"] = 1
     return result.objective
+
+
+def _discard_hydra_run_dir(hydra_cfg: Any) -> None:
+    """Remove the run directory Hydra made, if it holds only Hydra's own files."""
+    from rampconf.hydra_errors import discard_run_dir
+
+    try:
+        log_file = OmegaConf.select(hydra_cfg, "job_logging.handlers.file.filename")
+    except Exception:  # an unresolvable custom logging config: keep only Hydra's defaults
+        log_file = None
+    discard_run_dir(Path(hydra_cfg.runtime.output_dir), hydra_cfg.output_subdir,
+                    None if log_file is None else str(log_file))
 
 
 def main() -> None:
@@ -172,10 +197,23 @@ def main() -> None:
         for line in errors:
             print(f"config error: {line}", file=sys.stderr)
         sys.exit(2)
-    register_submissions()
-    try:
-        _task()
-    except ErrorExit as stop:  # a sweeper's error, past Hydra's own error reporting
-        print_error(stop.error, _debug_requested(argv))
-        sys.exit(stop.error.exit_code)
+    register_submissions(argv)
+    from rampconf.hydra_errors import composition_error, hydra_raises, is_composition_error
+
+    with hydra_raises() as full_error_asked:
+        try:
+            _task()
+        except ErrorExit as stop:  # a sweeper's error, past Hydra's own error reporting
+            print_error(stop.error, _debug_requested(argv))
+            sys.exit(stop.error.exit_code)
+        except Exception as exc:  # Hydra could not compose the config
+            if full_error_asked or not is_composition_error(exc):
+                raise
+            if _debug_requested(argv):
+                import traceback
+
+                traceback.print_exception(type(exc), exc, exc.__traceback__)
+            error = ConfigError(composition_error(exc))
+            print_error(error, debug=False)
+            sys.exit(error.exit_code)
     sys.exit(_state["exit_code"])

@@ -1,4 +1,4 @@
-"""Data sets a problem can fetch or generate: ``rampconf-data NAME download|generate``.
+"""Data sets a problem can fetch or generate: ``rampconf-data NAME download|generate|check``.
 
 A data set plugin (entry-point group ``rampconf.datasets``) declares the files
 of a problem's data, where they are downloaded from and their SHA-256 hashes,
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import abc
 import argparse
+import inspect
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from rampconf import registry
 from rampconf.errors import ConfigError, DataError
@@ -40,6 +41,11 @@ class BaseDataset(abc.ABC):
     :meth:`how_to_get` gives the sentence the error ends with. Subclasses
     implement :meth:`check` and at least one of :meth:`download` and
     :meth:`generate`; the other says that the data set cannot do it.
+
+    The options of ``rampconf-data NAME ACTION`` are the keyword arguments of
+    the action's method (``--n-train`` is ``n_train``, a ``bool`` is a
+    flag): a data set declares an option by taking it (``check(self, *,
+    mini=False)``), and the other data sets refuse it in one line.
 
     Class attributes
     ----------------
@@ -154,43 +160,137 @@ def registry_name(cls: type) -> str:
     return cls.__name__
 
 
+#: Help of the options of the actions; an option is a keyword argument of the action's
+#: method (``download``, ``generate``, ``check``), so each data set has its own
+#: (``--data-root`` and ``--quiet`` are understood by all).
+OPTION_HELP = {
+    "base_url": "download from this URL instead of the data set's",
+    "quiet": "no progress bar",
+    "n_train": "training samples to generate",
+    "n_test": "test samples to generate",
+    "seed": "random seed of the generated set",
+    "mini": "the small public variant's files",
+    "size": "image size in pixels",
+    "names": "which file names to write",
+}
+#: Defaults of required arguments of ``generate``.
+CLI_DEFAULTS = {"n_train": 300, "n_test": 100}
+ACTIONS = ("download", "generate", "check")
+
+
+class _ArgumentError(Exception):
+    """A command-line error of ``rampconf-data``, printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _ArgumentError(message)
+
+
+def action_options(cls: type[BaseDataset], action: str) -> dict[str, inspect.Parameter]:
+    """The options of ``rampconf-data NAME ACTION``: the keyword arguments of the method.
+
+    A data set declares an option by taking it: ``check(self, *, mini=False)``
+    gives ``--mini`` to that data set's ``check`` and to no other.
+    """
+    signature = inspect.signature(getattr(cls, action))
+    return {name: param for name, param in list(signature.parameters.items())[1:]
+            if param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)}
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _action_parser(name: str, action: str, options: dict[str, inspect.Parameter]
+                   ) -> argparse.ArgumentParser:
+    parser = _Parser(prog=f"rampconf-data {name} {action}", allow_abbrev=False,
+                     description=f"{action} the data set {name}; options are those this data "
+                                 "set takes for this action")
+    parser.add_argument("--data-root", default=None,
+                        help="data root (default: $RAMPCONF_DATA_ROOT or ./data)")
+    if "quiet" not in options:  # every action is quiet when asked; only some show progress
+        parser.add_argument("--quiet", action="store_true", help=OPTION_HELP["quiet"])
+    for option, param in options.items():
+        default = CLI_DEFAULTS.get(option, param.default)
+        help_text = f"{OPTION_HELP.get(option, option.replace('_', ' '))} (default: {default})"
+        if isinstance(default, bool):
+            parser.add_argument(_flag(option), dest=option, action="store_true",
+                                help=OPTION_HELP.get(option))
+        elif default is inspect.Parameter.empty or default is None:
+            parser.add_argument(_flag(option), dest=option, default=None, help=help_text)
+        else:
+            parser.add_argument(_flag(option), dest=option, type=type(default),
+                                default=default, help=help_text)
+    return parser
+
+
+def parse_arguments(argv: list[str]) -> tuple[str, str, Path, dict[str, Any]]:
+    """``(data set, action, data root, keyword arguments of the action)`` of a command line.
+
+    Raises
+    ------
+    ConfigError
+        An unknown data set or action, or an option that this data set's
+        action does not take (with the closest and the valid ones).
+    SystemExit
+        ``--help`` (printed), or no arguments (the usage is printed).
+    """
+    import os
+
+    datasets = registry.available("dataset")
+    top = _Parser(
+        prog="rampconf-data", usage="rampconf-data NAME ACTION [options]",
+        description="Download, generate or check the data of a problem.",
+        epilog=f"data sets: {', '.join(datasets) or 'none'}; the options of an action: "
+               "rampconf-data NAME ACTION --help")
+    top.add_argument("dataset", help="name of the data set")
+    top.add_argument("action", choices=ACTIONS)
+    try:
+        if len(argv) < 2 or any(arg.startswith("-") for arg in argv[:2]):
+            top.parse_args(argv)  # --help prints and exits; anything else is an error
+            raise _ArgumentError("the data set and the action come first")
+    except _ArgumentError as exc:
+        raise ConfigError(f"rampconf-data: {exc}; usage: rampconf-data NAME ACTION [options] "
+                          f"(data sets: {', '.join(datasets)}; actions: {', '.join(ACTIONS)})"
+                          ) from None
+    name, action, rest = argv[0], argv[1], argv[2:]
+    if action not in ACTIONS:
+        raise ConfigError(f"rampconf-data {name}: " + registry.unknown_name_message(
+            "action", action, list(ACTIONS)))
+    cls = registry.get("dataset", name)
+    options = action_options(cls, action)
+    parser = _action_parser(name, action, options)
+    valid = ["--data-root", *map(_flag, options), *(["--quiet"] if "quiet" not in options else [])]
+    try:
+        args, unknown = parser.parse_known_args(rest)
+        if unknown:
+            given = unknown[0].split("=", 1)[0]
+            if not given.startswith("-"):
+                raise _ArgumentError(f"unexpected argument {given!r}")
+            raise _ArgumentError(registry.unknown_name_message("option", given, valid).replace(
+                "valid names", f"options of {name} {action}"))
+    except _ArgumentError as exc:
+        raise ConfigError(f"rampconf-data {name} {action}: {exc}") from None
+    values = vars(args)
+    root = Path(values.pop("data_root") or os.environ.get("RAMPCONF_DATA_ROOT", "data"))
+    return name, action, root, {k: v for k, v in values.items()
+                                if v is not None and k in options}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``rampconf-data``."""
     from rampconf.errors import RampconfError
 
-    parser = argparse.ArgumentParser(
-        prog="rampconf-data",
-        description="Download or generate the data of a problem.",
-        epilog=f"data sets: {', '.join(registry.available('dataset')) or 'none'}")
-    parser.add_argument("dataset", help="name of the data set")
-    parser.add_argument("action", choices=["download", "generate", "check"])
-    parser.add_argument("--data-root", default=None,
-                        help="data root (default: $RAMPCONF_DATA_ROOT or ./data)")
-    parser.add_argument("--base-url", default=None, help="download from this URL instead")
-    parser.add_argument("--n-train", type=int, default=300, help="generate: training images")
-    parser.add_argument("--n-test", type=int, default=100, help="generate: test images")
-    parser.add_argument("--seed", type=int, default=0, help="generate: random seed")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--mini", action="store_true",
-                        help="download / check the small public variant's files (if any)")
-    args = parser.parse_args(argv)
-    import os
-
-    root = Path(args.data_root or os.environ.get("RAMPCONF_DATA_ROOT", "data"))
     try:
-        cls = registry.get("dataset", args.dataset)
-        extra = getattr(cls, "requires", None)
-        if extra is not None:
-            extra.check(f"the data set {args.dataset!r}")
+        name, action, root, options = parse_arguments(sys.argv[1:] if argv is None else argv)
+        cls = registry.get("dataset", name)
+        if cls.requires is not None:
+            cls.requires.check(f"the data set {name!r}")
         dataset = cls(root)
-        variant = {"mini": True} if args.mini else {}
-        if args.action == "download":
-            paths = dataset.download(args.base_url, quiet=args.quiet, **variant)
-        elif args.action == "generate":
-            paths = dataset.generate(args.n_train, args.n_test, args.seed)
-        else:
-            dataset.check(**variant)
-            paths = [dataset.path / name for name in dataset.files]
+        paths = getattr(dataset, action)(**options)
+        if action == "check":
+            paths = [dataset.path / file for file in dataset.files]
     except RampconfError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -26,7 +26,8 @@ WHERE = {
     "cv": "problem.cv.PARAM (type: NAME), or cv=NAME cv.PARAM=VALUE on the command line",
     "workflow": "problem.workflow.PARAM (type: NAME), or workflow=NAME workflow.PARAM=VALUE "
                 "on the command line",
-    "dataset": "no parameters: rampconf-data NAME download|generate|check",
+    "dataset": "no parameters: rampconf-data NAME download|generate|check [options] "
+               "(each data set's options: rampconf-data NAME ACTION --help)",
 }
 USAGE = "usage: python -m rampconf --describe [KIND [NAME]]"
 WIDTH = 88

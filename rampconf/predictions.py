@@ -20,7 +20,80 @@ if TYPE_CHECKING:
 
     from rampconf.extras import Extra
 
-__all__ = ["BasePrediction"]
+__all__ = ["BasePrediction", "LabelIndex", "TargetError"]
+
+
+class TargetError(ValueError):
+    """Targets that a prediction type cannot score, with the first bad sample.
+
+    Raised by :meth:`BasePrediction.encode_y`; the engine turns it into a
+    :class:`~rampconf.errors.DataError` that names the data file, the target
+    column and the row, before any fold runs.
+
+    Attributes
+    ----------
+    row : int
+        Position (from 0) of the first bad sample in the targets.
+    column : int or None
+        Index of the bad target column when the targets have several, else None.
+    n_bad : int
+        How many samples are bad.
+    """
+
+    def __init__(self, message: str, row: int, column: int | None = None,
+                 n_bad: int = 1) -> None:
+        super().__init__(message)
+        self.row, self.column, self.n_bad = int(row), column, int(n_bad)
+
+
+def _label_value(value: Any) -> Any:
+    """A label as a plain Python value: NumPy scalars unwrapped, 1.0 written as 1."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class LabelIndex:
+    """The position of each label, labels compared as values (``1 == 1.0 == np.int64(1)``).
+
+    A label of the problem's YAML written as text matches data of the same
+    text (``'1'`` matches ``1`` and ``1.0``). The same comparison places the
+    targets (:meth:`BasePrediction.encode_y`) and a fitted model's
+    ``classes_`` (:func:`rampconf.workflows.predict_with`), so a label that
+    is accepted before training is accepted after it.
+
+    Raises
+    ------
+    ValueError
+        When two labels are the same value (``[0, 0, 1]``, ``[1, 1.0]``).
+    """
+
+    def __init__(self, labels: Sequence[Any]) -> None:
+        self.labels = list(labels)
+        self._by_value: dict[Any, int] = {}
+        self._by_text: dict[str, int] = {}
+        for position, label in enumerate(self.labels):
+            value = _label_value(label)
+            earlier = self._by_value.get(value, self._by_text.get(str(value)))
+            if earlier is not None:
+                raise ValueError(f"label {label!r} is given twice (positions {earlier} and "
+                                 f"{position}); labels must be distinct values")
+            self._by_value[value] = position
+            self._by_text[str(value)] = position
+
+    def positions(self, values: Sequence[Any] | np.ndarray) -> np.ndarray:
+        """Position of each value among the labels; -1 for a value that is not a label."""
+        out = np.empty(len(values), dtype=int)
+        for i, raw in enumerate(np.asarray(values, dtype=object).tolist()):
+            value = _label_value(raw)
+            try:
+                found = self._by_value.get(value)
+            except TypeError:  # unhashable
+                found = None
+            out[i] = found if found is not None else self._by_text.get(str(value), -1)
+        return out
 
 
 class BasePrediction(Plugin[ParamsT]):
@@ -52,7 +125,16 @@ class BasePrediction(Plugin[ParamsT]):
         """Learn what depends on the training targets (e.g. the labels); default: nothing."""
 
     def encode_y(self, y: np.ndarray) -> np.ndarray:
-        """Raw targets -> the ``y_true`` array that scores receive."""
+        """Raw targets -> the ``y_true`` array that scores receive.
+
+        Called before any fold runs, on the training and on the test targets.
+
+        Raises
+        ------
+        TargetError
+            A target this type cannot score (a label not among the problem's,
+            NaN or infinite values, ...), naming the first bad sample.
+        """
         return np.asarray(y)
 
     @abc.abstractmethod

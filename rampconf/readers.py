@@ -134,6 +134,29 @@ class BaseReader(Plugin[ParamsT]):
         """Files the submission may read, by file name."""
         return {}
 
+    def describe(self, split: Split) -> str:
+        """Where the data of ``split`` comes from, for error messages (default: its files).
+
+        The default names the file of role ``split`` of :meth:`files`, else
+        the ``<split>_*`` files.
+        """
+        files = self.files()
+        paths = [files[split]] if split in files else \
+            [path for role, path in files.items() if role.startswith(f"{split}_")]
+        return " and ".join(map(str, paths)) or f"the {split} data"
+
+    def describe_target(self, split: Split, column: int | None = None) -> str:
+        """:meth:`describe`, and the target column ``column`` (the first when None).
+
+        The default names the column when the reader's parameters name the
+        target columns (``target``, a name or a list of names).
+        """
+        target = getattr(self.params, "target", None)
+        names = [target] if isinstance(target, str) else list(target or [])
+        if not names:
+            return self.describe(split)
+        return f"{self.describe(split)}, column {names[min(column or 0, len(names) - 1)]!r}"
+
     def check_files(self) -> None:
         """Raise :class:`DataError` naming every missing file and where it was looked for."""
         wanted = {**self.files(), **self.extra_files()}

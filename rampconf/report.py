@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from rich.console import Console
 
     from rampconf.outputs import RunResult
 
-__all__ = ["main", "make_console", "print_run"]
+__all__ = ["latest_run", "main", "make_console", "print_run", "undefined_notes"]
 
 
 def _fmt(value: float | None, precision: int) -> str:
@@ -32,8 +35,59 @@ def _cell(values: dict[str, float | None], name: str, precision: int) -> str:
     return _fmt(float("nan") if value is None else value, precision)
 
 
+def _undefined(value: float | None) -> bool:
+    """NaN in memory, null once read back from ``summary.json``."""
+    return value is None or value != value
+
+
+def _mean_std(mean: float | None, std: float | None, precision: int) -> str:
+    """``mean ± std``, or ``NaN`` alone for a score without a value (explained below the tables)."""
+    if _undefined(mean):
+        return "NaN"
+    return f"{_fmt(mean, precision)} ± {_fmt(std, precision)}"
+
+
+def undefined_notes(result: RunResult, skip: Collection[str] = ()) -> list[str]:
+    """One line per score that has no value in the summary tables, saying where and why.
+
+    The reason is the one the scoring recorded in ``summary["undefined"]``
+    (``{"score", "reason"}`` records) when there is one; otherwise the line
+    says in which folds the score had no value. Scores named in ``skip`` (those
+    already explained by the scoring's warnings) are left out.
+    """
+    summary = result.summary
+    reasons: dict[str, list[str]] = {}
+    for record in summary.get("undefined") or []:
+        reasons.setdefault(str(record["score"]), []).append(str(record["reason"]))
+    scores = result.scores
+    lines = []
+    for name in summary["score_names"]:
+        if name in skip:
+            continue
+        where = [step for step in ("train", "valid", "test")
+                 if name in summary["mean"].get(step, {})
+                 and _undefined(summary["mean"][step][name])]
+        where += [f"bagged {step}" for step in ("valid", "test")
+                  if name in summary["bagged"].get(step, {})
+                  and _undefined(summary["bagged"][step][name])]
+        if not where:
+            continue
+        why = "; ".join(dict.fromkeys(reasons.get(name, [])))
+        if not why:
+            values = scores[scores["score"] == name] if not scores.empty else scores
+            missing = sorted({int(f) for f, v in zip(values["fold"], values["value"],
+                                                     strict=True) if _undefined(v)}) \
+                if not values.empty else []
+            folds = sorted({int(f) for f in values["fold"]}) if not values.empty else []
+            why = "no value in any fold" if missing == folds else \
+                f"no value in fold(s) {', '.join(map(str, missing))}"
+        lines.append(f"{name}: undefined ({', '.join(where)}): {why}")
+    return lines
+
+
 def make_console() -> Console:
     """A console for tables: the terminal's width, or 200 columns when output is not a terminal."""
+
     from rich.console import Console
 
     console = Console()
@@ -83,8 +137,8 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
     for step in ("train", "valid", "test"):
         if step in summary["mean"]:
             mean.add_row(step, *[
-                f"{_cell(summary['mean'][step], n, precision[n])} ± "
-                f"{_cell(summary['std'][step], n, precision[n])}" for n in names])
+                _mean_std(summary["mean"][step][n], summary["std"][step].get(n), precision[n])
+                if n in summary["mean"][step] else "—" for n in names])
     console.print(mean)
 
     bagged = Table(title=f"{title}: bagged over folds", title_justify="left")
@@ -102,11 +156,31 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
         console.print(retrain)
     from rampconf.scoring import undefined_warnings
 
-    for line in undefined_warnings(summary.get("undefined", [])):
+    recorded = summary.get("undefined") or []
+    for line in undefined_warnings(recorded):
         console.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
+    for line in undefined_notes(result, skip={str(r["score"]) for r in recorded}):
+        console.print(f"[yellow]{line}[/yellow]", highlight=False)
+    if summary.get("description"):
+        console.print(f"submission {summary['submission']}: {summary['description']}",
+                      highlight=False)
     if summary["status"] != "ok":
         failed = ", ".join(map(str, summary["failed_folds"]))
         console.print(f"[red]failed folds: {failed}[/red] (tracebacks in errors/)")
+
+
+def latest_run(folder: Path) -> Path:
+    """``folder`` when it is a run directory, else its latest run (newest ``summary.json``).
+
+    So ``rampconf-report outputs/iris/starting_kit`` shows the last run of
+    that submission without typing its time stamp.
+    """
+    if (folder / "summary.json").is_file() or not folder.is_dir():
+        return folder
+    runs = [child for child in folder.iterdir() if (child / "summary.json").is_file()]
+    if not runs:
+        return folder
+    return max(runs, key=lambda run: ((run / "summary.json").stat().st_mtime, run.name))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,13 +189,17 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="rampconf-report",
                                      description="Print the tables of a finished rampconf run.")
-    parser.add_argument("run_dir", help="a run directory (holds summary.json)")
+    parser.add_argument("run_dir", help="a run directory (holds summary.json), or a folder of "
+                                        "runs (then its latest run)")
     args = parser.parse_args(argv)
+    run_dir = latest_run(Path(args.run_dir))
     try:
-        result = load_run(args.run_dir)
+        result = load_run(run_dir)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if run_dir != Path(args.run_dir):
+        print(f"run directory: {run_dir}")
     print_run(result)
     return 0
 

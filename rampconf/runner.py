@@ -21,6 +21,7 @@ import numpy as np
 
 from rampconf.compat import compat_mode
 from rampconf.cv import BaseCV
+from rampconf.datacheck import check_data
 from rampconf.errors import ConfigError, DataError
 from rampconf.plugin import make_plugin
 from rampconf.predictions import BasePrediction
@@ -125,7 +126,7 @@ def prepare(config: RunConfig) -> Plan:
         raise ConfigError(errors[0], lines=errors)
 
     folder = find_submission(problem.submissions_folder, config.submission.name,
-                             config.submission.path)
+                             config.submission.path, workflow.elements)
     submission = Submission(name=config.submission.name, path=folder,
                             params=dict(config.submission.params),
                             extra_files=reader.extra_files())
@@ -226,7 +227,14 @@ def _blas_threads(n_jobs: int) -> int | None:
 
 
 def load_data(plan: Plan) -> tuple[Dataset, Dataset]:
-    """Read the training and test data once (missing files reported first)."""
+    """Read the training and test data once (missing files reported first), and check it.
+
+    Raises
+    ------
+    DataError
+        Missing or unreadable files, or data that the run cannot use (see
+        :mod:`rampconf.datacheck`), all before any fold runs.
+    """
     try:
         plan.reader.check_files()
     except DataError as exc:
@@ -243,6 +251,7 @@ def load_data(plan: Plan) -> tuple[Dataset, Dataset]:
         raise DataError(f"problem.data: the {'training' if len(train) == 0 else 'test'} data "
                         "has no rows")
     check_weights(plan, train, test)
+    check_data(plan.reader, plan.prediction, train, test)
     return train, test
 
 

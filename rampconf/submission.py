@@ -24,7 +24,8 @@ from typing import Any
 from rampconf.errors import ConfigError, SubmissionError
 from rampconf.resources import packaged_submissions_dir
 
-__all__ = ["Submission", "find_submission", "submission_traceback"]
+__all__ = ["Submission", "describe_submission", "find_submission", "requested_submissions",
+           "submission_traceback"]
 
 _module_cache: dict[tuple[str, str], types.ModuleType] = {}
 
@@ -46,8 +47,29 @@ def list_submissions(problem: str | None = None) -> list[str]:
     return sorted(names)
 
 
-def find_submission(problem: str, name: str, path: str | None = None) -> Path:
-    """The folder of submission ``name`` of ``problem``, or of ``path`` when given."""
+def requested_submissions(overrides: list[str]) -> list[str]:
+    """Names chosen by ``submission=NAME`` overrides (Hydra must know them to compose)."""
+    return [arg.split("=", 1)[1] for arg in overrides
+            if arg.startswith("submission=") and arg.split("=", 1)[1] not in ("", "null")]
+
+
+def find_submission(problem: str, name: str, path: str | None = None,
+                    elements: dict[str, str] | None = None) -> Path:
+    """The folder of submission ``name`` of ``problem``, or of ``path`` when given.
+
+    Parameters
+    ----------
+    elements
+        The workflow's element files and callables (``{"estimator":
+        "get_estimator"}``), named by the error that says how to create a
+        submission that does not exist.
+
+    Raises
+    ------
+    ConfigError
+        No such folder: the submissions the problem has (with the closest),
+        where they were looked for, and what a new one holds.
+    """
     if path:
         folder = Path(path).expanduser().resolve()
         if not folder.is_dir():
@@ -59,11 +81,40 @@ def find_submission(problem: str, name: str, path: str | None = None) -> Path:
         looked.append(str(folder))
         if folder.is_dir():
             return folder.resolve()
-    from rampconf.registry import unknown_name_message
+    from rampconf.registry import closest
 
-    message = unknown_name_message(f"submission of problem {problem!r}", name,
-                                   list_submissions(problem))
-    raise ConfigError(f"submission: {message} (looked in {', '.join(looked)})")
+    names = list_submissions(problem)
+    needs = ", ".join(f"{element}.py defining {attribute}"
+                      for element, attribute in (elements or {}).items())
+    create = f"./submissions/{problem}/{name}/" + (f" holding {needs}" if needs else "")
+    if not names:
+        raise ConfigError(f"submission: problem {problem!r} has no submission yet (looked in "
+                          f"{', '.join(str(Path(f).parent) for f in looked)}); create the folder "
+                          f"{create}")
+    hint = closest(name, names)
+    did_you_mean = f"did you mean {hint!r}? " if hint else ""
+    raise ConfigError(f"submission: unknown submission option {name!r} for problem {problem!r}; "
+                      f"{did_you_mean}valid names: {', '.join(names)} (looked in "
+                      f"{', '.join(looked)}); a new submission is the folder {create}")
+
+
+def describe_submission(folder: Path, elements: list[str]) -> str:
+    """What a submission is, in its own words: the first paragraph of a module docstring.
+
+    The docstring of the first of ``elements`` (workflow element files) that
+    has one, read without importing the file; empty when none has one.
+    """
+    import ast
+
+    for element in elements:
+        path = folder / f"{element}.py"
+        try:
+            doc = ast.get_docstring(ast.parse(path.read_text()))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        if doc:
+            return " ".join(doc.split("\n\n")[0].split())
+    return ""
 
 
 def _staging_dir(folder: Path, extra_files: dict[str, Path]) -> Path:

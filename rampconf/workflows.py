@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from rampconf.plugin import ParamsT, Plugin
+from rampconf.predictions import LabelIndex
 from rampconf.submission import route_params
 
 if TYPE_CHECKING:
@@ -56,18 +57,19 @@ def predict_with(model: Any, X: Any, prediction: BasePrediction, where: str) -> 
     classes = getattr(model, "classes_", None)
     if labels is None or classes is None or prediction.predict_method != "predict_proba":
         return y_pred
-    classes_text = [str(c) for c in np.asarray(classes).tolist()]
-    labels_text = [str(label) for label in labels]
-    if classes_text == labels_text:
+    # Classes compare with the labels as values (1 == 1.0), as the targets were encoded.
+    classes = np.asarray(classes).tolist()
+    positions = LabelIndex(labels).positions(classes)
+    if positions.tolist() == list(range(len(labels))):
         return y_pred
-    unknown = sorted(set(classes_text) - set(labels_text))
+    unknown = [c for c, p in zip(classes, positions.tolist(), strict=True) if p < 0]
     if unknown:
         raise ValueError(f"{where} predicts classes {unknown} that are not among the "
                          f"problem's labels {labels}")
     y_pred = np.asarray(y_pred, dtype=float)
     ordered = np.zeros((y_pred.shape[0], len(labels)))
-    for j, cls in enumerate(classes_text):
-        ordered[:, labels_text.index(cls)] = y_pred[:, j]
+    for j, position in enumerate(positions.tolist()):
+        ordered[:, position] = y_pred[:, j]
     return ordered
 
 

@@ -19,9 +19,10 @@ class RampconfSearchPathPlugin(SearchPathPlugin):
     def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
         from rampconf.resources import packaged_conf_dir
 
-        ours = str(packaged_conf_dir())
-        paths = [(element.path or "").removeprefix("file://") for element in search_path.get_path()]
-        if ours not in paths:  # another Hydra application
+        ours = {str(packaged_conf_dir()), "rampconf.conf"}  # as a folder or as the package
+        paths = {(element.path or "").removeprefix("file://").removeprefix("pkg://")
+                 for element in search_path.get_path()}
+        if not ours & paths:  # another Hydra application
             return
         search_path.prepend(provider="rampconf-user",
                             path=f"file://{os.path.join(os.getcwd(), 'conf')}")

@@ -29,7 +29,6 @@ from ._space import (
     check_points,
     format_value,
     is_int,
-    one_line,
     parse_search_space,
 )
 from ._storage import normalize_storage
@@ -141,7 +140,9 @@ def _compose(hydra_context: HydraContext, config: DictConfig,
             del cfg["hydra"]
         raw = OmegaConf.to_container(cfg, resolve=True)
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"config: {one_line(exc)}") from None
+        from rampconf.hydra_errors import composition_error
+
+        raise ConfigError(composition_error(exc)) from None
     assert isinstance(raw, dict)
     return {str(k): v for k, v in raw.items()}
 

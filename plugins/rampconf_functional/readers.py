@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 from rampconf_tabular.arrays import parse_array_strings
-from rampconf_tabular.readers import ColumnsParams, split_frame
+from rampconf_tabular.readers import ColumnsParams, check_csv_header, split_frame
 
 from rampconf.errors import DataError
 from rampconf.readers import BaseReader, Dataset, Split
@@ -85,6 +85,7 @@ class JoinedCSV(BaseReader[JoinedCSVParams]):
         except Exception as exc:
             raise DataError(f"{path}: could not read the {split} data: {type(exc).__name__}: "
                             f"{exc}") from None
+        check_csv_header(path, options)
         if p.index not in frame.columns:
             raise DataError(f"{path}: index column {p.index!r} (data.index) not found; the "
                             f"file has columns {list(frame.columns)}")

@@ -63,7 +63,7 @@ class DigitsImages(BaseDataset):
         return (f"to get data: rampconf-data digits_images generate --data-root {self.data_root} "
                 "(PNG files from scikit-learn's bundled digits)")
 
-    def check(self, mini: bool = False) -> None:
+    def check(self) -> None:
         """Raise ``DataError`` when a labels file or a listed image is missing."""
         from rampconf_images.readers import ImageFolder, ImageFolderParams
 

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from rampconf.errors import ConfigError
 from rampconf.plugin import StrictModel, make_plugin
-from rampconf.predictions import BasePrediction
+from rampconf.predictions import BasePrediction, TargetError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -112,7 +112,10 @@ class Combined(BasePrediction[CombinedParams]):
         y = self._columns(y)
         columns = []
         for i, part in enumerate(self.parts):
-            encoded = np.asarray(part.encode_y(y[:, i]), dtype=float)
+            try:
+                encoded = np.asarray(part.encode_y(y[:, i]), dtype=float)
+            except TargetError as exc:  # the part's target is column i
+                raise TargetError(str(exc), row=exc.row, column=i, n_bad=exc.n_bad) from None
             if encoded.ndim != 1:
                 raise ValueError(f"part {i} ({type(part).__name__}) encodes its target as shape "
                                  f"{encoded.shape}; a combined part needs one value per sample")

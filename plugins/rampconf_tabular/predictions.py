@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from rampconf.plugin import StrictModel
-from rampconf.predictions import BasePrediction
+from rampconf.predictions import BasePrediction, LabelIndex, TargetError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,6 +36,13 @@ class MulticlassParams(StrictModel):
         None, min_length=2, description="the labels in the column order of the probabilities; "
                                         "null: the sorted labels of the training targets")
 
+    @field_validator("labels")
+    @classmethod
+    def _distinct(cls, labels: list[Label] | None) -> list[Label] | None:
+        if labels is not None:
+            LabelIndex(labels)  # raises on a label given twice (1 and 1.0 are the same)
+        return labels
+
 
 class Multiclass(BasePrediction[MulticlassParams]):
     """Class probabilities, one column per label (binary is two labels).
@@ -58,16 +65,13 @@ class Multiclass(BasePrediction[MulticlassParams]):
 
     def encode_y(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
-        lookup = {label: index for index, label in enumerate(self.labels)}
-        # Labels in YAML are strings or numbers; match data of either kind.
-        lookup.update({str(label): index for index, label in enumerate(self.labels)})
-        codes = np.array([lookup.get(v, lookup.get(str(v), -1)) for v in y.tolist()], dtype=int)
-        if (codes < 0).any():
-            unknown = sorted({str(v) for v, c in zip(y.tolist(), codes, strict=True) if c < 0})
-            raise ValueError(
-                f"targets hold labels {unknown[:5]} that are not among the problem's "
-                f"labels {self.labels}"
-            )
+        # Labels compare as values (1 == 1.0), as predict_with places a model's classes.
+        codes = LabelIndex(self.labels).positions(y)
+        bad = np.flatnonzero(codes < 0)
+        if bad.size:
+            unknown = sorted({str(v) for v in y[bad].tolist()})
+            raise TargetError(f"targets hold labels {unknown[:5]} that are not among the "
+                              f"problem's labels {self.labels}", row=int(bad[0]), n_bad=bad.size)
         return codes
 
     def check_y_pred(self, y_pred: Any, y_true: np.ndarray) -> np.ndarray:
@@ -111,7 +115,27 @@ class Regression(BasePrediction):
     """
 
     def encode_y(self, y: np.ndarray) -> np.ndarray:
-        return np.asarray(y, dtype=float)
+        raw = np.asarray(y)
+        try:
+            values = raw.astype(float)
+        except (TypeError, ValueError):
+            for (row, column), value in np.ndenumerate(raw.reshape(len(raw), -1)):
+                try:
+                    float(value)
+                except (TypeError, ValueError):
+                    raise TargetError(f"regression targets must be numbers, got {value!r}",
+                                      row=row, column=column if raw.ndim > 1 else None
+                                      ) from None
+            raise
+        flat = values.reshape(len(values), -1)
+        bad = ~np.isfinite(flat)
+        if bad.any():
+            row, column = (int(i) for i in np.argwhere(bad)[0])
+            rows = int(bad.any(axis=1).sum())
+            raise TargetError(f"regression targets must be finite, got {flat[row, column]} "
+                              f"({rows} row(s) hold NaN or infinite values)", row=row,
+                              column=column if values.ndim > 1 else None, n_bad=rows)
+        return values
 
     def check_y_pred(self, y_pred: Any, y_true: np.ndarray) -> np.ndarray:
         try:

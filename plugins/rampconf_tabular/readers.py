@@ -5,7 +5,8 @@ This module is also the public toolkit of readers of tables in other plugins:
 columns), :class:`CSVFileReader` and :class:`CSVFilesParams` (one CSV file
 per split), :class:`CSVReader` (generic in its parameters, to extend),
 :func:`read_table_file` and :func:`require_columns` (errors that name the
-file). Arrays written as strings in cells are parsed by
+file), :func:`check_csv_header` (a header that names a column twice, which
+pandas would silently rename ``NAME.1``). Arrays written as strings in cells are parsed by
 :mod:`rampconf_tabular.arrays`.
 """
 
@@ -27,7 +28,13 @@ from rampconf.readers import BaseReader, Dataset, Split
 
 __all__ = ["CSVFileReader", "CSVFilesParams", "CSVParamsT", "CSVReader", "ColumnsParams",
            "ParquetReader", "SklearnReader", "SklearnReaderParams", "TableFilesParams",
-           "read_table_file", "require_columns", "split_frame"]
+           "check_csv_header", "read_table_file", "require_columns", "split_frame"]
+
+#: Options of pandas.read_csv that decide how the header line itself is parsed.
+_HEADER_OPTIONS = frozenset({
+    "sep", "delimiter", "compression", "encoding", "encoding_errors", "quotechar", "quoting",
+    "escapechar", "doublequote", "skipinitialspace", "skiprows", "comment", "engine",
+    "dialect", "lineterminator", "skip_blank_lines", "storage_options"})
 
 
 class ColumnsParams(StrictModel):
@@ -85,6 +92,31 @@ def read_table_file(path: Path, split: str, data_root: Path, read: Any) -> pd.Da
                         f"{exc}") from None
 
 
+def check_csv_header(path: Path, options: dict[str, Any]) -> None:
+    """Raise ``DataError`` when the header of a CSV file names a column twice.
+
+    pandas renames the second ``Age`` to ``Age.1`` without a word, so the
+    problem's columns would silently be other data. Nothing is checked when
+    ``options`` (keyword arguments of ``pandas.read_csv``) give the names
+    themselves or put the header elsewhere than the first line, nor when the
+    header cannot be read (the full read then reports why).
+    """
+    if "names" in options or options.get("header", "infer") not in ("infer", 0):
+        return
+    try:
+        first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False,
+                            **{k: v for k, v in options.items() if k in _HEADER_OPTIONS})
+    except Exception:
+        return
+    seen: dict[str, int] = {}
+    for position, name in enumerate(first.iloc[0].tolist() if len(first) else []):
+        if name in seen:
+            raise DataError(f"{path}: the header (row 0) names column {name!r} twice (columns "
+                            f"{seen[name]} and {position}, counted from 0); pandas would read "
+                            f"the second as {name}.1: give every column its own name")
+        seen[name] = position
+
+
 def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, keys: str) -> None:
     """Raise ``DataError`` naming the ``columns`` missing from ``frame`` (set by ``keys``)."""
     missing = [c for c in columns if c not in frame.columns]
@@ -126,6 +158,7 @@ class CSVFileReader(BaseReader[CSVParamsT]):
         options = self.params.read_options
         frame = read_table_file(path, split, self.data_root,
                                 lambda file: pd.read_csv(file, **options))
+        check_csv_header(path, options)
         require_columns(frame, required, path, keys)
         return frame, path
 
@@ -160,6 +193,7 @@ class CSVReader(_FileReader[_TableParamsT]):
 
     def read_table(self, path: Path) -> pd.DataFrame:
         frame: pd.DataFrame = pd.read_csv(path, **self.params.read_options)
+        check_csv_header(path, self.params.read_options)
         return frame
 
 

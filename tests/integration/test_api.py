@@ -104,5 +104,5 @@ def test_api_errors_are_exceptions(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(rampconf.ConfigError, match=r"cv\.n_splits"):
         rampconf.run(problem="iris", overrides=["cv=kfold", "cv.n_splits=1"], quiet=True)
-    with pytest.raises(rampconf.ConfigError, match=r"Could not find 'problem/nope'"):
+    with pytest.raises(rampconf.ConfigError, match=r"^problem=nope: unknown problem option 'nope'"):
         rampconf.run(problem="nope", quiet=True)

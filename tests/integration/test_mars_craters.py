@@ -61,6 +61,15 @@ def test_the_flagship_command_draws_pictures(run_cli, kits, tmp_path):
     assert (run_dir / "figures" / pictures[0]).read_bytes()[:4] == b"\x89PNG"
     saved = rampconf.load_run(run_dir).predictions(0)
     assert saved["train_circles"].shape == (30, 5) and saved["train_predicted"].all()
+    # The starting kit finds no crater: the output says what it is, how to run the real
+    # detector, and why madc / madr have no value, instead of "nan ± nan".
+    assert "nan ± nan" not in proc.stdout.lower()
+    for name in ("madc", "madr"):
+        assert f"{name}: undefined (train, valid, test, bagged valid, bagged test): no value " \
+               "in any fold" in proc.stdout
+    text = " ".join(proc.stdout.split())
+    assert "submission starting_kit: Mars craters starting kit: one fixed circle" in text
+    assert "python -m rampconf problem=mars_craters submission=polar_boost" in text
 
 
 def test_missing_data_says_where_and_how_to_get_it(run_cli, tmp_path):

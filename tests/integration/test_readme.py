@@ -46,3 +46,99 @@ def test_readme_worked_example_runs(run_cli, tmp_path):
     assert "wine / my_model: mean ± std over 4 folds" in proc.stdout
     assert "│ valid │ 0.98 ± 0.02 │ 0.18 ± 0.01 │ 0.98 ± 0.02 │" in proc.stdout
     assert "│ test  │ 1.00 │ 0.14 │     1.00 │" in proc.stdout
+
+
+# --------------------------------------------------------------------------- shell commands
+
+#: A visible marker that keeps a README command (or, alone on a line, its whole block) out
+#: of this test, with the reason: ``# not run by tests: downloads the public files``.
+NOT_RUN = re.compile(r"#\s*not run by tests: \S")
+#: A command the README says fails: ``# rejected: exit code 1``.
+EXIT_CODE = re.compile(r"#.*\bexit code (\d+)\b")
+
+
+def shell_blocks() -> list[tuple[int, str]]:
+    """``(line, text)`` of every ```bash block but the worked example's command.
+
+    That command (after ``<!-- example: command -->``) needs the YAML and
+    Python files of the example, which the README asks the reader to write;
+    ``test_readme_worked_example_runs`` writes them and runs it.
+    """
+    text = README.read_text()
+    blocks = []
+    for match in re.finditer(r"(<!-- example: \S+ -->\n)?```bash\n(.*?)```", text, re.S):
+        if not match.group(1):
+            blocks.append((text[:match.start(2)].count("\n") + 1, match.group(2)))
+    return blocks
+
+
+def as_script(block: str) -> str | None:
+    """The block as a bash script that stops at the first failure; None if nothing is run.
+
+    Lines marked ``not run by tests`` are dropped (the whole block when the
+    marker is a comment line of its own); a command marked ``exit code N``
+    must exit with N.
+    """
+    lines = block.splitlines()
+    if any(NOT_RUN.search(line) and line.lstrip().startswith("#") for line in lines):
+        return None
+    script = ["set -e -o pipefail"]
+    for i, line in enumerate(lines):
+        if NOT_RUN.search(line):
+            assert not line.rstrip().endswith("\\") and not (i and lines[i - 1].endswith("\\"))
+            continue
+        expected = EXIT_CODE.search(line)
+        if expected:
+            command = line.split("  #", 1)[0]
+            script.append(f'set +e; {command}; rc=$?; set -e; [ "$rc" -eq {expected.group(1)} ] '
+                          f'|| {{ echo "exit code $rc, the README says {expected.group(1)}: '
+                          f'{shlex.quote(command)}" >&2; exit 1; }}')
+            continue
+        script.append(line)
+    return "\n".join(script) + "\n" if len(script) > 1 else None
+
+
+def fresh_clone(root: Path, kits: Path) -> Path:
+    """The repository's tracked files under ``root/project``, with ``root/shared/kits`` beside."""
+    import shutil
+
+    (root / "shared").mkdir()
+    (root / "shared" / "kits").symlink_to(kits)
+    project = root / "project"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=README.parent, check=True,
+                             capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, tracked):
+        target = project / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(README.parent / name, target)
+    return project
+
+
+BLOCKS = shell_blocks()
+RUN = [(line, script) for line, block in BLOCKS if (script := as_script(block)) is not None]
+
+
+def test_every_shell_block_is_found_and_exclusions_are_marked():
+    assert len(BLOCKS) >= 15
+    skipped = [line for line, block in BLOCKS if as_script(block) is None]
+    # pip install (twice), the Slurm script, the submitit workers
+    assert len(skipped) == 4, skipped
+    tour = next(block for _, block in BLOCKS if "--describe score f1_above" in block)
+    for command in tour.splitlines():
+        if "problem=titanic" in command:
+            assert "data_root=../shared/kits" in command, command
+
+
+@pytest.mark.parametrize(("line", "script"), RUN, ids=[f"line-{line}" for line, _ in RUN])
+def test_readme_shell_commands_run_as_written(line, script, kits, tmp_path):
+    """From a fresh clone with ../shared/kits beside it, every README command runs."""
+    import os
+
+    from tests.conftest import cli_env
+
+    project = fresh_clone(tmp_path, kits)
+    env = cli_env()
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.run(["bash", "-c", script], cwd=project, env=env, capture_output=True,
+                          text=True, timeout=1500, check=False)
+    assert proc.returncode == 0, f"README line {line}:\n{script}\n{proc.stderr[-3000:]}"

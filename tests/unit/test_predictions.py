@@ -10,7 +10,8 @@ from rampconf_tabular.predictions import Multiclass, Regression
 
 from rampconf.errors import ConfigError
 from rampconf.plugin import make_plugin
-from rampconf.predictions import BasePrediction
+from rampconf.predictions import BasePrediction, LabelIndex, TargetError
+from rampconf.workflows import predict_with
 
 
 def prediction(name: str, **params: Any) -> BasePrediction:
@@ -78,6 +79,57 @@ def test_encode_y_lists_at_most_five_unknown_labels():
     with pytest.raises(ValueError) as info:
         p.encode_y(np.arange(2, 12))
     assert "['10', '11', '2', '3', '4']" in str(info.value)
+
+
+def test_encode_y_error_names_the_first_bad_row():
+    p = multiclass([1, 2], labels=[1, 2])
+    with pytest.raises(TargetError) as info:
+        p.encode_y(np.array([1.0, 2.0, 1.0, 7.0, 2.0, 9.0]))
+    assert (info.value.row, info.value.column, info.value.n_bad) == (3, None, 2)
+    assert "['7.0', '9.0']" in str(info.value)
+
+
+@pytest.mark.parametrize("labels", [[0, 0, 1], [1, 2, 1.0], ["1", 1], ["a", "b", "a"]],
+                         ids=["ints", "int-and-float", "text-and-int", "strings"])
+def test_labels_given_twice_are_a_config_error(labels):
+    with pytest.raises(ConfigError, match=r"^problem\.prediction\.labels: value error, label "
+                                          r".* is given twice \(positions \d and \d\)"):
+        prediction("multiclass", labels=labels)
+
+
+def test_label_index_compares_values():
+    index = LabelIndex([1, 2, "c"])
+    values = [1.0, np.int64(2), np.float32(1.0), "1", "c", 3, "2.0", np.nan]
+    assert index.positions(values).tolist() == [0, 1, 0, 0, 2, -1, -1, -1]
+
+
+class _Fitted:
+    """A fitted model with ``classes_`` that predicts fixed probabilities."""
+
+    def __init__(self, classes: list[Any]) -> None:
+        self.classes_ = np.asarray(classes)
+
+    def predict_proba(self, X):
+        return np.tile(np.arange(1, len(self.classes_) + 1, dtype=float), (len(X), 1))
+
+
+@pytest.mark.parametrize(("classes", "expected"), [
+    ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]),
+    ([3.0, 1.0, 2.0], [2.0, 3.0, 1.0]),
+    (["1", "2", "3"], [1.0, 2.0, 3.0]),
+], ids=["floats", "floats-other-order", "text"])
+def test_predict_with_places_classes_by_value(classes, expected):
+    """Targets read as floats train a model with classes 1.0, ...; labels [1, 2, 3] take them."""
+    p = multiclass([1, 2, 3], labels=[1, 2, 3])
+    proba = predict_with(_Fitted(classes), np.zeros((2, 1)), p, "the estimator")
+    assert np.asarray(proba).tolist() == [expected, expected]
+
+
+def test_predict_with_unknown_class_is_refused():
+    p = multiclass([1, 2], labels=[1, 2])
+    with pytest.raises(ValueError, match=r"the estimator predicts classes \[5\.0\] that are "
+                                         r"not among the problem's labels \[1, 2\]"):
+        predict_with(_Fitted([1.0, 5.0]), np.zeros((2, 1)), p, "the estimator")
 
 
 @pytest.mark.parametrize("labels", [["a"], []], ids=["one", "none"])
@@ -241,6 +293,23 @@ def test_regression_encode_y_is_float():
     encoded = p.encode_y(np.array([1, 2, 3]))
     assert encoded.dtype == float
     assert encoded.tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize(("y", "row", "column"), [
+    ([1.0, np.nan, 2.0, np.inf], 1, None),
+    ([1.0, 2.0, -np.inf], 2, None),
+    ([[1.0, 2.0], [3.0, np.nan]], 1, 1),
+], ids=["nan", "minus-inf", "second-column"])
+def test_regression_encode_y_refuses_non_finite_targets(y, row, column):
+    with pytest.raises(TargetError, match="regression targets must be finite") as info:
+        prediction("regression").encode_y(np.array(y))
+    assert (info.value.row, info.value.column) == (row, column)
+
+
+def test_regression_encode_y_refuses_text():
+    with pytest.raises(TargetError, match="regression targets must be numbers, got 'x'") as info:
+        prediction("regression").encode_y(np.array([1.0, 2.0, "x"], dtype=object))
+    assert info.value.row == 2
 
 
 def test_regression_1d():

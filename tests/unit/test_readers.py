@@ -265,3 +265,42 @@ def test_sklearn_bad_dataset_rejected(dataset, tmp_path):
 def test_sklearn_test_size_is_a_share(test_size, tmp_path):
     with pytest.raises(ConfigError, match=r"^problem\.data\.test_size: "):
         reader("sklearn", tmp_path, dataset="iris", test_size=test_size)
+
+
+# --------------------------------------------------------------------------- header checks
+
+
+@pytest.mark.parametrize(("name", "options", "header"), [
+    ("csv", {}, "Age,Fare,Age,y"),
+    ("csv", {"sep": ";"}, "Age;Fare;Age;y"),
+    ("typed_csv", {}, "Age,Fare,Age,y"),
+], ids=["csv", "csv-sep", "typed-csv"])
+def test_csv_header_naming_a_column_twice_is_refused(tmp_path, name, options, header):
+    sep = options.get("sep", ",")
+    (tmp_path / "train.csv").write_text(f"{header}\n" + sep.join(["1", "2", "3", "0"]) + "\n")
+    (tmp_path / "test.csv").write_text("Age,Fare,Age2,y\n1,2,3,0\n")
+    r = reader(name, tmp_path, train="train.csv", test="test.csv", target="y",
+               read_options=options)
+    with pytest.raises(DataError) as info:
+        r.load("train")
+    assert str(info.value) == (
+        f"{tmp_path / 'train.csv'}: the header (row 0) names column 'Age' twice (columns 0 and "
+        "2, counted from 0); pandas would read the second as Age.1: give every column its own "
+        "name")
+
+
+def test_csv_header_with_names_given_is_not_checked(tmp_path):
+    (tmp_path / "train.csv").write_text("a,a,y\n1,2,0\n3,4,1\n")
+    (tmp_path / "test.csv").write_text("a,a,y\n1,2,0\n")
+    r = reader("csv", tmp_path, train="train.csv", test="test.csv", target="y",
+               read_options={"names": ["a", "b", "y"], "header": 0})
+    assert list(r.load("train").X.columns) == ["a", "b"]
+
+
+def test_reader_describes_files_and_target_columns(tmp_path):
+    r = reader("csv", tmp_path, train="train.csv", test="t/test.csv", target=["y1", "y2"])
+    assert r.describe("test") == str(tmp_path / "t/test.csv")
+    assert r.describe_target("train", 1) == f"{tmp_path / 'train.csv'}, column 'y2'"
+    assert r.describe_target("train") == f"{tmp_path / 'train.csv'}, column 'y1'"
+    sk = reader("sklearn", tmp_path, dataset="iris")
+    assert sk.describe_target("test", None) == "the test data"

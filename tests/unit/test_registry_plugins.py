@@ -135,9 +135,19 @@ def test_plugin_params_is_strict_frozen_pydantic_model(kind, name):
     assert params.model_config.get("frozen") is True
 
 
-@pytest.mark.parametrize(("kind", "name"), PLUGINS, ids=PLUGIN_IDS)
-def test_get_returns_the_same_class_every_time(kind, name):
-    assert registry.get(kind, name) is registry.get(kind, name)
+@pytest.mark.parametrize(("kind", "name"), ALL_PLUGINS, ids=ALL_IDS)
+def test_get_returns_the_class_its_entry_point_names(kind, name):
+    """``registry.get`` gives the object ``module:attribute`` of the entry point, imported."""
+    import importlib
+    from importlib.metadata import entry_points
+
+    (point,) = entry_points(group=registry.ENTRY_POINT_GROUPS[kind], name=name)
+    module, _, attribute = point.value.partition(":")
+    expected = importlib.import_module(module)
+    for part in attribute.split("."):
+        expected = getattr(expected, part)
+    assert registry.get(kind, name) is expected
+    assert expected.__name__ == attribute.split(".")[-1]
 
 
 # --------------------------------------------------------------------------- conf options
@@ -358,5 +368,21 @@ def test_runtime_registration_shadows_entry_point(runtime_registry):
     assert original is not MyKFold
 
 
-def test_runtime_registration_is_undone(runtime_registry):
-    assert "always_one" not in registry.available("score")
+def test_runtime_registration_lives_only_in_the_runtime_mapping():
+    """Restoring the run-time mapping (as the fixture does) undoes a registration whole:
+    nothing of it stays cached, and the entry point it shadowed is back."""
+    original = registry.get("cv", "kfold")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(registry, "_runtime", {kind: {} for kind in registry.KINDS})
+
+        @registry.register("cv", "kfold")
+        @registry.register("score", "always_two")
+        class Two:
+            """Registered under two kinds for this test only."""
+
+        assert registry.get("score", "always_two") is Two
+        assert registry.get("cv", "kfold") is Two
+    assert "always_two" not in registry.available("score")
+    with pytest.raises(RegistryError, match="unknown score 'always_two'"):
+        registry.get("score", "always_two")
+    assert registry.get("cv", "kfold") is original

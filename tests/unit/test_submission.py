@@ -333,10 +333,33 @@ def test_find_submission_unknown_lists_available_with_closest(in_tmp):
     with pytest.raises(ConfigError) as info:
         find_submission("iris", "startin_kit")
     message = str(info.value)
-    assert message.startswith("submission: unknown submission of problem 'iris' 'startin_kit'")
+    assert message.startswith("submission: unknown submission option 'startin_kit' for problem "
+                              "'iris'")
     assert "did you mean 'starting_kit'?" in message
     assert "valid names: " + ", ".join(list_submissions("iris")) in message
     assert str(in_tmp / "submissions" / "iris" / "startin_kit") in message
+
+
+def test_find_submission_says_how_to_create_one(in_tmp):
+    with pytest.raises(ConfigError) as info:
+        find_submission("iris", "mine", elements={"classifier": "Classifier"})
+    assert str(info.value).endswith(
+        "a new submission is the folder ./submissions/iris/mine/ holding classifier.py defining "
+        "Classifier")
+
+
+def test_problem_without_submissions_says_where_to_create_one(in_tmp):
+    with pytest.raises(ConfigError) as info:
+        find_submission("wine", "starting_kit",
+                        elements={"feature_extractor": "FeatureExtractor",
+                                  "classifier": "Classifier"})
+    message = str(info.value)
+    assert message.startswith("submission: problem 'wine' has no submission yet (looked in "
+                              f"{in_tmp / 'submissions' / 'wine'}, ")
+    assert "valid names" not in message
+    assert message.endswith("create the folder ./submissions/wine/starting_kit/ holding "
+                            "feature_extractor.py defining FeatureExtractor, classifier.py "
+                            "defining Classifier")
 
 
 def test_find_submission_by_path(tmp_path, estimator_dir):
