@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         name, action, root, options = parse_arguments(sys.argv[1:] if argv is None else argv)
-        cls = registry.get("dataset", name)
+        cls: type[BaseDataset] = registry.get("dataset", name)
         if cls.requires is not None:
             cls.requires.check(f"the data set {name!r}")
         dataset = cls(root)
