@@ -81,7 +81,7 @@ SEARCH: list[tuple[str, list[Any]]] = [
     ("peak_window", [0.35, 0.5, 0.7]),
     ("candidates_per_scale", [20, 40, 80]),
     ("scale_step", [1.1, 1.15, 1.25]),
-    ("min_radius", [3.5, 4.5]),
+    ("min_radius", [3.5, 4.5, 5.0]),
     ("max_radius", [16.0, 24.0, 32.0]),
     ("center_correction", [False, True]),
     ("augment", ["none", "vflip", "all"]),
