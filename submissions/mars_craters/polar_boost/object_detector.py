@@ -211,11 +211,11 @@ class ObjectDetector:
         Seed of the negative subsampling and of the classifier.
     """
 
-    def __init__(self, min_radius=4.5, max_radius=32.0, scale_step=1.15, sigma_ratio=0.45,
-                 peak_window=0.5, candidates_per_scale=40, center_correction=True,
-                 augment="all", rotations=0, positive_iou=0.5, neg_fraction=0.5,
-                 n_estimators=400, learning_rate=0.05, max_depth=3, min_samples_leaf=20,
-                 l2_regularization=1.0, n_bags=1, nms_iou=0.2, vote_iou=0.3,
+    def __init__(self, min_radius=5.0, max_radius=24.0, scale_step=1.15, sigma_ratio=0.35,
+                 peak_window=0.7, candidates_per_scale=80, center_correction=True,
+                 augment="all", rotations=0, positive_iou=0.5, neg_fraction=0.25,
+                 n_estimators=400, learning_rate=0.025, max_depth=3, min_samples_leaf=20,
+                 l2_regularization=1.0, n_bags=3, nms_iou=0.1, vote_iou=0.3,
                  max_detections=30, random_state=0):
         self.min_radius = min_radius
         self.max_radius = max_radius
