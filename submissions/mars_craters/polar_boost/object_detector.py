@@ -1,8 +1,9 @@
 """Mars craters: gradient-peak candidates, polar features, gradient boosting.
 
 The craters of this data set are small bowls (radius 5 to 12 pixels in the
-training images) lit from one side: one inner wall is in shadow, the opposite one bright. The strongest
-image gradient at a scale of about half the radius therefore sits at the bowl.
+training images) lit from one side: one inner wall is in shadow, the opposite
+one bright. The strongest image gradient at a scale of about half the radius
+therefore sits at the bowl.
 
 1. Candidates. For every radius ``R`` of a geometric grid (``min_radius`` to
    ``max_radius``, ratio ``scale_step``), the gradient magnitude of the image
