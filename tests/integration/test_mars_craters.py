@@ -114,14 +114,16 @@ def test_generated_data_runs_through_the_same_problem(run_cli, tmp_path):
     assert Path(tmp_path / "data" / "mars_craters").is_dir()
 
 
-def test_the_real_detector_beats_ramp_workflows_best_cpu_submission(kits, tmp_path,
-                                                                     monkeypatch):
-    """polar_boost: mean and bagged test AP above ramp-workflow's best shipped CPU
-    submission (0.28 and 0.24 on this data), with the exact circle IoU."""
+def test_the_real_detector_keeps_its_cross_validation_score(kits, tmp_path, monkeypatch):
+    """polar_boost's mean and bagged valid AP over the three folds of the training
+    images (exact circle IoU): the CV score it was tuned on (measured 0.615 and 0.407
+    with random_state 0; mean valid AP 0.53 to 0.62 over seeds 0-4, against 0.42 for the
+    previous defaults).
+    The test images chose nothing and nothing here asserts on them."""
     monkeypatch.chdir(tmp_path)
     result = rampconf.run(problem="mars_craters", submission="polar_boost", quiet=True,
                           overrides=[f"data_root={kits}", "n_figures=0",
                                      "save_predictions=false"])
     assert result.status == "ok"
-    assert result.summary["mean"]["test"]["ap"] > 0.35
-    assert result.summary["bagged"]["test"]["ap"] > 0.24
+    assert result.summary["mean"]["valid"]["ap"] > 0.45
+    assert result.summary["bagged"]["valid"]["ap"] > 0.30
