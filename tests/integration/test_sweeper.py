@@ -351,7 +351,9 @@ def test_ctrl_c_records_the_running_trial_and_exits_130(tmp_path):
         [sys.executable, "-m", "rampconf", "-m", *IRIS, "submission=slow",
          "hydra.sweeper.n_trials=3", "hydra.sweep.dir=sweep",
          "submission.params.n_estimators=range(2, 10)"],
-        cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A background job starts with SIGINT ignored, and so would the child: restore it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not marker.exists():  # the job is sleeping in fit
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()

@@ -91,9 +91,10 @@ def test_the_command_line_warns_once_per_score_and_reason(run_cli, tmp_path):
     warning = ("warning: auc is undefined (NaN) in fold 0 valid, bagged over 1 fold valid: "
                "only one label among the true values")
     assert proc.stdout.count(warning) == 1, proc.stdout
-    assert "NaN ± NaN" in proc.stdout
+    # the mean table shows NaN alone: no spread of a score without a value
+    assert "│  NaN │" in proc.stdout and "NaN ±" not in proc.stdout
     report = run_cli_report(tmp_path / "run")
-    assert warning in report and "NaN ± NaN" in report
+    assert warning in report and "│  NaN │" in report and "NaN ±" not in report
 
 
 def run_cli_report(run_dir) -> str:
