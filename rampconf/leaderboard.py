@@ -118,9 +118,15 @@ class Leaderboard:
 
         return display_frame(self)
 
+    def table(self) -> pd.DataFrame:
+        """:attr:`frame` with the board's ``problem``, ``cv`` and ``folds`` first."""
+        return pd.concat([pd.DataFrame({"problem": self.problem, "cv": self.cv,
+                                        "folds": self.folds_id}, index=self.frame.index),
+                          self.frame], axis=1)
+
     def to_csv(self) -> str:
-        """The numeric frame as CSV (full precision)."""
-        return self.frame.to_csv(index=False, float_format="%.17g")
+        """:meth:`table` as CSV (full precision)."""
+        return self.table().to_csv(index=False, float_format="%.17g")
 
     def to_markdown(self) -> str:
         from rampconf.leaderboard_format import markdown
@@ -239,6 +245,8 @@ def make_leaderboard(
         rank_by or Column("mean", "valid", official)
     cols = [Column.parse(c) if isinstance(c, str) else c for c in columns] if columns else \
         _default_columns(official, extra)
+    if rank_column.name not in [c.name for c in cols]:
+        cols.insert(0, rank_column)
     better = _direction(first, rank_column.score)
     selected = select_entries(infos, rank_column, ranked_statuses) if latest else \
         [(run, run.label) for run in infos]

@@ -148,8 +148,10 @@ def leaderboard_main(argv: list[str] | None = None) -> int:
 
             text = leaderboard_page(boards)
         elif args.format == "csv":
-            text = "".join(b.to_csv() if i == 0 else b.to_csv().split("\n", 1)[1]
-                           for i, b in enumerate(boards))
+            import pandas as pd
+
+            text = pd.concat([board.table() for board in boards]).to_csv(
+                index=False, float_format="%.17g")
         elif args.format == "markdown":
             text = "\n".join(b.to_markdown() for b in boards)
         else:
