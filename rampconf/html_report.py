@@ -150,6 +150,7 @@ def _score_tables(run: RunInfo) -> list[str]:
 
 def _fold_plot(run: RunInfo, score: str) -> str:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(6, 3.2))
     ax = figure.subplots()
@@ -157,6 +158,7 @@ def _fold_plot(run: RunInfo, score: str) -> str:
         values = run.fold_values(step, score)
         if values:
             ax.plot(list(values), list(values.values()), "o-", label=step, color=COLOURS[step])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("fold")
     ax.set_ylabel(score)
     ax.set_title(f"{score} per fold and step")
@@ -167,6 +169,7 @@ def _fold_plot(run: RunInfo, score: str) -> str:
 
 def _bagging_plot(run: RunInfo, score: str) -> str | None:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     curve = run.result.bagged
     if curve.empty:
@@ -177,6 +180,7 @@ def _bagging_plot(run: RunInfo, score: str) -> str | None:
         part = curve[(curve["step"] == step) & (curve["score"] == score)]
         ax.plot(part["n_folds"], part["value"], "o-", label=f"bagged {step}",
                 color=COLOURS[step])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("folds bagged")
     ax.set_ylabel(score)
     ax.set_title(f"bagging curve: {score} against the number of folds bagged")
