@@ -164,8 +164,8 @@ def select_entries(runs: list[RunInfo], rank_by: Column, ranked: Sequence[str]
             better = _direction(members[0], rank_by.score)
             best = min(good, key=lambda r: _sort_value(rank_by.value(r), better)) if good \
                 else max(members, key=lambda r: r.started)
-            chosen.append((best, f"{best.submission} (sweep {members[0].sweep_dir.name}: "
-                                 f"trial {best.trial}, best of {len(members)})"))
+            chosen.append((best, f"{best.submission} (trial {best.trial}, best of "
+                                 f"{len(members)})"))
         else:
             # The newest; a re-scored run (same training, more scores) before its source.
             newest = max(good or members, key=lambda r: (
@@ -191,6 +191,7 @@ def make_leaderboard(
     scores: Sequence[str] | str = (),
     latest: bool = True,
     ranked_statuses: Sequence[str] = ("ok",),
+    rank_blends: bool = False,
     compare: bool = True,
     n_bootstrap: int = 1000,
     confidence: float = 0.95,
@@ -220,6 +221,10 @@ def make_leaderboard(
         sweep (its best trial); False: every run.
     ranked_statuses
         Statuses that are ranked; other runs are listed below, unranked.
+    rank_blends
+        Rank blends (:mod:`rampconf.blend`) too. By default they are listed
+        below, unranked: their members were chosen on the valid rows, so their
+        valid scores are optimistic and no honest rival of a submission's.
     compare
         Compare each ranked entry with the leader (t-test on the fold scores of
         the ranking score's step, bootstrap on the bagged test predictions).
@@ -253,7 +258,8 @@ def make_leaderboard(
     entries = [run for run, _ in selected]
     labels = {str(run.run_dir): label for run, label in selected}
     ranked = [r for r in entries if r.status in ranked_statuses
-              and not math.isnan(rank_column.value(r))]
+              and not math.isnan(rank_column.value(r))
+              and (rank_blends or "blend" not in r.metadata)]
     ranked.sort(key=lambda r: (_sort_value(rank_column.value(r), better), r.started))
     rest = sorted((r for r in entries if r not in ranked), key=lambda r: r.started, reverse=True)
     rows = []
@@ -280,8 +286,8 @@ def make_leaderboard(
     for run in (r for r in entries if "blend" in r.metadata):
         members = ", ".join(m["label"] for m in run.metadata["blend"]["members"])
         notes.append(f"{labels[str(run.run_dir)]} ({run.run_dir.name}): {members}; its valid "
-                     "scores are optimistic (its members were chosen on the same valid rows): "
-                     "compare it on test scores")
+                     "scores are optimistic (its members were chosen on the same valid rows)"
+                     + ("" if rank_blends else ", so it is not ranked"))
     precisions = {**(first.summary.get("precisions") or {})}
     return Leaderboard(problem=first.problem, rank_by=rank_column, greater_is_better=better,
                        columns=cols, cv=first.cv_text, folds_id=first.folds_id or "unknown",

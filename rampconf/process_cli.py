@@ -116,6 +116,8 @@ def leaderboard_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("table", "csv", "markdown", "html"),
                         default="table")
     parser.add_argument("--output", help="write to this file instead of standard output")
+    parser.add_argument("--rank-blends", action="store_true",
+                        help="rank blends too (their valid scores are optimistic)")
     parser.add_argument("--no-compare", action="store_true",
                         help="skip the t-test and the bootstrap")
     parser.add_argument("--n-bootstrap", type=int, default=1000)
@@ -131,7 +133,8 @@ def leaderboard_main(argv: list[str] | None = None) -> int:
             [s for s in args.scores.split(",") if s]
         boards = make_leaderboards(paths=_folders(args.outputs), problem=args.problem,
                                    columns=args.columns, rank_by=args.rank_by, scores=scores,
-                                   latest=not args.all_runs, compare=not args.no_compare,
+                                   latest=not args.all_runs, rank_blends=args.rank_blends,
+                                   compare=not args.no_compare,
                                    n_bootstrap=args.n_bootstrap, alpha=args.alpha,
                                    random_state=args.seed)
         if not boards:

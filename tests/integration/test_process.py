@@ -89,8 +89,8 @@ def test_leaderboard_ranks_compares_and_explains(project):
     assert set(ranked["status"]) == {"ok"}
     unranked = main[main["rank"].isna()].set_index("submission")["status"].to_dict()
     assert unranked == {"broken": "failed", "halted": "interrupted"}
-    assert ranked["submission"].str.contains(r"logistic_regression \(sweep lr: trial \d, "
-                                             r"best of 3\)").sum() == 1
+    assert ranked["submission"].str.fullmatch(r"logistic_regression \(trial \d, "
+                                              r"best of 3\)").sum() == 1
     assert len(ranked) == 4
     # marks follow the numbers: * for p < 0.05, † for a bootstrap interval without 0
     assert ranked["mark"].iloc[0] == "leader"
@@ -144,6 +144,13 @@ def test_blend_contributivities_and_scores(project):
         max(r.summary["bagged"]["valid"]["auc"] for r in runs) - 1e-12
     scores = pd.read_csv(project / "blend" / "blend_scores.csv")
     assert {"blend", "foldwise_best"} <= set(scores["entry"])
+    # on a leaderboard a blend is listed, not ranked (unless asked): its valid scores flatter it
+    for flags, ranked in (((), False), (("--rank-blends",), True)):
+        board = pd.read_csv(StringIO(command("leaderboard", "outputs", "blend", "--format",
+                                             "csv", "--no-compare", *flags,
+                                             cwd=project).stdout))
+        row = board[board["submission"] == f"blend of {len(members)} runs"]
+        assert len(row) == 1 and row["rank"].notna().item() == ranked
 
 
 def test_rescore_with_an_added_score_equals_a_fresh_run(project, kits):
