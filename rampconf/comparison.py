@@ -37,10 +37,12 @@ def _fold_step(column: Column) -> str:
 
 def compare_entries(ranked: list[RunInfo], column: Column, n_bootstrap: int = 1000,
                     confidence: float = 0.95, alpha: float = 0.05, random_state: int = 0,
-                    test_rows: np.ndarray | None = None
+                    test_rows: np.ndarray | None = None, test_only: int = 0
                     ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Compare every ranked entry with the first (the leader).
+    """Compare every entry with the first (the leader).
 
+    The last ``test_only`` entries (blends, whose valid scores are optimistic)
+    get the bootstrap on the test set only, no t-test on their valid folds.
     Returns one dict per entry (``p_value``, ``test_diff``, ``test_diff_low``,
     ``test_diff_high``, ``mark``) and the notes that explain them.
     """
@@ -67,7 +69,11 @@ def compare_entries(ranked: list[RunInfo], column: Column, n_bootstrap: int = 10
         notes.append(f"no bootstrap: the leader's data cannot be read again: {exc}")
     results: list[dict[str, Any]] = [{"p_value": np.nan, "test_diff": 0.0, "test_diff_low": 0.0,
                                       "test_diff_high": 0.0, "mark": "leader"}]
-    for run in ranked[1:]:
+    for position, run in enumerate(ranked[1:], start=1):
+        if position >= len(ranked) - test_only:
+            results.append({"p_value": np.nan, "test_diff": np.nan, "test_diff_low": np.nan,
+                            "test_diff_high": np.nan, "mark": ""})
+            continue
         values = run.fold_values(step, column.score)
         common = [f for f in sorted(set(lead_folds) & set(values))
                   if math.isfinite(lead_folds[f]) and math.isfinite(values[f])]

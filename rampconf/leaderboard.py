@@ -262,6 +262,9 @@ def make_leaderboard(
               and (rank_blends or "blend" not in r.metadata)]
     ranked.sort(key=lambda r: (_sort_value(rank_column.value(r), better), r.started))
     rest = sorted((r for r in entries if r not in ranked), key=lambda r: r.started, reverse=True)
+    # Blends first below the ranked entries: they are compared with the leader on test.
+    blends = [r for r in rest if "blend" in r.metadata and r.status in ranked_statuses]
+    rest = [*blends, *(r for r in rest if r not in blends)]
     rows = []
     for position, run in enumerate([*ranked, *rest]):
         train_time, predict_time = run.mean_times()
@@ -277,17 +280,19 @@ def make_leaderboard(
     frame = pd.DataFrame(rows)
     notes = [f"ranked by {rank_column.name} ({'greater' if better else 'lower'} is better); "
              f"runs with status {' or '.join(ranked_statuses)} are ranked"]
-    if compare and len(ranked) > 1:
-        found, lines = compare_entries(ranked, rank_column, n_bootstrap=n_bootstrap,
+    if compare and len(ranked) + len(blends) > 1 and ranked:
+        found, lines = compare_entries([*ranked, *blends], rank_column, n_bootstrap=n_bootstrap,
                                        confidence=confidence, alpha=alpha,
-                                       random_state=random_state, test_rows=test_rows)
+                                       random_state=random_state, test_rows=test_rows,
+                                       test_only=len(blends))
         frame = frame.join(pd.DataFrame(found, index=range(len(found))))
         notes += lines
     for run in (r for r in entries if "blend" in r.metadata):
         members = ", ".join(m["label"] for m in run.metadata["blend"]["members"])
         notes.append(f"{labels[str(run.run_dir)]} ({run.run_dir.name}): {members}; its valid "
                      "scores are optimistic (its members were chosen on the same valid rows)"
-                     + ("" if rank_blends else ", so it is not ranked"))
+                     + ("" if rank_blends else ", so it is not ranked"
+                        + ("; its Δ test is against the leader" if compare else "")))
     precisions = {**(first.summary.get("precisions") or {})}
     return Leaderboard(problem=first.problem, rank_by=rank_column, greater_is_better=better,
                        columns=cols, cv=first.cv_text, folds_id=first.folds_id or "unknown",

@@ -57,10 +57,10 @@ def display_frame(board: Leaderboard) -> pd.DataFrame:
             for d, lo, hi, mark in zip(frame["test_diff"], frame["test_diff_low"],
                                        frame["test_diff_high"], frame["mark"], strict=True)]
         out["vs leader"] = [("" if isinstance(m, float) else m) for m in frame["mark"]]
-    out["train (s)"] = [_number(v, 2) for v in frame["train_time"]]
-    out["predict (s)"] = [_number(v, 2) for v in frame["predict_time"]]
+    out["train s"] = [_number(v, 2) for v in frame["train_time"]]
+    out["predict s"] = [_number(v, 2) for v in frame["predict_time"]]
     out["status"] = frame["status"]
-    out["date"] = [str(s)[:16].replace("T", " ") for s in frame["started"]]
+    out["date"] = [str(s)[5:16].replace("T", " ") for s in frame["started"]]  # MM-DD HH:MM
     out["params"] = frame["params"]
     return out
 
@@ -90,7 +90,8 @@ def print_leaderboards(boards: list[Leaderboard], console: Console) -> None:
             left = name in ("submission", "status", "date", "params", "vs leader")
             title = f"[u]{name}[/u]" if name == board.rank_by.name else name
             table.add_column(title, justify="left" if left else "right",
-                             no_wrap=name != "params", overflow="fold")
+                             no_wrap=name != "params", overflow="fold",
+                             min_width=14 if name == "params" else None)
         for position, row in enumerate(shown.itertuples(index=False)):
             status = board.frame["status"].iloc[position]
             table.add_row(*map(str, row), style=None if status == "ok" else "red")

@@ -145,12 +145,13 @@ def test_blend_contributivities_and_scores(project):
     scores = pd.read_csv(project / "blend" / "blend_scores.csv")
     assert {"blend", "foldwise_best"} <= set(scores["entry"])
     # on a leaderboard a blend is listed, not ranked (unless asked): its valid scores flatter it
-    for flags, ranked in (((), False), (("--rank-blends",), True)):
+    for flags, ranked in (((), False), (("--rank-blends", "--no-compare"), True)):
         board = pd.read_csv(StringIO(command("leaderboard", "outputs", "blend", "--format",
-                                             "csv", "--no-compare", *flags,
-                                             cwd=project).stdout))
+                                             "csv", *flags, cwd=project).stdout))
         row = board[board["submission"] == f"blend of {len(members)} runs"]
         assert len(row) == 1 and row["rank"].notna().item() == ranked
+        if not ranked:  # compared with the leader on test only
+            assert np.isnan(row["p_value"].item()) and np.isfinite(row["test_diff"].item())
 
 
 def test_rescore_with_an_added_score_equals_a_fresh_run(project, kits):
