@@ -50,15 +50,17 @@ def display_frame(board: Leaderboard) -> pd.DataFrame:
             out[column.name] = [_number(v, digits) for v in frame[column.name]]
     if "p_value" in frame:
         digits = _digits(board, board.rank_by)
-        out["p"] = [_number(p, 3) for p in frame["p_value"]]
+        marks = [m if isinstance(m, str) else "" for m in frame["mark"]]
+        out["p"] = ["leader" if m == "leader" else f"{_number(p, 3)} *" if "*" in m
+                    else _number(p, 3) for p, m in zip(frame["p_value"], marks, strict=True)]
         out["Δ test"] = [
             "" if mark == "leader" else "—" if math.isnan(d) else
             f"{_number(d, digits)} [{_number(lo, digits)}, {_number(hi, digits)}]"
+            + (" †" if "†" in mark else "")
             for d, lo, hi, mark in zip(frame["test_diff"], frame["test_diff_low"],
-                                       frame["test_diff_high"], frame["mark"], strict=True)]
-        out["vs leader"] = [("" if isinstance(m, float) else m) for m in frame["mark"]]
+                                       frame["test_diff_high"], marks, strict=True)]
     out["train s"] = [_number(v, 2) for v in frame["train_time"]]
-    out["predict s"] = [_number(v, 2) for v in frame["predict_time"]]
+    out["pred. s"] = [_number(v, 2) for v in frame["predict_time"]]
     out["status"] = frame["status"]
     out["date"] = [str(s)[5:16].replace("T", " ") for s in frame["started"]]  # MM-DD HH:MM
     out["params"] = frame["params"]
@@ -87,7 +89,7 @@ def print_leaderboards(boards: list[Leaderboard], console: Console) -> None:
         shown = display_frame(board)
         table = Table(title=board.title, title_justify="left")
         for name in shown.columns:
-            left = name in ("submission", "status", "date", "params", "vs leader")
+            left = name in ("submission", "status", "date", "params")
             title = f"[u]{name}[/u]" if name == board.rank_by.name else name
             table.add_column(title, justify="left" if left else "right",
                              no_wrap=name != "params", overflow="fold",
