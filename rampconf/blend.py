@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
     from rampconf.outputs import RunResult
     from rampconf.predictions import BasePrediction
-    from rampconf.runs import RunInfo, SavedFold
+    from rampconf.runs import RunInfo
+    from rampconf.saved import SavedFold
     from rampconf.scores import BaseScore
 
 __all__ = ["BlendResult", "blend", "select_ensemble"]
@@ -141,7 +142,7 @@ class BlendResult:
 def _member_folds(members: list[RunInfo], prediction: BasePrediction
                   ) -> dict[int, list[SavedFold]]:
     """Fold -> each member's saved fold result, for folds every member ran."""
-    from rampconf.runs import load_fold_predictions
+    from rampconf.saved import load_fold_predictions
 
     per_member = [{f.fold: f for f in load_fold_predictions(m, prediction)} for m in members]
     common = set.intersection(*(set(f) for f in per_member))
@@ -187,10 +188,10 @@ def blend(runs: Sequence[RunInfo | str | os.PathLike[str]], score: str | None = 
     DataError
         Missing predictions or data.
     """
-    from rampconf.comparison import load_run_data
     from rampconf.outputs import RunWriter, load_run, package_versions, write_csv
     from rampconf.rescore import score_saved, summary_of
-    from rampconf.runs import SavedFold, as_run
+    from rampconf.runs import as_run
+    from rampconf.saved import SavedFold, load_run_data
 
     members = [as_run(run) for run in runs]
     if len(members) < 2:

@@ -12,23 +12,9 @@ from rampconf.significance import bootstrap_differences, corrected_ttest
 
 if TYPE_CHECKING:
     from rampconf.leaderboard import Column
-    from rampconf.runs import ProblemData, RunInfo
+    from rampconf.runs import RunInfo
 
-__all__ = ["compare_entries", "load_run_data"]
-
-
-def load_run_data(run: RunInfo) -> ProblemData:
-    """The data, prediction type and scores of a run, rebuilt from its run directory.
-
-    Raises
-    ------
-    RampconfError
-        Bad saved configuration, or missing or changed data files.
-    """
-    from rampconf.runs import load_problem_data
-    from rampconf.schema import validate_config
-
-    return load_problem_data(validate_config(run.config), run.metadata, str(run.run_dir))
+__all__ = ["compare_entries"]
 
 
 def _fold_step(column: Column) -> str:
@@ -46,7 +32,7 @@ def compare_entries(ranked: list[RunInfo], column: Column, n_bootstrap: int = 10
     Returns one dict per entry (``p_value``, ``test_diff``, ``test_diff_low``,
     ``test_diff_high``, ``mark``) and the notes that explain them.
     """
-    from rampconf.runs import load_saved
+    from rampconf.saved import load_run_data, load_saved
 
     leader = ranked[0]
     step = _fold_step(column)

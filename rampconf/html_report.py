@@ -193,9 +193,8 @@ def _prediction_plot(run: RunInfo) -> tuple[str | None, str]:
     """The prediction type's picture of the bagged valid predictions, or why there is none."""
     from matplotlib.figure import Figure
 
-    from rampconf.comparison import load_run_data
     from rampconf.errors import RampconfError
-    from rampconf.runs import load_saved
+    from rampconf.saved import load_run_data, load_saved
 
     try:
         data = load_run_data(run)

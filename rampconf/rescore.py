@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from rampconf.outputs import RunResult
-    from rampconf.runs import ProblemData, RunInfo, SavedFold
+    from rampconf.runs import RunInfo
+    from rampconf.saved import ProblemData, SavedFold
 
 __all__ = ["compose_on_run", "rescore", "score_saved", "summary_of"]
 
@@ -195,7 +196,8 @@ def rescore(run: RunInfo | str | os.PathLike[str], overrides: Sequence[str] = ()
         Missing predictions, missing data, or data files changed since the run.
     """
     from rampconf.outputs import RunWriter, fold_indices_sha256, load_run, write_csv
-    from rampconf.runs import as_run, load_fold_predictions, load_problem_data, load_saved
+    from rampconf.runs import as_run
+    from rampconf.saved import load_fold_predictions, load_problem_data, load_saved
     from rampconf.schema import validate_config
 
     source = as_run(run)
