@@ -237,6 +237,15 @@ def test_html_report_and_leaderboard_render_in_chromium(project, tmp_path):
     assert not_blank(png)
 
 
+def test_report_of_a_run_whose_folds_all_failed(project):
+    run_dir = project / "outputs" / "titanic" / "broken" / "1"
+    proc = command("report", str(run_dir), "--html", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    text = (run_dir / "report.html").read_text()
+    assert "status <b>failed</b>" in text and text.count('<tr class="failed">') == 4
+    assert "<img" not in text  # nothing ran: no plot to draw
+
+
 def test_report_without_matplotlib_keeps_its_tables(project):
     """No plots extra: the page says how to get the pictures; pyplot is never imported."""
     run_dir = project / "outputs" / "titanic" / "random_forest" / "1"

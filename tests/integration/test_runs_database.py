@@ -59,6 +59,19 @@ def test_runs_written_before_fold_hashes(tmp_path):
         rescore(old, output_dir=tmp_path / "nothing")
 
 
+def test_retrained_model_is_rescored_too(tmp_path):
+    source = iris(tmp_path, "retrained", "retrain=true")
+    rescored = rescore(source.run_dir, ["~problem.scores.nll"], output_dir=tmp_path / "r")
+    assert "nll" not in rescored.summary["score_names"]
+    expected = {step: {k: v for k, v in values.items() if k != "nll"}
+                for step, values in source.summary["retrain"].items()}
+    assert set(rescored.summary["retrain"]) == {"train", "test"}
+    for step, values in expected.items():
+        assert rescored.summary["retrain"][step] == pytest.approx(values)
+    retrain = pd.read_csv(tmp_path / "r" / "retrain_scores.csv")
+    assert set(retrain["score"]) == set(rescored.summary["score_names"])
+
+
 def test_data_changed_since_the_run_is_refused(tmp_path, kits):
     data = tmp_path / "data" / "iris"
     data.mkdir(parents=True)
