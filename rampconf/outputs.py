@@ -4,7 +4,9 @@ Layout (all paths relative to the run directory)::
 
     config.yaml            the validated, resolved configuration
     metadata.json          overrides, seeds, package versions, data file hashes, times
-    folds.csv              fold, status, seed, n_train, n_valid, train/valid/test seconds, error
+    folds.csv              fold, status, seed, n_train, n_valid, train/valid/test seconds, error,
+                           indices_sha256 (identifies the fold's rows: runs on the same folds
+                           share it, see :func:`fold_indices_sha256`)
     scores.csv             tidy scores: fold, step, score, value (step: train, valid, test;
                            an undefined score is NaN, see summary.json's ``undefined``)
     bagged_scores.csv      bagging curve: n_folds, step, score, value (last n_folds = bagged)
@@ -15,7 +17,7 @@ Layout (all paths relative to the run directory)::
     predictions/fold_<i>.npz   train (predictions on the whole training set), test,
                                train_idx, valid_idx
     predictions/bagged.npz     valid (NaN rows: never validated), test
-    predictions/retrain.npz    test (only with retrain=true)
+    predictions/retrain.npz    train, test (only with retrain=true)
     figures/                   pictures drawn by the prediction type (n_figures per fold)
 
 Ragged predictions (detection) are stored as several arrays per part,
@@ -41,7 +43,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-__all__ = ["RunResult", "atomic_path", "load_run", "write_atomic"]
+__all__ = ["RunResult", "atomic_path", "fold_indices_sha256", "load_run", "write_atomic"]
 
 
 def _temporary_beside(path: Path) -> Path:
@@ -103,6 +105,22 @@ def write_npz(path: Path, **arrays: np.ndarray) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # type: ignore[arg-type]
     write_atomic(path, buffer.getvalue())
+
+
+def fold_indices_sha256(train_idx: np.ndarray, valid_idx: np.ndarray) -> str:
+    """SHA-256 of a fold's training and valid row indices (as little-endian int64, in order).
+
+    Two runs whose folds have the same hashes (and the same data files) were
+    trained and validated on the same rows, so their fold scores pair up.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for indices in (train_idx, valid_idx):
+        array = np.ascontiguousarray(np.asarray(indices, dtype="<i8"))
+        digest.update(len(array).to_bytes(8, "little"))
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def _jsonable(obj: Any) -> Any:
@@ -260,6 +278,7 @@ class RunWriter:
             "train_time": result.times.get("train"), "valid_time": result.times.get("valid"),
             "test_time": result.times.get("test"),
             "error": result.error[0] if result.error else "",
+            "indices_sha256": fold_indices_sha256(result.train_idx, result.valid_idx),
         })
         if scores:
             for step, values in scores.items():
@@ -304,7 +323,7 @@ class RunWriter:
             write_atomic(self.run_dir / "errors" / "retrain.txt", "\n".join(result.error) + "\n")
         if self.save_predictions and scores:
             write_npz(self.run_dir / "predictions" / "retrain.npz",
-                      **self._packed(test=result.y_pred_test))
+                      **self._packed(train=result.y_pred_train, test=result.y_pred_test))
 
     def _packed(self, **parts: np.ndarray) -> dict[str, np.ndarray]:
         """Arrays of each part, named ``part`` or ``part_key`` (see ``BasePrediction.pack``)."""

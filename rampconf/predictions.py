@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
+    from matplotlib.figure import Figure, SubFigure
+
     from rampconf.extras import Extra
 
 __all__ = ["BasePrediction", "LabelIndex", "TargetError"]
@@ -107,8 +109,11 @@ class BasePrediction(Plugin[ParamsT]):
     the main process: :meth:`empty`, :meth:`combine` and
     :meth:`has_prediction` when bagging the folds, :meth:`to_columns` and
     :meth:`pack` when saving predictions, :meth:`save_figures` when the run
-    draws pictures. Subclasses implement :meth:`check_y_pred`; the defaults
-    of the others suit a float array whose rows are the samples.
+    draws pictures. Later, on saved predictions (re-scoring, blending, the
+    HTML report; after ``setup`` on the run's training targets):
+    :meth:`unpack`, :meth:`combine` and :meth:`plot_predictions`. Subclasses
+    implement :meth:`check_y_pred`; the defaults of the others suit a float
+    array whose rows are the samples.
 
     A canonical prediction is a NumPy array whose first axis is the sample.
     Rows that hold no prediction (a sample outside a fold's valid set) are NaN
@@ -181,6 +186,24 @@ class BasePrediction(Plugin[ParamsT]):
         says which).
         """
         return {"": np.asarray(y_pred)}
+
+    def unpack(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        """The prediction that :meth:`pack` stored as ``arrays`` (same keys), for re-scoring.
+
+        The default reads the array stored under the empty key.
+        """
+        return np.asarray(arrays[""])
+
+    def plot_predictions(self, figure: Figure | SubFigure, y_true: np.ndarray,
+                         y_pred: np.ndarray) -> bool:
+        """Draw a summary picture of predictions against the truth on ``figure``.
+
+        Called by the HTML report with the bagged valid predictions of the rows
+        that hold one (and the encoded targets of those rows); the figure is a
+        ``matplotlib.figure.Figure`` (or a sub-figure), never pyplot's.
+        Returns whether anything was drawn; the default draws nothing.
+        """
+        return False
 
     def save_figures(self, folder: Path, X: Any, y_true: np.ndarray, y_pred: np.ndarray,
                      rows: np.ndarray, fold: int) -> list[Path]:

@@ -1,7 +1,8 @@
 """RAMP-style tables of a run, printed with rich; also rebuilt from a run directory.
 
 ``rampconf-report RUN_DIR`` (or ``python -m rampconf.report RUN_DIR``) prints the
-tables of a finished run without retraining anything.
+tables of a finished run without retraining anything; ``--html [FILE]`` also
+writes the run's self-contained HTML report (:mod:`rampconf.html_report`).
 """
 
 from __future__ import annotations
@@ -191,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Print the tables of a finished rampconf run.")
     parser.add_argument("run_dir", help="a run directory (holds summary.json), or a folder of "
                                         "runs (then its latest run)")
+    parser.add_argument("--html", nargs="?", const="", metavar="FILE",
+                        help="also write the HTML report: tables, plots, pictures of the "
+                             "predictions, config and versions (default FILE: "
+                             "RUN_DIR/report.html)")
     args = parser.parse_args(argv)
     run_dir = latest_run(Path(args.run_dir))
     try:
@@ -201,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     if run_dir != Path(args.run_dir):
         print(f"run directory: {run_dir}")
     print_run(result)
+    if args.html is not None:
+        from rampconf.html_report import write_run_report
+
+        path = write_run_report(result, args.html or None)
+        print(f"HTML report: {path}")
     return 0
 
 

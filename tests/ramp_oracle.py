@@ -149,3 +149,79 @@ def ramp_test(kit: Path, submission: str) -> dict:
         curve.setdefault(n_bag, {})[step] = {k: _value(v) for k, v in row.items()}
     bagging_curve = [curve[k] for k in sorted(curve)]
     return {"folds": folds, "bagged": bagging_curve[-1], "bagging_curve": bagging_curve}
+
+
+#: problem.py of RAMP's iris kit (the scores that blending needs: the official first).
+IRIS_PROBLEM = '''\
+import os
+
+import pandas as pd
+import rampwf as rw
+from sklearn.model_selection import StratifiedShuffleSplit
+
+problem_title = "Iris classification"
+Predictions = rw.prediction_types.make_multiclass(
+    label_names=["setosa", "versicolor", "virginica"])
+workflow = rw.workflows.Estimator()
+score_types = [
+    rw.score_types.Accuracy(name="acc"),
+    rw.score_types.ClassificationError(name="error"),
+    rw.score_types.NegativeLogLikelihood(name="nll"),
+]
+
+
+def get_cv(X, y):
+    return StratifiedShuffleSplit(n_splits=2, test_size=0.2, random_state=57).split(X, y)
+
+
+def _read(path, name):
+    data = pd.read_csv(os.path.join(path, "data", name))
+    return data.drop(columns=["species"]), data["species"].values
+
+
+def get_train_data(path="."):
+    return _read(path, "train.csv")
+
+
+def get_test_data(path="."):
+    return _read(path, "test.csv")
+'''
+
+
+def ramp_blend(kit: Path, submissions: list[str], min_improvement: float = 0.0) -> dict:
+    """Run ``ramp-test --save-output`` for each submission, then ``ramp-blend`` on them.
+
+    Returns ``{"contributivity": {submission: [share of the blend per fold]},
+    "curve": {step: [combined score per number of folds bagged]},
+    "foldwise_best": {step: [...]}}`` for the official score. A share is
+    ramp-blend's per-fold column times the number of folds (ramp-blend divides
+    each fold's shares by it, so that the columns add up to its total).
+    """
+    for submission in submissions:
+        ramp_test(kit, submission)
+    python = ramp_python()
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    listed = "[" + ",".join(repr(s) for s in submissions) + "]"
+    proc = subprocess.run(
+        [str(python.parent / "ramp-blend"), "--submissions", listed, "--save-output",
+         "--min-improvement", repr(min_improvement)],
+        cwd=kit, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"ramp-blend failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    output = kit / "submissions" / "training_output"
+    contributivity = {}
+    for row in _read_rows(output / "contributivities.csv"):
+        folds = sorted((k for k in row if k.startswith("fold_")), key=lambda k: int(k[5:]))
+        contributivity[row["submission"]] = [float(row[k]) * len(folds) for k in folds]
+
+    def curve(name: str) -> dict[str, list[float]]:
+        steps: dict[str, list[float]] = {}
+        rows = sorted(_read_rows(output / name), key=lambda r: int(r["n_bag"]))
+        for row in rows:
+            score = next(k for k in row if k not in ("step", "n_bag"))
+            steps.setdefault(row["step"], []).append(_value(row[score]))
+        return steps
+
+    return {"contributivity": contributivity, "curve": curve("bagged_scores_combined.csv"),
+            "foldwise_best": curve("bagged_scores_foldwise_best.csv")}

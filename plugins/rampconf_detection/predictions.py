@@ -108,6 +108,15 @@ class Detection(BasePrediction[DetectionParams]):
         circles = np.concatenate(parts) if parts else np.empty((0, 5))
         return {"circles": circles, "predicted": predicted}
 
+    def unpack(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        predicted = np.asarray(arrays["predicted"], dtype=bool)
+        circles = np.asarray(arrays["circles"], dtype=float).reshape(-1, 5)
+        images = circles[:, 0].astype(int)
+        y_pred = self.empty(len(predicted), like=circles)
+        for image in np.flatnonzero(predicted):
+            y_pred[image] = circles[images == image, 1:]
+        return y_pred
+
     def save_figures(self, folder: Path, X: Any, y_true: np.ndarray, y_pred: np.ndarray,
                      rows: np.ndarray, fold: int) -> list[Path]:
         """PNG per image: the image, true circles (green), detections (red, ≥ 0.5 solid).

@@ -15,6 +15,8 @@ from rampconf.predictions import BasePrediction, TargetError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from matplotlib.figure import Figure, SubFigure
+
 __all__ = ["Combined", "CombinedParams", "PartRef"]
 
 
@@ -172,3 +174,13 @@ class Combined(BasePrediction[CombinedParams]):
             for name, values in part.to_columns(self._part_values(y_pred, i)).items():
                 columns[name if name not in columns else f"part{i}_{name}"] = values
         return columns
+
+    def plot_predictions(self, figure: Figure | SubFigure, y_true: np.ndarray,
+                         y_pred: np.ndarray) -> bool:
+        """Each part's own picture side by side (a part that draws nothing leaves its place)."""
+        drawn = False
+        panels = figure.subfigures(1, len(self.parts), squeeze=False)[0]
+        for i, (part, panel) in enumerate(zip(self.parts, panels, strict=True)):
+            truth = y_true[:, i].astype(int) if self.widths()[i] > 1 else y_true[:, i]
+            drawn |= part.plot_predictions(panel, truth, self._part_values(y_pred, i))
+        return drawn

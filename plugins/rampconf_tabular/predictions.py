@@ -13,6 +13,8 @@ from rampconf.predictions import BasePrediction, LabelIndex, TargetError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from matplotlib.figure import Figure, SubFigure
+
 __all__ = ["Multiclass", "MulticlassParams", "Regression"]
 
 Label = str | int | float | bool
@@ -105,6 +107,27 @@ class Multiclass(BasePrediction[MulticlassParams]):
     def to_columns(self, y_pred: np.ndarray) -> dict[str, np.ndarray]:
         return {f"proba_{label}": y_pred[:, j] for j, label in enumerate(self.labels)}
 
+    def plot_predictions(self, figure: Figure | SubFigure, y_true: np.ndarray,
+                         y_pred: np.ndarray) -> bool:
+        """The confusion matrix of the most probable label: counts, rows the true label."""
+        from sklearn.metrics import confusion_matrix
+
+        n = len(self.labels)
+        counts = confusion_matrix(np.asarray(y_true, dtype=int), np.argmax(y_pred, axis=1),
+                                  labels=list(range(n)))
+        ax = figure.subplots()
+        ax.imshow(counts, cmap="Blues")
+        for (i, j), count in np.ndenumerate(counts):
+            ax.text(j, i, str(count), ha="center", va="center",
+                    color="white" if count > counts.max() / 2 else "black")
+        names = [str(label) for label in self.labels]
+        ax.set_xticks(range(n), names, rotation=45 if n > 4 else 0)
+        ax.set_yticks(range(n), names)
+        ax.set_xlabel("predicted label (most probable)")
+        ax.set_ylabel("true label")
+        ax.set_title("confusion matrix")
+        return True
+
 
 class Regression(BasePrediction):
     """Real values, one column per target (a 1-D array for a single target).
@@ -155,3 +178,20 @@ class Regression(BasePrediction):
         if y_pred.ndim == 1:
             return {"y_pred": y_pred}
         return super().to_columns(y_pred)
+
+    def plot_predictions(self, figure: Figure | SubFigure, y_true: np.ndarray,
+                         y_pred: np.ndarray) -> bool:
+        """Predicted against true values, one panel per target (at most four), with y = x."""
+        truth = np.asarray(y_true, dtype=float).reshape(len(y_true), -1)
+        predicted = np.asarray(y_pred, dtype=float).reshape(len(y_pred), -1)
+        n_panels = min(truth.shape[1], 4)
+        axes = np.atleast_1d(figure.subplots(1, n_panels, squeeze=False)[0])
+        for j, ax in enumerate(axes):
+            ax.scatter(truth[:, j], predicted[:, j], s=10, alpha=0.6)
+            low = float(min(truth[:, j].min(), predicted[:, j].min()))
+            high = float(max(truth[:, j].max(), predicted[:, j].max()))
+            ax.plot([low, high], [low, high], color="grey", lw=1, ls="--")
+            ax.set_xlabel("true value" if n_panels == 1 else f"true value (target {j})")
+            ax.set_ylabel("predicted value")
+        axes[0].set_title("predicted against true")
+        return True
