@@ -235,7 +235,9 @@ def test_an_interrupted_run_keeps_its_finished_folds(tmp_path, signum, code):
     write_submission(tmp_path, "slow", SECOND_FOLD.format(second="import time; time.sleep(600)"))
     proc = subprocess.Popen([sys.executable, "-m", "rampconf", "submission=slow",
                              "progress=false"], cwd=tmp_path, env=cli_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # a background job starts with SIGINT ignored: restore it
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     end = time.monotonic() + 120
     while not list((tmp_path / "outputs").rglob("folds.csv")) and time.monotonic() < end:
         time.sleep(0.1)
