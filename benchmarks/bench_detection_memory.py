@@ -4,9 +4,11 @@ Generates a seeded synthetic crater set (``rampconf-data mars_craters
 generate``) of ``--images`` training images (and a tenth as many test
 images) in a temporary data root, then runs ``python -m rampconf
 problem=mars_craters`` on it with the starting kit and prints, next to the
-size of the image files, the peak resident memory of that process (sampled
-from ``/proc``): all of it, and the anonymous part (heap: what a copy of
-the images would take). The images are memory-mapped: a fold whose training
+size of the image files, the peak resident memory of that process and of
+the processes it started (the fork server and the fold processes; sampled
+from ``/proc`` and summed, so pages they share are counted once per
+process: an upper bound): all of it, and the anonymous part (heap: what a
+copy of the images would take). The images are memory-mapped: a fold whose training
 rows are one contiguous block gets a view of the file; RAMP's third Mars
 fold trains on two separate blocks, which are staged in a temporary
 memory-mapped file instead of a copy in memory. Pages of a mapped file count
@@ -59,17 +61,23 @@ def main() -> None:
 
 
 def sample_peaks(proc: subprocess.Popen) -> dict[str, int]:
-    """Peak VmRSS, RssAnon and RssFile (KiB) of a running process, sampled every 10 ms."""
+    """Peak VmRSS, RssAnon and RssFile (KiB) of a running process and its descendants
+    (summed), sampled every 10 ms."""
+    from rampconf.limits import process_tree
+
     peak = {"VmRSS": 0, "RssAnon": 0, "RssFile": 0}
     while proc.poll() is None:
-        try:
-            with open(f"/proc/{proc.pid}/status") as status:
-                for line in status:
-                    key = line.split(":", 1)[0]
-                    if key in peak:
-                        peak[key] = max(peak[key], int(line.split()[1]))
-        except (FileNotFoundError, ProcessLookupError):
-            break
+        now = dict.fromkeys(peak, 0)
+        for pid in process_tree(proc.pid):
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    for line in status:
+                        key = line.split(":", 1)[0]
+                        if key in now:
+                            now[key] += int(line.split()[1])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        peak = {key: max(peak[key], now[key]) for key in peak}
         time.sleep(0.01)
     proc.wait()
     return peak

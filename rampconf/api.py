@@ -11,8 +11,10 @@ neither the working directory nor the logging set-up.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -61,12 +63,21 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
 
     Also returns the Hydra run directory under the key ``hydra_run_dir``.
     """
+    config, _ = _compose(overrides)
+    return config
+
+
+def _compose(overrides: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """:func:`compose`, and the ``${oc.env:...}`` values (key path -> interpolation)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf import OmegaConf, open_dict
     from omegaconf.errors import OmegaConfBaseException
     from yaml import YAMLError
+
+    from rampconf.configguard import env_interpolations
+    from rampconf.errors import ErrorExit
 
     register_submissions(overrides)
     try:
@@ -76,15 +87,18 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
             run_dir = str(cfg.hydra.run.dir)
             with open_dict(cfg):
                 del cfg["hydra"]
+            masked = env_interpolations(cfg)
             raw = OmegaConf.to_container(cfg, resolve=True)
     except (HydraException, OmegaConfBaseException, YAMLError) as exc:
         from rampconf.hydra_errors import composition_error
 
         raise ConfigError(composition_error(exc)) from None
+    except ErrorExit as abort:  # a config file refused by the guard
+        raise abort.error from None
     assert isinstance(raw, dict)
     config = {str(key): value for key, value in raw.items()}
     config["hydra_run_dir"] = run_dir
-    return config
+    return config, masked
 
 
 def run(
@@ -104,7 +118,9 @@ def run(
         Hydra overrides, as on the command line (``["cv.n_splits=3", "n_jobs=2"]``).
     output_dir
         Run directory; default ``outputs/<problem>/<submission>/<timestamp>``
-        as for the command line.
+        as for the command line. A directory that holds anything already (an
+        earlier run) is not reused: the run takes ``<dir>_1``, ``<dir>_2``...
+        (``result.run_dir`` says which).
     quiet
         Do not print tables or progress.
 
@@ -113,24 +129,26 @@ def run(
     ConfigError, DataError, SubmissionError
         Bad configuration, data or submission (nothing has run).
     """
+    from rampconf.execution import warm_up
+
     items = list(overrides)
+    warm_up(items)
     if problem is not None:
         items.insert(0, f"problem={problem}")
     if submission is not None:
         items.insert(1 if problem is not None else 0, f"submission={submission}")
-    raw = compose(items)
+    raw, masked = _compose(items)
     default_dir = Path(raw.pop("hydra_run_dir")).resolve()
-    run_dir = Path(output_dir).resolve() if output_dir is not None else _fresh(default_dir)
-    return run_config(raw, run_dir=run_dir, overrides=items, quiet=quiet)
+    from rampconf.errors import OutputError
+    from rampconf.rundir import claim_run_dir
 
-
-def _fresh(folder: Path) -> Path:
-    """``folder``, or ``folder_1``, ``folder_2``... when runs start within the same second."""
-    candidate, n = folder, 0
-    while candidate.exists():
-        n += 1
-        candidate = folder.with_name(f"{folder.name}_{n}")
-    return candidate
+    wanted = Path(output_dir).resolve() if output_dir is not None else default_dir
+    try:
+        run_dir = claim_run_dir(wanted)
+    except OSError as exc:
+        raise OutputError(f"{wanted}: cannot create the run directory: "
+                          f"{exc.strerror or exc}") from None
+    return run_config(raw, run_dir=run_dir, overrides=items, quiet=quiet, masked=masked)
 
 
 def _mean_std(fold_scores: dict[int, dict[str, dict[str, float]]]
@@ -150,12 +168,12 @@ def _mean_std(fold_scores: dict[int, dict[str, dict[str, float]]]
 
 
 def _execute(plan: Any, train: Any, test: Any, on_fold: Any, quiet: bool,
-             console: Console) -> dict[str, Any]:
+             console: Console, deadline: float | None) -> dict[str, Any]:
     """Run the folds, with a progress bar unless ``quiet``."""
     from rampconf import runner
 
     if quiet:
-        return runner.execute(plan, train, test, on_fold=on_fold)
+        return runner.execute(plan, train, test, on_fold=on_fold, deadline=deadline)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     config = plan.config
@@ -164,7 +182,7 @@ def _execute(plan: Any, train: Any, test: Any, on_fold: Any, quiet: bool,
                   transient=True) as bar:
         task = bar.add_task(f"{config.problem.name} / {config.submission.name}: folds")
         return runner.execute(
-            plan, train, test, on_fold=on_fold,
+            plan, train, test, on_fold=on_fold, deadline=deadline,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
 
 
@@ -184,117 +202,181 @@ def run_config(
     overrides: Sequence[str] = (),
     quiet: bool = False,
     console: Console | None = None,
+    masked: dict[str, str] | None = None,
 ) -> RunResult:
     """Validate a composed configuration, run it and write ``run_dir``.
+
+    Parameters
+    ----------
+    masked
+        Key path -> text written in ``config.yaml`` instead of the value (the
+        ``${oc.env:...}`` interpolations, whose values are not saved).
 
     Raises
     ------
     RampconfError
         Before anything runs (bad config, data or submission); a failing fold
         is not an error here: the result's ``status`` is ``"failed"``.
+        :class:`~rampconf.errors.OutputError` when the run directory cannot be written.
+    RunInterrupted
+        On SIGINT or SIGTERM, once the folds that finished are saved
+        (``summary.json`` with status ``interrupted``).
     """
     from rampconf import runner
+    from rampconf.errors import DataError, OutputError, RunInterrupted
     from rampconf.outputs import RunResult, RunWriter, file_sha256, package_versions
     from rampconf.report import make_console, print_run
     from rampconf.schema import validate_config
-    from rampconf.submission import describe_submission
 
     started = dt.datetime.now(dt.timezone.utc)
     config = validate_config(raw)
-    plan = runner.prepare(config)
+    plan = runner.prepare(config, wait=False)  # the isolated check runs while data loads
     draw_figures = config.n_figures > 0 and _can_draw(plan.prediction, config.n_figures)
     console = console or make_console()
-    train, test = runner.load_data(plan)
-
-    writer = RunWriter(run_dir, save_predictions=config.save_predictions,
-                       pack=plan.prediction.pack)
-    resolved = config.model_dump(mode="json")
-    resolved["data_root"] = str(plan.data_root)
-    writer.write_config(resolved)
-    data_files = {**plan.reader.files(), **plan.reader.extra_files()}
-    metadata: dict[str, Any] = {
-        "overrides": list(overrides),
-        "started": started.isoformat(),
-        "submission_path": str(plan.submission.path),
-        "versions": package_versions(),
-        "data_files": {role: {"path": str(path), "sha256": file_sha256(path)}
-                       for role, path in data_files.items()},
-        "n_train": len(train), "n_test": len(test),
-    }
-    writer.write_metadata(metadata)
-
-    reporter = None
-    if config.trial is not None:
-        from rampconf.trial import TrialReporter
-
-        reporter = TrialReporter(config.trial, plan.official.name)
-
-    def on_fold(result: FoldResult, scores: dict[str, dict[str, float]] | None) -> None:
-        writer.write_fold(result, scores, len(train))
-        if reporter is not None:
-            reporter.report(result.fold, scores)
-
-    clock = time.perf_counter()
     try:
-        outcome = _execute(plan, train, test, on_fold, quiet or not config.progress, console)
-    except Exception as exc:
-        if type(exc).__name__ == "TrialPruned":  # keep what ran; the sweeper records it
-            writer.write_summary({"problem": config.problem.name, "status": "pruned",
-                                  "official_score": plan.official.name, "reason": str(exc),
-                                  "seeds": {"run": config.seed}})
+        train, test = runner.load_data(plan)
+    except DataError:
+        plan.finish_check()  # a submission error is reported first, as before
         raise
-    elapsed = time.perf_counter() - clock
+    plan.finish_check()
+    deadline = None
+    if config.trial is not None and config.trial.timeout is not None:
+        deadline = time.monotonic() + config.trial.timeout
 
-    results: list[FoldResult] = outcome["folds"]
-    if draw_figures:
-        for fold in results:
-            if fold.status == "ok" and fold.y_pred_train is not None:
-                plan.prediction.save_figures(run_dir / "figures", train.X, outcome["y_train"],
-                                             fold.y_pred_train, fold.valid_idx[:config.n_figures],
-                                             fold.fold)
-    bagged_frame = writer.write_bagging(outcome["bagging_curve"], outcome["bagged_predictions"])
-    retrain_scores = None
-    if outcome["retrain"] is not None:
-        writer.write_retrain(outcome["retrain"])
-        retrain_scores = outcome["retrain"]["scores"]
-    mean, std = _mean_std(outcome["fold_scores"])
-    failed: list[int | str] = [r.fold for r in results if r.status != "ok"]
-    if outcome["retrain"] is not None and outcome["retrain"]["result"].status != "ok":
-        failed.append("retrain")
-    summary = {
-        "problem": config.problem.name,
-        "submission": config.submission.name,
-        "status": "ok" if not failed else "failed",
-        "official_score": plan.official.name,
-        "greater_is_better": plan.official.greater_is_better,
-        "score_names": [s.name for s in plan.scores],
-        "precisions": {s.name: s.precision for s in plan.scores},
-        "directions": {s.name: "max" if s.greater_is_better else "min" for s in plan.scores},
-        "n_folds": len(results),
-        "n_folds_ok": len(results) - len([f for f in failed if f != "retrain"]),
-        "failed_folds": failed,
-        "mean": mean,
-        "std": std,
-        "bagged": outcome["bagging_curve"][-1] if outcome["bagging_curve"] else {},
-        "retrain": retrain_scores,
-        "undefined": outcome["undefined"],
-        "seeds": {"run": config.seed, "folds": outcome["seeds"][:-1],
-                  "retrain": outcome["seeds"][-1]},
-        "elapsed_seconds": elapsed,
-        "description": describe_submission(plan.submission.path, list(plan.workflow.elements)),
-    }
-    metadata["finished"] = dt.datetime.now(dt.timezone.utc).isoformat()
-    writer.write_metadata(metadata)
-    writer.write_summary(summary)
-    if reporter is not None:
-        reporter.finish(summary)
+    writer: Any = None
+    metadata: dict[str, Any] = {}
+    try:
+        writer = RunWriter(run_dir, save_predictions=config.save_predictions,
+                           pack=plan.prediction.pack)
+        resolved = config.model_dump(mode="json")
+        resolved["data_root"] = str(plan.data_root)
+        writer.write_config(_masked(resolved, masked or {}))
+        data_files = {**plan.reader.files(), **plan.reader.extra_files()}
+        metadata = {
+            "overrides": list(overrides),
+            "started": started.isoformat(),
+            "submission_path": str(plan.submission.path),
+            "versions": package_versions(),
+            "data_files": {role: {"path": str(path), "sha256": file_sha256(path)}
+                           for role, path in data_files.items()},
+            "n_train": len(train), "n_test": len(test),
+        }
+        writer.write_metadata(metadata)
+
+        reporter = None
+        if config.trial is not None:
+            from rampconf.trial import TrialReporter
+
+            reporter = TrialReporter(config.trial, plan.official.name)
+
+        def on_fold(result: FoldResult, scores: dict[str, dict[str, float]] | None) -> None:
+            writer.write_fold(result, scores, len(train))
+            if reporter is not None:
+                reporter.report(result.fold, scores)
+
+        clock = time.perf_counter()
+        try:
+            outcome = _execute(plan, train, test, on_fold, quiet or not config.progress,
+                               console, deadline)
+        except Exception as exc:
+            if type(exc).__name__ == "TrialPruned":  # keep what ran; the sweeper records it
+                writer.write_summary({"problem": config.problem.name, "status": "pruned",
+                                      "official_score": plan.official.name,
+                                      "reason": str(exc), "seeds": {"run": config.seed}})
+            raise
+        elapsed = time.perf_counter() - clock
+
+        results: list[FoldResult] = outcome["folds"]
+        if draw_figures:
+            for fold in results:
+                if fold.status == "ok" and fold.y_pred_train is not None:
+                    plan.prediction.save_figures(run_dir / "figures", train.X,
+                                                 outcome["y_train"], fold.y_pred_train,
+                                                 fold.valid_idx[:config.n_figures], fold.fold)
+        summary = _finish(plan, writer, outcome, metadata, elapsed)
+        if reporter is not None:
+            reporter.finish(summary)
+    except KeyboardInterrupt as exc:
+        interrupted = exc if isinstance(exc, RunInterrupted) else RunInterrupted()
+        interrupted.run_dir = run_dir
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                _finish(plan, writer, interrupted.partial, metadata, None, interrupted)
+        raise interrupted from None
+    except OSError as exc:
+        raise OutputError(f"{run_dir}: cannot write the run directory: "
+                          f"{exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}"
+                          "; the run stopped and left no summary.json") from None
     import pandas as pd
 
     result = RunResult(run_dir=run_dir, summary=summary, scores=writer.scores_frame(),
-                       bagged=bagged_frame,
+                       bagged=writer.bagged_frame,
                        folds=pd.DataFrame(writer.fold_rows).sort_values("fold"),
                        config=resolved)
     if not quiet:
         print_run(result, console)
         console.print(f"run directory: {run_dir}")
     return result
+
+
+def _masked(resolved: dict[str, Any], masked: dict[str, str]) -> dict[str, Any]:
+    """``resolved`` with the values at the ``masked`` key paths replaced by their text."""
+    for path, text in masked.items():
+        node: Any = resolved
+        *parents, last = path.split(".")
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and last in node:
+            node[last] = text
+    return resolved
+
+
+def _finish(plan: Any, writer: Any, outcome: dict[str, Any], metadata: dict[str, Any],
+            elapsed: float | None, interrupted: Any = None) -> dict[str, Any]:
+    """Write the bagging, the retrain, the metadata and ``summary.json`` (last)."""
+    from rampconf.submission import describe_submission
+
+    config = plan.config
+    results: list[FoldResult] = outcome.get("folds", [])
+    writer.write_tables()  # complete even if an interrupt came while a fold was being written
+    writer.bagged_frame = writer.write_bagging(outcome.get("bagging_curve", []),
+                                               outcome.get("bagged_predictions", {}))
+    retrain = outcome.get("retrain")
+    if retrain is not None:
+        writer.write_retrain(retrain)
+    mean, std = _mean_std(outcome.get("fold_scores", {}))
+    failed: list[int | str] = [r.fold for r in results if r.status != "ok"]
+    if retrain is not None and retrain["result"].status != "ok":
+        failed.append("retrain")
+    seeds = outcome.get("seeds", [])
+    status = "interrupted" if interrupted is not None else "ok" if not failed else "failed"
+    n_folds = outcome.get("n_folds", len(results))
+    summary = {
+        "problem": config.problem.name,
+        "submission": config.submission.name,
+        "status": status,
+        "official_score": plan.official.name,
+        "greater_is_better": plan.official.greater_is_better,
+        "score_names": [s.name for s in plan.scores],
+        "precisions": {s.name: s.precision for s in plan.scores},
+        "directions": {s.name: "max" if s.greater_is_better else "min" for s in plan.scores},
+        "n_folds": n_folds,
+        "n_folds_ok": len(results) - len([f for f in failed if f != "retrain"]),
+        "failed_folds": failed,
+        "mean": mean,
+        "std": std,
+        "bagged": outcome["bagging_curve"][-1] if outcome.get("bagging_curve") else {},
+        "retrain": None if retrain is None else retrain["scores"],
+        "undefined": outcome.get("undefined", []),
+        "seeds": {"run": config.seed, "folds": seeds[:-1],
+                  "retrain": seeds[-1] if seeds else None},
+        "elapsed_seconds": elapsed,
+        "description": describe_submission(plan.submission.path, list(plan.workflow.elements)),
+    }
+    if interrupted is not None:
+        summary["n_folds_done"] = len(results)
+        summary["interrupted_by"] = signal.Signals(interrupted.signal).name
+    metadata["finished"] = dt.datetime.now(dt.timezone.utc).isoformat()
+    writer.write_metadata(metadata)
+    writer.write_summary(summary)
+    return summary

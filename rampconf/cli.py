@@ -5,17 +5,21 @@ prints. Errors are printed as one line each (``debug=true`` or
 ``RAMPCONF_DEBUG=1`` shows the traceback), Hydra's own composition errors
 too (:mod:`rampconf.hydra_errors`), and an error found before the run starts
 leaves no run directory behind. Exit codes: 0 success, 1 a submission failed
-(a fold raised or predicted badly) or a sweep ended without a complete trial,
-2 bad configuration or data, 130 an interrupted sweep. Inside a multirun a
+(a fold raised, crashed, exited, predicted badly or went over a limit: the
+other folds are kept) or a sweep ended without a complete trial, 2 bad
+configuration or data, or a run directory that cannot be written, 130 / 143
+a run or sweep interrupted by SIGINT / SIGTERM (a run saves the folds that
+finished, its ``summary.json`` says ``interrupted``). Inside a multirun a
 failing job raises, so the sweeper records it and goes on; nothing calls
-``sys.exit`` inside a job or the sweeper (its errors reach :func:`main` as
-:class:`~rampconf.errors.ErrorExit`).
+``sys.exit`` inside a job or the sweeper (errors found in Hydra's machinery
+reach :func:`main` as :class:`~rampconf.errors.ErrorExit`).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,7 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rampconf import registry
 from rampconf.api import register_submissions
-from rampconf.errors import ConfigError, ErrorExit, RampconfError
+from rampconf.errors import ConfigError, ErrorExit, RampconfError, RunInterrupted
 from rampconf.resources import packaged_conf_dir
 
 __all__ = ["main"]
@@ -137,6 +141,7 @@ def _task(cfg: DictConfig) -> float | None:
     from omegaconf.errors import OmegaConfBaseException
 
     from rampconf.api import run_config
+    from rampconf.configguard import env_interpolations
 
     hydra_cfg = HydraConfig.get()
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
@@ -152,12 +157,23 @@ def _task(cfg: DictConfig) -> float | None:
         result = run_config({str(key): value for key, value in raw.items()},
                             run_dir=Path(hydra_cfg.runtime.output_dir),
                             overrides=list(hydra_cfg.overrides.task),
-                            quiet=raw.get("trial") is not None)  # the sweeper prints a line
+                            quiet=raw.get("trial") is not None,  # the sweeper prints a line
+                            masked=env_interpolations(cfg))
     except RampconfError as exc:
         if multirun:
             raise
         _discard_hydra_run_dir(hydra_cfg)  # found before the run started: leave nothing
         print_error(exc, debug)
+        _state["exit_code"] = exc.exit_code
+        return None
+    except RunInterrupted as exc:
+        if multirun:
+            raise
+        partial = exc.partial
+        done = len(partial.get("folds", []))
+        saved = f"; {done} of {partial.get('n_folds', '?')} folds finished, saved in " \
+                f"{exc.run_dir} (summary.json: status interrupted)" if exc.run_dir else ""
+        print(f"interrupted by {signal.Signals(exc.signal).name}{saved}", file=sys.stderr)
         _state["exit_code"] = exc.exit_code
         return None
     if result.status != "ok":
@@ -185,6 +201,10 @@ def _discard_hydra_run_dir(hydra_cfg: Any) -> None:
                     None if log_file is None else str(log_file))
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise RunInterrupted(signum)
+
+
 def main() -> None:
     """Entry point of ``python -m rampconf`` and of the ``rampconf`` script."""
     argv = sys.argv[1:]
@@ -197,15 +217,25 @@ def main() -> None:
         for line in errors:
             print(f"config error: {line}", file=sys.stderr)
         sys.exit(2)
+    if not any(arg.startswith("-") and arg not in ("-m", "--multirun") for arg in argv):
+        from rampconf.execution import warm_up
+
+        warm_up(argv)
     register_submissions(argv)
     from rampconf.hydra_errors import composition_error, hydra_raises, is_composition_error
 
+    # SIGTERM ends a run as Ctrl-C does: folds stopped, what finished saved, exit 143
+    signal.signal(signal.SIGTERM, _terminate)
     with hydra_raises() as full_error_asked:
         try:
             _task()
-        except ErrorExit as stop:  # a sweeper's error, past Hydra's own error reporting
+        except ErrorExit as stop:  # an error found in Hydra's machinery (sweeper, config source)
             print_error(stop.error, _debug_requested(argv))
             sys.exit(stop.error.exit_code)
+        except KeyboardInterrupt as exc:  # before or after the run (in Hydra): nothing to save
+            signum = exc.signal if isinstance(exc, RunInterrupted) else signal.SIGINT
+            print(f"interrupted by {signal.Signals(signum).name}", file=sys.stderr)
+            sys.exit(128 + signum)
         except Exception as exc:  # Hydra could not compose the config
             if full_error_asked or not is_composition_error(exc):
                 raise

@@ -6,12 +6,18 @@ path, submission file and line), what is allowed and what was received.
 
 from __future__ import annotations
 
+import signal
+from pathlib import Path
+from typing import Any
+
 __all__ = [
     "ConfigError",
     "DataError",
     "ErrorExit",
+    "OutputError",
     "RampconfError",
     "RegistryError",
+    "RunInterrupted",
     "SubmissionError",
     "SweepError",
     "SweepInterrupted",
@@ -78,13 +84,46 @@ class SweepInterrupted(RampconfError):
 class ErrorExit(BaseException):
     """Carries a :class:`RampconfError` out of a Hydra sweeper to the command line.
 
-    Hydra's ``hydra.main`` reports any ``Exception`` that leaves a sweeper as a
-    traceback and exits with 1. A sweeper raises its error wrapped in this class
-    instead: like ``SystemExit`` it is no ``Exception``, so it passes Hydra's
-    reporting, and :func:`rampconf.cli.main` prints ``error`` (one line per
-    problem) and exits with ``error.exit_code``.
+    Hydra's ``hydra.main`` reports any ``Exception`` that leaves a sweeper (or
+    that a config source or a callback raises) as a traceback and exits with 1.
+    A sweeper raises its error wrapped in this class instead: like
+    ``SystemExit`` it is no ``Exception``, so it passes Hydra's reporting, and
+    :func:`rampconf.cli.main` prints ``error`` (one line per problem) and exits
+    with ``error.exit_code``.
     """
 
     def __init__(self, error: RampconfError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+class OutputError(RampconfError):
+    """The run directory cannot be written (unwritable folder, full disk, ...)."""
+
+    exit_code = 2
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """SIGINT (Ctrl-C) or SIGTERM stopped a run; the folds that finished are saved.
+
+    Attributes
+    ----------
+    signal : int
+        The signal received; the command line exits with ``128 + signal``
+        (130 for SIGINT, 143 for SIGTERM).
+    run_dir : pathlib.Path or None
+        Where the finished folds and ``summary.json`` (status ``interrupted``) were written.
+    partial : dict
+        What the runner had finished (set by :func:`rampconf.runner.execute`).
+    """
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signal = int(signum)
+        self.run_dir: Path | None = None
+        self.partial: dict[str, Any] = {}
+
+    @property
+    def exit_code(self) -> int:
+        """``128 + signal``, as a shell reports a process ended by that signal."""
+        return 128 + self.signal

@@ -155,7 +155,10 @@ def discard_run_dir(run_dir: Path, output_subdir: str | None, log_file: str | No
     """
     if not run_dir.is_dir():
         return False
+    from rampconf.rundir import MARKER
+
     known = {Path(output_subdir) / name for name in HYDRA_FILES} if output_subdir else set()
+    known.add(Path(MARKER))  # the run's claim on the directory (rampconf.rundir)
     if log_file:
         log = Path(log_file)
         known.add(log.relative_to(run_dir) if log.is_absolute() and log.is_relative_to(run_dir)

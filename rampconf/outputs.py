@@ -12,7 +12,9 @@ Layout (all paths relative to the run directory)::
     bagged_scores.csv      bagging curve: n_folds, step, score, value (last n_folds = bagged)
     retrain_scores.csv     step, score, value (only with retrain=true)
     summary.json           official_score, status, mean, std, bagged, retrain, undefined
-                           (score, reason, where of each score recorded as NaN), ...
+                           (score, reason, where of each score recorded as NaN), ... (written
+                           last: a directory without it is not a finished run)
+    .rampconf-run          claims the directory for this run (see rampconf.rundir)
     errors/fold_<i>.txt    the submission's traceback of a failed fold
     predictions/fold_<i>.npz   train (predictions on the whole training set), test,
                                train_idx, valid_idx
@@ -256,6 +258,7 @@ class RunWriter:
         self.pack = pack or (lambda y_pred: {"": np.asarray(y_pred)})
         self.fold_rows: list[dict[str, Any]] = []
         self.score_rows: list[dict[str, Any]] = []
+        self.bagged_frame = pd.DataFrame(columns=["n_folds", "step", "score", "value"])
         run_dir.mkdir(parents=True, exist_ok=True)
 
     def write_config(self, config: dict[str, Any]) -> None:
@@ -291,9 +294,13 @@ class RunWriter:
             write_npz(self.run_dir / "predictions" / f"fold_{result.fold}.npz",
                       **self._packed(train=result.y_pred_train, test=result.y_pred_test),
                       train_idx=result.train_idx, valid_idx=result.valid_idx)
-        folds = pd.DataFrame(self.fold_rows).sort_values("fold")
-        write_csv(self.run_dir / "folds.csv", folds)
+        self.write_tables()
+
+    def write_tables(self) -> None:
+        """``scores.csv``, then ``folds.csv`` (a fold listed there has its scores written)."""
         write_csv(self.run_dir / "scores.csv", self.scores_frame(), na_rep="NaN")
+        if self.fold_rows:
+            write_csv(self.run_dir / "folds.csv", pd.DataFrame(self.fold_rows).sort_values("fold"))
 
     def scores_frame(self) -> pd.DataFrame:
         """The tidy scores written so far, ordered by fold then step."""

@@ -103,8 +103,8 @@ class Plugin(abc.ABC, Generic[ParamsT]):
     Lifecycle: :func:`make_plugin` validates the configuration's parameters
     with ``Params`` and builds one instance per run, after the whole
     configuration is valid and before any data is read; ``self.params`` is
-    then the validated, frozen model. Plugins are pickled to parallel
-    workers, so keep their state small and picklable. The kind's base class
+    then the validated, frozen model. Plugins are pickled to the fold
+    processes, so keep their state small and picklable. The kind's base class
     (:class:`~rampconf.scores.BaseScore`, ...) says which methods are called
     when; its abstract methods are the ones a plugin must implement.
 

@@ -104,9 +104,10 @@ class BasePrediction(Plugin[ParamsT]):
     Lifecycle: built once per run, before any data is read. Then, in the main
     process, :meth:`setup` once with the raw training targets (before
     anything else is called) and :meth:`encode_y` on the training and the
-    test targets. In the fold workers (after ``setup``, on a pickled copy),
-    :meth:`check_y_pred` on every prediction a submission returns. Back in
-    the main process: :meth:`empty`, :meth:`combine` and
+    test targets. A pickled copy (after ``setup``) goes to each fold process,
+    where a workflow may use it (``predict_method``, ``labels``); what the
+    fold returns comes back as plain data, and :meth:`check_y_pred` checks
+    it in the main process. Then: :meth:`empty`, :meth:`combine` and
     :meth:`has_prediction` when bagging the folds, :meth:`to_columns` and
     :meth:`pack` when saving predictions, :meth:`save_figures` when the run
     draws pictures. Later, on saved predictions (re-scoring, blending, the

@@ -119,6 +119,10 @@ class BaseReader(Plugin[ParamsT]):
        naming the file and what is wrong (a missing column, a bad value);
     4. :meth:`files` again for the SHA-256 hashes recorded in the run directory.
 
+    Every path of :meth:`files`, :meth:`extra_files` and :meth:`folders`
+    (folders of inputs a fold reads lazily) must stay inside ``data_root``,
+    unless the run sets ``allow_outside_data_root=true``.
+
     Subclasses implement :meth:`load` and, when they read files, :meth:`files`.
     """
 
@@ -156,6 +160,13 @@ class BaseReader(Plugin[ParamsT]):
         if not names:
             return self.describe(split)
         return f"{self.describe(split)}, column {names[min(column or 0, len(names) - 1)]!r}"
+    def folders(self) -> dict[str, Path]:
+        """Folders whose files the fold reads itself (lazy inputs such as image files), by role.
+
+        They hold features only, never labels: with ``sandbox=bwrap`` they are
+        the only data a fold process can see (read-only).
+        """
+        return {}
 
     def check_files(self) -> None:
         """Raise :class:`DataError` naming every missing file and where it was looked for."""

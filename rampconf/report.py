@@ -97,6 +97,7 @@ def make_console() -> Console:
 
 def print_run(result: RunResult, console: Console | None = None) -> None:
     """Print the per-fold, mean ± std and bagged tables of a run."""
+    import pandas as pd
     from rich.table import Table
 
     console = console or make_console()
@@ -116,12 +117,13 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
 
     folds = Table(title=f"{title}: folds", title_justify="left")
     header(folds, "fold  step", ["time (s)"])
-    scores = result.scores
+    scores = result.scores if not result.scores.empty else \
+        pd.DataFrame(columns=["fold", "step", "score", "value"])
     times = result.folds.set_index("fold") if not result.folds.empty else None
     for fold in sorted(result.folds["fold"].tolist() if not result.folds.empty else []):
         status = times.loc[fold, "status"] if times is not None else "ok"
         if status != "ok":
-            folds.add_row(f"{fold}  failed", *["—"] * len(names), "—", style="red")
+            folds.add_row(f"{fold}  {status}", *["—"] * len(names), "—", style="red")
             continue
         for step in ("train", "valid", "test"):
             values = scores[(scores["fold"] == fold) & (scores["step"] == step)]
@@ -165,7 +167,12 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
     if summary.get("description"):
         console.print(f"submission {summary['submission']}: {summary['description']}",
                       highlight=False)
-    if summary["status"] != "ok":
+    if summary["status"] == "interrupted":
+        console.print(f"[yellow]interrupted after {summary.get('n_folds_done', 0)} of "
+                      f"{summary['n_folds']} folds[/yellow] (by "
+                      f"{summary.get('interrupted_by', 'a signal')}): the tables hold the "
+                      "folds that finished")
+    if summary["failed_folds"]:
         failed = ", ".join(map(str, summary["failed_folds"]))
         console.print(f"[red]failed folds: {failed}[/red] (tracebacks in errors/)")
 

@@ -1,18 +1,19 @@
 """The runner: one CV loop for every problem, workflow and submission.
 
 :func:`prepare` builds every plugin from a validated :class:`RunConfig` and
-checks the submission (all before any data is read); :func:`execute` loads
-the data once, runs the folds (in parallel with joblib when ``n_jobs != 1``,
-BLAS threads capped per worker), scores train / valid / test, bags the fold
-predictions and writes the run directory as it goes.
+checks the submission in an isolated process (all before any data is read);
+:func:`execute` runs the folds as isolated tasks (:mod:`rampconf.isolation`)
+on the run's executor (:mod:`rampconf.workers`; ``n_jobs`` at a time, BLAS
+threads capped per fold process), checks the predictions it gets back as
+plain data, scores train / valid / test, bags the fold predictions and calls
+back as each fold ends (the run directory is written as it goes). The runner
+holds the labels; a fold process gets only the labels of its training rows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import random
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,19 +23,20 @@ import numpy as np
 from rampconf.compat import compat_mode
 from rampconf.cv import BaseCV
 from rampconf.datacheck import check_data
-from rampconf.errors import ConfigError, DataError
+from rampconf.errors import ConfigError, DataError, RunInterrupted
 from rampconf.plugin import make_plugin
 from rampconf.predictions import BasePrediction
-from rampconf.readers import BaseReader, Dataset, take_rows
+from rampconf.readers import BaseReader, Dataset
 from rampconf.scores import BaseScore
 from rampconf.scoring import Scoring
-from rampconf.submission import Submission, find_submission, submission_traceback
+from rampconf.submission import Submission, find_submission
 from rampconf.workflows import BaseWorkflow
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from rampconf.schema import RunConfig
+    from rampconf.workers import Executor, Job, Limits
 
 __all__ = ["FoldResult", "Plan", "execute", "fold_seeds", "prepare"]
 
@@ -53,23 +55,43 @@ class Plan:
     cv: BaseCV
     workflow: BaseWorkflow
     submission: Submission
-    routed: dict[str, dict[str, Any]]
+    executor: Executor
+    limits: Limits
+    routed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    check_job: Job | None = None
 
     @property
     def official(self) -> BaseScore:
         """The official score: the problem's first."""
         return self.scores[0]
 
+    def finish_check(self) -> None:
+        """Wait for the submission's check (isolated) and route its parameters.
+
+        Raises
+        ------
+        ConfigError, SubmissionError
+            As the check reported them (unknown parameter, missing file or callable, ...).
+        """
+        from rampconf.execution import routed_parameters
+
+        if self.check_job is None:
+            return
+        job, self.check_job = self.check_job, None
+        while job.outcome is None:
+            self.executor.wait([job])
+        self.routed = routed_parameters(self.submission, job.outcome)
+
 
 @dataclass
 class FoldResult:
-    """What one fold produced (in a worker): predictions, times, or the error."""
+    """What one fold produced (in its process): checked predictions, times, or the error."""
 
     fold: int
     seed: int
     train_idx: np.ndarray
     valid_idx: np.ndarray
-    status: str = "ok"
+    status: str = "ok"  # ok, failed, timeout, out_of_memory
     times: dict[str, float] = field(default_factory=dict)
     y_pred_train: np.ndarray | None = None
     y_pred_test: np.ndarray | None = None
@@ -81,8 +103,12 @@ def resolve_data_root(data_root: str) -> Path:
     return Path(data_root).expanduser().resolve()
 
 
-def prepare(config: RunConfig) -> Plan:
+def prepare(config: RunConfig, wait: bool = True) -> Plan:
     """Build every plugin and check the submission, before any data is read.
+
+    The submission is imported and checked in an isolated process. With
+    ``wait=False`` the check runs while the caller goes on (e.g. reads the
+    data); :meth:`Plan.finish_check` waits for it.
 
     Raises
     ------
@@ -130,93 +156,25 @@ def prepare(config: RunConfig) -> Plan:
     submission = Submission(name=config.submission.name, path=folder,
                             params=dict(config.submission.params),
                             extra_files=reader.extra_files())
-    routed = workflow.check_submission(submission)
-    return Plan(config=config, data_root=data_root, reader=reader, prediction=prediction,
-                scores=scores, cv=cv, workflow=workflow, submission=submission, routed=routed)
+    from rampconf.execution import check_data_paths, make_executor, preload_modules
+    from rampconf.isolation import CheckTask
+
+    check_data_paths(reader, data_root, config.allow_outside_data_root)
+    executor, limits = make_executor(config, reader, submission)
+    executor.preload(preload_modules(workflow, prediction, submission))
+    plan = Plan(config=config, data_root=data_root, reader=reader, prediction=prediction,
+                scores=scores, cv=cv, workflow=workflow, submission=submission,
+                executor=executor, limits=limits,
+                check_job=executor.submit(CheckTask(workflow, submission), limits))
+    if wait:
+        plan.finish_check()
+    return plan
 
 
 def fold_seeds(seed: int, n_folds: int) -> list[int]:
     """Independent seeds for each fold, derived from the run seed (NumPy SeedSequence)."""
     children = np.random.SeedSequence(seed).spawn(n_folds)
     return [int(child.generate_state(1)[0]) for child in children]
-
-
-@dataclass
-class _FoldTask:
-    """The picklable inputs of one fold."""
-
-    fold: int
-    seed: int
-    train_idx: np.ndarray
-    valid_idx: np.ndarray
-    blas_threads: int | None
-
-
-def _predicting_file(plan: Plan) -> Path:
-    return plan.submission.file(list(plan.workflow.elements)[-1])
-
-
-def _checked(plan: Plan, y_pred: Any, y_true: np.ndarray, what: str) -> np.ndarray:
-    try:
-        return plan.prediction.check_y_pred(y_pred, y_true)
-    except ValueError as exc:
-        raise _PredictionError(f"{_predicting_file(plan)}: {what}: {exc}") from None
-
-
-class _PredictionError(Exception):
-    """A prediction of the wrong shape or with NaN (reported without our traceback)."""
-
-
-@contextmanager
-def _global_seeds(seed: int) -> Iterator[None]:
-    """Seed the global ``random`` and ``np.random`` for one fold; restore them afterwards.
-
-    Submissions without a random_state still get reproducible folds, and the
-    caller's process (a notebook, when ``n_jobs=1``) keeps its own random states.
-    """
-    saved_numpy, saved_random = np.random.get_state(), random.getstate()
-    np.random.seed(seed % 2**32)
-    random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(saved_numpy)
-        random.setstate(saved_random)
-
-
-def run_fold(plan: Plan, train: Dataset, test: Dataset, y_train: np.ndarray,
-             y_test: np.ndarray, task: _FoldTask) -> FoldResult:
-    """Train on the fold's training rows, predict the whole training set and the test set."""
-    from threadpoolctl import threadpool_limits
-
-    result = FoldResult(fold=task.fold, seed=task.seed, train_idx=task.train_idx,
-                        valid_idx=task.valid_idx)
-    with _global_seeds(task.seed), threadpool_limits(limits=task.blas_threads):
-        try:
-            start = time.perf_counter()
-            weights = {} if train.weights is None or not plan.workflow.fits_weights() else \
-                {"sample_weight": train.weights[task.train_idx]}
-            model = plan.workflow.train(plan.submission, plan.routed,
-                                        take_rows(train.X, task.train_idx),
-                                        train.y[task.train_idx], plan.prediction, **weights)
-            result.times["train"] = time.perf_counter() - start
-            start = time.perf_counter()
-            y_pred = plan.workflow.predict(model, train.X, plan.prediction)
-            result.y_pred_train = _checked(plan, y_pred, y_train,
-                                           f"fold {task.fold}, predictions on the training data")
-            result.times["valid"] = time.perf_counter() - start
-            start = time.perf_counter()
-            y_pred = plan.workflow.predict(model, test.X, plan.prediction)
-            result.y_pred_test = _checked(plan, y_pred, y_test,
-                                          f"fold {task.fold}, predictions on the test data")
-            result.times["test"] = time.perf_counter() - start
-        except _PredictionError as exc:
-            result.status = "failed"
-            result.error = [str(exc)]
-        except Exception as exc:
-            result.status = "failed"
-            result.error = submission_traceback(exc, plan.submission.path)
-    return result
 
 
 def _blas_threads(n_jobs: int) -> int | None:
@@ -296,11 +254,15 @@ def execute(
     test: Dataset,
     on_fold: Callable[[FoldResult, dict[str, dict[str, float]] | None], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    deadline: float | None = None,
 ) -> dict[str, Any]:
     """Run every fold, score, bag and (optionally) retrain.
 
     Parameters
     ----------
+    deadline
+        ``time.monotonic()`` value when running folds are stopped and the
+        others not started (a sweep trial's time limit); None: no limit.
     on_fold
         Called in the main process as each fold ends, with its result and
         scores (None for a failed fold), e.g. to write it to disk at once.
@@ -314,6 +276,12 @@ def execute(
         value), ``bagging_curve``, ``bagged_predictions``, ``retrain``,
         ``seeds``, ``y_train``, ``y_test``, ``undefined`` (the scores recorded as
         NaN because they are undefined: score, reason, where).
+
+    Raises
+    ------
+    RunInterrupted
+        On SIGINT (``KeyboardInterrupt``) or SIGTERM: the running folds are
+        stopped; ``partial`` holds what finished (same keys as the result).
     """
     config = plan.config
     plan.prediction.setup(train.y)
@@ -329,52 +297,71 @@ def execute(
         raise ConfigError(f"cv: the {config.cv_spec.type} scheme cannot split the training "
                           f"data ({len(train)} rows): {exc}") from None
     seeds = fold_seeds(config.seed, len(folds) + 1)
-    tasks = [_FoldTask(i, seeds[i], np.asarray(tr), np.asarray(va), _blas_threads(config.n_jobs))
-             for i, (tr, va) in enumerate(folds)]
+    from rampconf.execution import fold_result
+    from rampconf.isolation import FoldInputs, FoldTask
+
+    plan.finish_check()
+    shared = FoldInputs(plan.workflow, plan.submission, plan.routed, plan.prediction,
+                        train.X, test.X)
+    blas = _blas_threads(config.n_jobs)
+    folds = [(np.asarray(tr), np.asarray(va)) for tr, va in folds]
+    weights = train.weights if plan.workflow.fits_weights() else None
+    tasks = [FoldTask(i, seeds[i], tr, train.y[tr], shared, blas,
+                      None if weights is None else weights[tr])
+             for i, (tr, _) in enumerate(folds)]
     results: list[FoldResult] = []
     fold_scores: dict[int, dict[str, dict[str, float]]] = {}
+    retrain: dict[str, Any] | None = None
     if progress:
         progress(0, len(tasks))
-    if config.n_jobs == 1:
-        finished = (run_fold(plan, train, test, y_train, y_test, task) for task in tasks)
-    else:
-        from joblib import Parallel, delayed
+    try:
+        outcomes = plan.executor.run(tasks, config.n_jobs, plan.limits, deadline)
+        with contextlib.closing(outcomes):
+            for index, outcome in outcomes:
+                result = fold_result(plan, FoldResult(index, seeds[index], *folds[index]),
+                                     outcome, y_train, y_test)
+                scores = None
+                if result.status == "ok":
+                    assert result.y_pred_train is not None and result.y_pred_test is not None
+                    try:
+                        scores = scoring.fold(result.fold, result.train_idx, result.valid_idx,
+                                              result.y_pred_train, result.y_pred_test)
+                    except Exception as exc:  # a score failing on odd predictions: the fold's
+                        import traceback
 
-        parallel = Parallel(n_jobs=config.n_jobs, return_as="generator")
-        finished = parallel(delayed(run_fold)(plan, train, test, y_train, y_test, task)
-                            for task in tasks)
-    for result in finished:
-        scores = None
-        if result.status == "ok":
-            assert result.y_pred_train is not None and result.y_pred_test is not None
-            try:
-                scores = scoring.fold(result.fold, result.train_idx, result.valid_idx,
-                                      result.y_pred_train, result.y_pred_test)
-            except Exception as exc:  # a score failing on odd predictions is the fold's error
-                import traceback
-
-                result.status = "failed"
-                result.error = [f"scoring fold {result.fold} failed: {type(exc).__name__}: {exc}",
-                                "full traceback:", *traceback.format_exc().splitlines()]
-        if scores is not None:
-            fold_scores[result.fold] = scores
-        results.append(result)
-        if on_fold:
-            on_fold(result, scores)
-        if progress:
-            progress(len(results), len(tasks))
+                        result.status = "failed"
+                        result.error = [f"scoring fold {result.fold} failed: "
+                                        f"{type(exc).__name__}: {exc}", "full traceback:",
+                                        *traceback.format_exc().splitlines()]
+                if scores is not None:
+                    fold_scores[result.fold] = scores
+                results.append(result)
+                if on_fold:
+                    on_fold(result, scores)
+                if progress:
+                    progress(len(results), len(tasks))
+        if config.retrain:
+            every = np.arange(len(train))
+            task = FoldTask(-1, seeds[-1], every, train.y, shared, blas, weights)
+            for _, outcome in plan.executor.run([task], 1, plan.limits, deadline):
+                result = fold_result(plan, FoldResult(-1, seeds[-1], every,
+                                                      np.array([], dtype=int)),
+                                     outcome, y_train, y_test)
+            retrain = {"result": result, "scores": None}
+            if result.status == "ok":
+                assert result.y_pred_train is not None and result.y_pred_test is not None
+                retrain["scores"] = scoring.retrain(result.y_pred_train, result.y_pred_test)
+    except KeyboardInterrupt as exc:
+        interrupted = exc if isinstance(exc, RunInterrupted) else RunInterrupted()
+        ok = [r for r in results if r.status == "ok"]
+        curve, bagged = scoring.bag(plan.prediction, ok) if ok else ([], {})
+        interrupted.partial = {"folds": results, "fold_scores": fold_scores,
+                               "bagging_curve": curve, "bagged_predictions": bagged,
+                               "retrain": None, "seeds": seeds, "n_folds": len(tasks),
+                               "undefined": scoring.undefined_records()}
+        raise interrupted from None
     ok = [r for r in results if r.status == "ok"]
     curve, bagged = scoring.bag(plan.prediction, ok) if ok else ([], {})
-    retrain: dict[str, Any] | None = None
-    if config.retrain:
-        every = np.arange(len(train))
-        task = _FoldTask(-1, seeds[-1], every, np.array([], dtype=int),
-                         _blas_threads(config.n_jobs))
-        result = run_fold(plan, train, test, y_train, y_test, task)
-        retrain = {"result": result, "scores": None}
-        if result.status == "ok":
-            assert result.y_pred_train is not None and result.y_pred_test is not None
-            retrain["scores"] = scoring.retrain(result.y_pred_train, result.y_pred_test)
     return {"folds": results, "fold_scores": fold_scores, "bagging_curve": curve,
             "bagged_predictions": bagged, "retrain": retrain, "seeds": seeds,
             "y_train": y_train, "y_test": y_test, "undefined": scoring.undefined_records()}

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from rampconf.errors import ConfigError
 from rampconf.plugin import StrictModel, format_validation_error
@@ -126,6 +133,21 @@ class RunConfig(StrictModel):
         None, description="ramp: every behaviour that reproduces ramp-workflow 0.7.0's numbers "
                           "where rampconf's default differs (README, RAMP compatibility); "
                           "null: rampconf's defaults")
+    fold_timeout: float | None = Field(
+        None, gt=0, description="seconds (wall) a fold may run; then it is killed and "
+        "recorded with status timeout (null: no limit)")
+    fold_memory: int | str | None = Field(
+        None, description="resident memory a fold may use, e.g. 2GB or 512MB; above it the "
+        "fold is killed and recorded with status out_of_memory (null: no limit)")
+    sandbox: Literal["bwrap"] | None = Field(
+        None, description="run every fold process inside bubblewrap: no network, read-only "
+        "file system, no data file visible (null: no OS sandbox)")
+    allow_outside_data_root: bool = Field(
+        False, description="accept data paths that leave data_root (absolute paths, '..', "
+        "symbolic links out of it)")
+    unsafe_in_process: bool = Field(
+        False, description="run submission code in this process, without isolation or limits "
+        "(debugging with pdb only: a submission can then forge its scores)")
 
     @field_validator("n_jobs")
     @classmethod
@@ -133,6 +155,32 @@ class RunConfig(StrictModel):
         if value == 0:
             raise ValueError("n_jobs must be a positive number of workers or -1 for all cores")
         return value
+
+    @field_validator("fold_memory")
+    @classmethod
+    def _memory_size(cls, value: int | str | None) -> int | str | None:
+        from rampconf.limits import parse_memory
+
+        if value is not None:
+            parse_memory(value)
+        return value
+
+    @model_validator(mode="after")
+    def _isolation_for_limits(self) -> RunConfig:
+        if self.unsafe_in_process:
+            asked = [f"{name}={getattr(self, name)}" for name in
+                     ("fold_timeout", "fold_memory", "sandbox") if getattr(self, name)]
+            if asked:
+                raise ValueError(f"{', '.join(asked)} needs isolated folds; "
+                                 "unsafe_in_process=true runs them in this process")
+        return self
+
+    @property
+    def fold_memory_bytes(self) -> int | None:
+        """``fold_memory`` in bytes."""
+        from rampconf.limits import parse_memory
+
+        return None if self.fold_memory is None else parse_memory(self.fold_memory)
 
     @property
     def workflow_spec(self) -> WorkflowSpec:

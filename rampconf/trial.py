@@ -90,17 +90,24 @@ class TrialConfig(StrictModel):
     study_name: str  # the study
     number: int = Field(ge=0)  # this trial's number in the study
     pruner: PrunerConfig = PrunerConfig()
+    timeout: float | None = Field(default=None, gt=0)  # seconds the whole run may take
 
 
-def trial_override(storage: str, study_name: str, number: int, pruner: PrunerConfig) -> str:
-    """The Hydra override that turns a job into trial ``number`` of a study."""
+def trial_override(storage: str, study_name: str, number: int, pruner: PrunerConfig,
+                   timeout: float | None = None) -> str:
+    """The Hydra override that turns a job into trial ``number`` of a study.
+
+    ``timeout`` (seconds) bounds the whole run while it runs: its folds are
+    stopped when it is reached, and the trial fails.
+    """
     def quote(text: str) -> str:
         return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
     fields = ", ".join(f"{k}: {quote(v) if isinstance(v, str) else v}"
                        for k, v in pruner.model_dump().items())
+    limit = "" if timeout is None else f", timeout: {float(timeout)!r}"
     return (f"trial={{storage: {quote(storage)}, study_name: {quote(study_name)}, "
-            f"number: {number}, pruner: {{{fields}}}}}")
+            f"number: {number}, pruner: {{{fields}}}{limit}}}")
 
 
 class TrialReporter:

@@ -76,18 +76,22 @@ def predict_with(model: Any, X: Any, prediction: BasePrediction, where: str) -> 
 class BaseWorkflow(Plugin[ParamsT]):
     """Base class of workflows.
 
-    Lifecycle: built once per run. :meth:`check_submission` runs once in the
-    main process before any data is read (files, callables and parameter
-    names are checked there). For each fold, in a worker (a pickled copy of
-    the workflow), :meth:`train` fits a fresh model on the fold's training
-    rows and :meth:`predict` is then called with that model on the whole
-    training set and on the test set; the prediction type's ``setup`` has
-    run, and what :meth:`predict` returns is checked by its ``check_y_pred``.
-    An exception raised in either is the fold's failure, reported with the
-    submission's traceback. Subclasses implement :meth:`train` and
-    :meth:`predict`. A workflow whose :meth:`fits_weights` says so also gets
-    the training rows' per-sample weights: :meth:`train` is then called with
-    the keyword ``sample_weight`` (never :meth:`predict`).
+    Lifecycle: built once per run. :meth:`check_submission` runs once, in an
+    isolated process of its own (it imports the submission's files), before
+    any data is read (files, callables and parameter names are checked
+    there); the runner gets only the routed parameter names back. For each
+    fold, in a fresh fold process (a pickled copy of the workflow, see
+    :mod:`rampconf.isolation`), :meth:`train` fits a fresh model on the
+    fold's training rows and :meth:`predict` is then called with that model
+    on the whole training set and on the test set (features only); the
+    prediction type's ``setup`` has run. What :meth:`predict` returns is
+    sent back as plain data and checked by the prediction type's
+    ``check_y_pred`` in the runner. An exception raised in either is the
+    fold's failure, reported with the submission's traceback. Subclasses
+    implement :meth:`train` and :meth:`predict`. A workflow whose
+    :meth:`fits_weights` says so also gets the training rows' per-sample
+    weights: :meth:`train` is then called with the keyword ``sample_weight``
+    (never :meth:`predict`).
 
     Class attributes
     ----------------

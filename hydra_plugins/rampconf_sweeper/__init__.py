@@ -60,7 +60,8 @@ class RampconfSweeperConf:
     pruner: PrunerConf = field(default_factory=PrunerConf)
     max_failures: int | None = None  # stop when more trials than this failed; null: no limit
     max_failure_rate: float = 0.5  # stop when more than this share failed (from 5 trials on)
-    timeout: float | None = None  # seconds: no new batch starts after this; null: no limit
+    timeout: float | None = None  # seconds for the whole sweep; running trials stop then too
+    trial_timeout: float | None = None  # seconds one trial may run (its folds are stopped)
     n_best: int = 5  # rows of the table of best trials printed at the end
     # the search space: override key -> sweep expression (the command line wins)
     params: dict[str, Any] | None = None

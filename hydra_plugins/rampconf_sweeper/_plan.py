@@ -89,11 +89,12 @@ def check_settings(settings: dict[str, Any]) -> PrunerConfig:
     rate = s["max_failure_rate"]
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
         errors.append(f"hydra.sweeper.max_failure_rate: a number in [0, 1], got {rate!r}")
-    timeout = s["timeout"]
-    if timeout is not None and (isinstance(timeout, bool)
-                                or not isinstance(timeout, (int, float)) or timeout <= 0):
-        errors.append(f"hydra.sweeper.timeout: a positive number of seconds or null, "
-                      f"got {timeout!r}")
+    for key in ("timeout", "trial_timeout"):
+        timeout = s[key]
+        if timeout is not None and (isinstance(timeout, bool)
+                                    or not isinstance(timeout, (int, float)) or timeout <= 0):
+            errors.append(f"hydra.sweeper.{key}: a positive number of seconds or null, "
+                          f"got {timeout!r}")
     if s["params"] is not None and not isinstance(s["params"], dict):
         errors.append("hydra.sweeper.params: a mapping of override keys to sweep "
                       f"expressions, got {s['params']!r}")

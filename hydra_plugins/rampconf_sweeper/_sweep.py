@@ -8,7 +8,9 @@
    the jobs with ``trial={storage, study_name, number, pruner}`` so that each
    run reports its folds to its trial (and is pruned) through the storage;
    tell each trial COMPLETE, PRUNED or FAIL (with the error); rewrite
-   ``trials.csv`` and ``best_params.yaml``; check the failure budget.
+   ``trials.csv`` and ``best_params.yaml``; check the failure budget. Each
+   trial's run is bounded while it runs by ``trial_timeout`` and by what is
+   left of the sweep's ``timeout`` (its folds are stopped, the trial fails).
 4. A table of the best trials, the best parameters and the command that
    reruns the best one.
 
@@ -69,13 +71,15 @@ class RampconfSweeperImpl:
         max_failures: Any = None,
         max_failure_rate: Any = 0.5,
         timeout: Any = None,
+        trial_timeout: Any = None,
         n_best: Any = 5,
         params: Any = None,
     ) -> None:
         self.settings: dict[str, Any] = {
             "n_trials": n_trials, "n_jobs": n_jobs, "sampler": sampler, "seed": seed,
             "storage": storage, "study_name": study_name, "max_failures": max_failures,
-            "max_failure_rate": max_failure_rate, "timeout": timeout, "n_best": n_best,
+            "max_failure_rate": max_failure_rate, "timeout": timeout,
+            "trial_timeout": trial_timeout, "n_best": n_best,
             "pruner": OmegaConf.to_container(pruner) if isinstance(pruner, DictConfig)
             else dict(pruner or {}),
             "params": OmegaConf.to_container(params) if isinstance(params, DictConfig)
@@ -129,9 +133,12 @@ class RampconfSweeperImpl:
                                                 initial_job_idx=group[0][0].number))
         return returns
 
-    def _ask(self, study: optuna.Study, plan: SweepPlan, size: int) -> Batch:
+    def _ask(self, study: optuna.Study, plan: SweepPlan, size: int,
+             time_left: float | None) -> Batch:
         from rampconf.trial import trial_override
 
+        limits = [t for t in (self.settings["trial_timeout"], time_left) if t is not None]
+        timeout = min(limits) if limits else None
         batch = []
         for _ in range(size):
             trial = study.ask()
@@ -139,7 +146,7 @@ class RampconfSweeperImpl:
             trial.set_user_attr("worker", self.worker)
             overrides = [*plan.space.overrides(values),
                          trial_override(plan.storage, plan.study_name, trial.number,
-                                        plan.pruner)]
+                                        plan.pruner, timeout)]
             batch.append((trial, overrides))
         return batch
 
@@ -148,9 +155,13 @@ class RampconfSweeperImpl:
         """Record the trials of a batch that did not finish as FAIL (interrupted, not counted)."""
         from optuna.trial import TrialState
 
+        name = type(exc).__name__
+        if isinstance(exc, KeyboardInterrupt):  # Ctrl-C, or SIGTERM stopping a run
+            name = "KeyboardInterrupt" if getattr(exc, "signal", 2) == 2 else \
+                f"signal {getattr(exc, 'signal', '')}"
         for trial, _ in batch:
             with contextlib.suppress(Exception):
-                trial.set_user_attr("error", f"interrupted: {type(exc).__name__}")
+                trial.set_user_attr("error", f"interrupted: {name}")
                 trial.set_user_attr("interrupted", True)
                 study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
         write_results(study, plan)
@@ -190,15 +201,18 @@ class RampconfSweeperImpl:
                                       "(raise hydra.sweeper.n_trials to run more)",
                                       highlight=False)
                     break
-                batch = self._ask(study, plan, size)
+                time_left = None if timeout is None else timeout - (time.monotonic() - start)
+                batch = self._ask(study, plan, size, time_left)
             try:
                 returns = self._launch(batch)
             except KeyboardInterrupt as exc:
                 self._interrupted(study, plan, batch, exc)
                 numbers = ", ".join(str(t.number) for t, _ in batch)
-                raise SweepInterrupted(
+                stop = SweepInterrupted(
                     f"trial(s) {numbers} recorded as FAIL (interrupted, not counted in "
-                    "n_trials); run the same command to resume") from exc
+                    "n_trials); run the same command to resume")
+                stop.exit_code = 128 + getattr(exc, "signal", 2)  # SIGTERM: 143, as a run
+                raise stop from exc
             except BaseException as exc:
                 self._interrupted(study, plan, batch, exc)
                 raise

@@ -74,8 +74,12 @@ def test_data_root_from_the_environment(run_cli, kits, tmp_path):
     proc = run_cli("problem=boston_housing", "progress=false",
                    env={"RAMPCONF_DATA_ROOT": str(kits)})
     assert proc.returncode == 0, proc.stderr
-    config = (only_run_dir(tmp_path / "outputs") / "config.yaml").read_text()
-    assert f"data_root: {kits}" in config
+    run_dir = only_run_dir(tmp_path / "outputs")
+    metadata = json.loads((run_dir / "metadata.json").read_text())
+    assert metadata["data_files"]["train"]["path"].startswith(f"{kits}/")
+    # config.yaml keeps the interpolation, never an environment value in clear
+    config = (run_dir / "config.yaml").read_text()
+    assert "data_root: ${oc.env:RAMPCONF_DATA_ROOT,data}" in config
 
 
 def test_workflow_override(run_cli, kits, tmp_path):

@@ -93,12 +93,16 @@ def test_missing_file_class_and_function(run_cli, tmp_path):
 
 
 def test_a_fold_that_raises_is_recorded_and_other_folds_kept(run_cli, tmp_path):
+    # each fold runs in a fresh process: the calls are counted in a file, not in memory
     write_submission(tmp_path, "flaky", {"estimator.py": code("""
-        calls = []
+        import pathlib
+
+        CALLS = pathlib.Path(__file__).resolve().parent / "calls.txt"
 
         def get_estimator():
-            calls.append(1)
-            if len(calls) == 2:
+            with CALLS.open("a") as calls:
+                calls.write("1")
+            if len(CALLS.read_text()) == 2:
                 raise RuntimeError("boom in the second fold")
             return RandomForestClassifier(n_estimators=2, random_state=0)
         """)})

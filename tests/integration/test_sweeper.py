@@ -367,3 +367,74 @@ def test_ctrl_c_records_the_running_trial_and_exits_130(tmp_path):
     assert frame["number"].tolist() == [0]
     assert frame["state"].tolist() == ["FAIL"]
     assert frame["error"].tolist() == ["interrupted: KeyboardInterrupt"]
+
+
+ATTACKS = '''
+import ctypes
+import os
+import pathlib
+import sys
+
+from sklearn.ensemble import RandomForestClassifier
+
+CALLS = pathlib.Path(__file__).resolve().parent / "calls.txt"  # two per trial (two folds)
+
+
+def get_estimator(n_estimators=5):
+    with CALLS.open("a") as calls:
+        calls.write("1")
+    attack = (len(CALLS.read_text()) - 1) // 2 % 4  # trials 0 and 4 fit, 1-3 attack
+    if attack == 1:
+        sys.exit(0)
+    if attack == 2:
+        os._exit(0)
+    if attack == 3:
+        ctypes.string_at(0)
+    return RandomForestClassifier(n_estimators=n_estimators, random_state=0)
+'''
+
+
+def test_exits_and_crashes_in_a_trial_fail_that_trial_only(run_cli, tmp_path):
+    folder = tmp_path / "submissions" / "iris" / "attacks"
+    folder.mkdir(parents=True)
+    (folder / "estimator.py").write_text(ATTACKS)
+    proc = run_cli("-m", *IRIS, "submission=attacks", "hydra.sweeper.n_trials=5",
+                   "hydra.sweeper.max_failure_rate=1", "hydra.sweep.dir=sweep",
+                   "submission.params.n_estimators=range(2, 10)")
+    assert proc.returncode == 0, proc.stderr
+    frame = trials_csv(tmp_path / "sweep")
+    assert frame["state"].tolist() == ["COMPLETE", "FAIL", "FAIL", "FAIL", "COMPLETE"]
+    for number, text in ((1, "called sys.exit(0)"),
+                         (2, "ended with exit code 0 before it returned"),
+                         (3, "killed by SIGSEGV")):
+        assert text in frame["error"].iloc[number]
+
+
+SLEEPY = '''
+import time
+
+from sklearn.ensemble import RandomForestClassifier
+
+
+def get_estimator(n_estimators=5):
+    if n_estimators > 4:
+        time.sleep(600)
+    return RandomForestClassifier(n_estimators=n_estimators, random_state=0)
+'''
+
+
+@pytest.mark.parametrize("limit", ["trial_timeout", "timeout"])
+def test_a_trial_is_stopped_at_its_time_limit_while_it_runs(run_cli, tmp_path, limit):
+    folder = tmp_path / "submissions" / "iris" / "sleepy"
+    folder.mkdir(parents=True)
+    (folder / "estimator.py").write_text(SLEEPY)
+    start = time.monotonic()
+    proc = run_cli("-m", *IRIS, "submission=sleepy", "hydra.sweeper.n_trials=3",
+                   "hydra.sweeper.max_failure_rate=1", "hydra.sweep.dir=sweep",
+                   f"hydra.sweeper.{limit}=8", "submission.params.n_estimators=choice(6, 7)")
+    assert time.monotonic() - start < 150
+    assert proc.returncode == 1  # no trial completed
+    frame = trials_csv(tmp_path / "sweep")
+    assert len(frame) == (3 if limit == "trial_timeout" else 1)
+    assert set(frame["state"]) == {"FAIL"}
+    assert frame["error"].str.contains("the run's time limit was reached").all()

@@ -1,0 +1,267 @@
+"""The tasks that run submission code, and what a fold process does with one.
+
+A task is self-contained and picklable: it holds exactly what the workflow's
+contract gives the submission, and its :meth:`Task.run` returns plain data
+(see :mod:`rampconf.wire`). It runs in a fresh process forked for it by the
+fork server (:mod:`rampconf.forkserver`), or on another machine (a Dask
+worker runs it the same way), so the runner's objects, its call stack, the
+labels it scores with, the data root and the command line are never in the
+process that runs the submission.
+
+- :class:`CheckTask` imports the submission's files, checks their callables
+  and routes the parameter overrides (the answer is plain data too).
+- :class:`FoldTask` fits the submission on the fold's training rows (with
+  their labels) and predicts the whole training set and the test set
+  (without labels). The retrain is a fold task whose rows are all rows.
+
+Seeds: a fold task sets the global NumPy and ``random`` seeds from its own
+seed, in the fold process only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rampconf.errors import RampconfError
+from rampconf.wire import to_plain
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from rampconf.predictions import BasePrediction
+    from rampconf.submission import Submission
+    from rampconf.workflows import BaseWorkflow
+
+__all__ = ["CheckTask", "FoldInputs", "FoldTask", "Task", "send_task", "serve_task"]
+
+
+class Task:
+    """A unit of submission code to run isolated; returns plain data.
+
+    ``shared`` holds inputs common to several tasks of a run (the data to
+    predict, the plugins): an executor sends it once per process, not once
+    per task pickle.
+    """
+
+    shared: Any = None
+
+    def run(self) -> dict[str, Any]:
+        """Run in the isolated process; ``{"status": "ok", ...}`` or ``{"status": "failed",
+        "error": [lines]}``."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """A few words naming the task in messages (``fold 2``)."""
+        return type(self).__name__
+
+
+@dataclass
+class FoldInputs:
+    """What every fold of a run receives: the plugins, the submission and the rows to predict.
+
+    ``X_train`` and ``X_test`` are features only; no label is here.
+    """
+
+    workflow: BaseWorkflow
+    submission: Submission
+    routed: dict[str, dict[str, Any]]
+    prediction: BasePrediction
+    X_train: Any
+    X_test: Any
+
+
+@dataclass
+class FoldTask(Task):
+    """Fit on rows ``train_idx`` (labels ``y_fit``), predict all training rows and the test set.
+
+    Attributes
+    ----------
+    fold : int
+        Fold number; ``-1`` is the retrain on all training rows.
+    seed : int
+        Seed set as the global NumPy and ``random`` seed in the fold process.
+    train_idx : numpy.ndarray
+        The fold's training rows (positions in ``X_train``).
+    y_fit : numpy.ndarray
+        The raw labels of exactly those rows, nothing more.
+    blas_threads : int or None
+        Cap of BLAS / OpenMP threads in the fold process (None: not capped).
+    w_fit : numpy.ndarray or None
+        Per-sample weights of those rows, when the workflow fits with them.
+    """
+
+    fold: int
+    seed: int
+    train_idx: np.ndarray
+    y_fit: np.ndarray
+    shared: FoldInputs | None = None
+    blas_threads: int | None = None
+    w_fit: np.ndarray | None = None
+
+    def describe(self) -> str:
+        return "the retrain" if self.fold < 0 else f"fold {self.fold}"
+
+    def run(self) -> dict[str, Any]:
+        import random
+        from contextlib import nullcontext
+
+        from rampconf.readers import take_rows
+
+        inputs = self.shared
+        assert inputs is not None
+        np.random.seed(self.seed % 2**32)  # submissions without a random_state stay reproducible
+        random.seed(self.seed)
+        limits: Any = nullcontext()
+        if self.blas_threads is not None:
+            from threadpoolctl import threadpool_limits
+
+            limits = threadpool_limits(limits=self.blas_threads)
+        times: dict[str, float] = {}
+        predictions: dict[str, Any] = {}
+        step = "fit"
+        try:
+            with limits, recorded_warnings() as caught:
+                start = time.perf_counter()
+                weights = {} if self.w_fit is None else {"sample_weight": self.w_fit}
+                model = inputs.workflow.train(inputs.submission, inputs.routed,
+                                              take_rows(inputs.X_train, self.train_idx),
+                                              self.y_fit, inputs.prediction, **weights)
+                times["train"] = time.perf_counter() - start
+                for part, X, timing in (("train", inputs.X_train, "valid"),
+                                        ("test", inputs.X_test, "test")):
+                    step = f"predict on the {'training' if part == 'train' else 'test'} data"
+                    start = time.perf_counter()
+                    y_pred = inputs.workflow.predict(model, X, inputs.prediction)
+                    times[timing] = time.perf_counter() - start
+                    predictions[part] = _plain_prediction(y_pred, self, inputs, part)
+        except _NotPlain as exc:
+            return {"status": "failed", "error": [str(exc)], "times": times}
+        except SystemExit as exc:
+            return {"status": "failed", "times": times,
+                    "error": _exit_lines(exc, inputs.submission, self.describe(), step)}
+        except Exception as exc:
+            from rampconf.submission import submission_traceback
+
+            return {"status": "failed", "times": times,
+                    "error": submission_traceback(exc, inputs.submission.path)}
+        return {"status": "ok", "times": times, "predictions": predictions,
+                "warnings": _warning_records(caught)}
+
+
+MAX_WARNINGS = 100  # distinct warnings a task sends back
+
+
+@contextlib.contextmanager
+def recorded_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Record the warnings the filters let through, to show them in the runner (once each)."""
+    with warnings.catch_warnings(record=True) as caught:
+        yield caught
+
+
+def _warning_records(caught: list[warnings.WarningMessage]) -> list[list[Any]]:
+    records = {(w.category.__name__, str(w.message), str(w.filename), int(w.lineno))
+               for w in caught}
+    return [list(record) for record in sorted(records)[:MAX_WARNINGS]]
+
+
+class _NotPlain(Exception):
+    """A prediction that is not plain data (the runner accepts no other objects)."""
+
+
+def _plain_prediction(y_pred: Any, task: FoldTask, inputs: FoldInputs, part: str) -> Any:
+    try:
+        return to_plain(y_pred)
+    except TypeError as exc:
+        element = list(inputs.workflow.elements)[-1]
+        where = "training" if part == "train" else "test"
+        raise _NotPlain(f"{inputs.submission.file(element)}: {task.describe()}, predictions on "
+                        f"the {where} data: predictions must be arrays, lists or numbers, "
+                        f"got {exc}") from None
+
+
+def _exit_lines(exc: SystemExit, submission: Submission, task: str, step: str) -> list[str]:
+    from rampconf.submission import submission_traceback
+
+    lines = submission_traceback(exc, submission.path)
+    message = (f"the submission called sys.exit({exc.code!r}) during {step} in {task}; "
+               "a submission must return (or raise), never end the process")
+    own = [line for line in lines if line.startswith(str(submission.path))]
+    return [f"{own[0]}: {message}" if own else message, *lines[len(own):]]
+
+
+@dataclass
+class CheckTask(Task):
+    """Import the submission's files, check the workflow's callables, route the parameters.
+
+    Returns ``{"status": "ok", "routed": {element: [parameter names]}}`` or
+    the error as plain data (``kind``: the :mod:`rampconf.errors` class, ``error``:
+    its lines).
+    """
+
+    workflow: BaseWorkflow
+    submission: Submission
+    shared: Any = field(default=None)
+
+    def describe(self) -> str:
+        return f"the check of submission {self.submission.name}"
+
+    def run(self) -> dict[str, Any]:
+        try:
+            with recorded_warnings() as caught:
+                routed = self.workflow.check_submission(self.submission)
+        except RampconfError as exc:
+            return {"status": "failed", "kind": type(exc).__name__, "error": list(exc.lines)}
+        except SystemExit as exc:
+            return {"status": "failed", "kind": "SubmissionError",
+                    "error": _exit_lines(exc, self.submission, self.describe(),
+                                         "the import of its files")}
+        except Exception as exc:
+            from rampconf.submission import submission_traceback
+
+            return {"status": "failed", "kind": "SubmissionError",
+                    "error": submission_traceback(exc, self.submission.path)}
+        # names only: the runner takes the values from its own configuration
+        return {"status": "ok", "warnings": _warning_records(caught),
+                "routed": {element: sorted(names) for element, names in routed.items()}}
+
+
+HEADER = struct.Struct("<QQQ")  # length of the shared part, of the task, number of descriptors
+
+
+def send_task(sock: socket.socket, task: Task, shared: bytes, task_bytes: bytes,
+              fds: list[int]) -> None:
+    """Send a pickled task (and its shared part) to a fold process, descriptors first."""
+    socket.send_fds(sock, [HEADER.pack(len(shared), len(task_bytes), len(fds))], fds)
+    sock.sendall(shared)
+    sock.sendall(task_bytes)
+
+
+def serve_task(sock: socket.socket) -> None:
+    """In a fold process: receive the task, run it, send back its plain-data answer."""
+    from rampconf.wire import encode, loads_task, recv_exact
+
+    data, fds, _, _ = socket.recv_fds(sock, HEADER.size, 64)
+    if len(data) < HEADER.size:
+        data += recv_exact(sock, HEADER.size - len(data))
+    shared_size, task_size, _ = HEADER.unpack(data)
+    shared = recv_exact(sock, shared_size)
+    task = loads_task(recv_exact(sock, task_size), fds)
+    task.shared = loads_task(shared, fds) if shared_size else None
+    del shared
+    answer = task.run()
+    try:
+        message = encode(answer)
+    except (TypeError, ValueError) as exc:
+        message = encode({"status": "failed",
+                          "error": [f"{task.describe()}: the answer is not plain data: {exc}"]})
+    sock.sendall(struct.pack("<Q", len(message)))
+    sock.sendall(message)
+    sock.close()

@@ -1,0 +1,230 @@
+"""Where submission code runs: executors of isolated tasks, and their limits.
+
+An :class:`Executor` runs self-contained tasks (:mod:`rampconf.isolation`)
+and gives back each one's :class:`TaskOutcome` as plain data. The runner
+only uses this interface (:meth:`Executor.run`: a window of ``n_jobs`` tasks
+at a time, outcomes in the order they finish, a deadline for the whole run),
+so other backends (a Dask cluster: each Dask task calls
+:func:`run_isolated` on its worker) fit without changing the runner.
+
+- :class:`~rampconf.forkexec.ForkServerExecutor` (the default): a fork server
+  (:mod:`rampconf.forkserver`) started once per process and reused by later
+  runs and sweep trials of that process, which forks one fresh process per
+  task, under the task's :class:`Limits`; optionally inside bubblewrap.
+- :class:`InProcessExecutor` (``unsafe_in_process=true``): runs tasks in the
+  caller's process, without isolation or limits; for debugging only.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rampconf.wire import decode, encode
+
+if TYPE_CHECKING:
+    from collections.abc import Generator, Sequence
+
+    from rampconf.isolation import Task
+    from rampconf.sandbox import Sandbox
+
+__all__ = ["Executor", "InProcessExecutor", "Job", "Limits",
+           "TaskOutcome", "get_executor", "run_isolated"]
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds of each task: wall seconds and resident memory in bytes (None: unbounded)."""
+
+    timeout: float | None = None
+    memory: int | None = None
+
+
+@dataclass
+class TaskOutcome:
+    """How a task ended.
+
+    Attributes
+    ----------
+    status : str
+        ``ok``, ``failed`` (the submission raised, exited or crashed),
+        ``timeout``, ``out_of_memory`` or ``cancelled``.
+    answer : dict
+        The task's plain-data answer (empty when it gave none).
+    error : list of str
+        What went wrong, first line a one-line summary.
+    elapsed : float
+        Wall seconds of the task's process.
+    peak_memory : int or None
+        Highest resident memory measured (bytes), when a memory limit was set.
+    """
+
+    status: str
+    answer: dict[str, Any] = field(default_factory=dict)
+    error: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+    peak_memory: int | None = None
+
+
+@dataclass(eq=False)
+class Job:
+    """A submitted task; ``outcome`` is set when it has ended."""
+
+    task: Task
+    limits: Limits
+    index: int = 0
+    outcome: TaskOutcome | None = None
+    stopped_by_deadline: bool = False
+
+
+def answer_outcome(task: Task, answer: Any, elapsed: float = 0.0) -> TaskOutcome:
+    """The outcome of a task that answered (``ok`` or the failure it reported)."""
+    if not isinstance(answer, dict) or answer.get("status") not in ("ok", "failed"):
+        return TaskOutcome("failed", error=[f"{task.describe()}: the fold process answered "
+                                            "something that is not a task's answer"])
+    error = [str(line) for line in answer.get("error", [])]
+    return TaskOutcome(answer["status"], answer=answer, error=error, elapsed=elapsed)
+
+
+class Executor(ABC):
+    """Runs tasks isolated from the caller; see the module docstring."""
+
+    #: Whether tasks run in another process, under their limits.
+    isolated = True
+
+    @abstractmethod
+    def submit(self, task: Task, limits: Limits) -> Job:
+        """Start ``task`` (it may wait for a free slot of the backend)."""
+
+    @abstractmethod
+    def wait(self, jobs: Sequence[Job], timeout: float | None = None) -> list[Job]:
+        """Block until one of ``jobs`` has ended (or ``timeout`` seconds); the ended ones."""
+
+    @abstractmethod
+    def cancel(self, job: Job) -> None:
+        """Stop ``job`` and everything it started; its outcome becomes ``cancelled``."""
+
+    def preload(self, modules: Sequence[str]) -> None:  # noqa: B027 - optional
+        """Import ``modules`` ahead of the tasks that need them (a hint)."""
+
+    def close(self) -> None:  # noqa: B027 - optional
+        """Stop every task and release the backend."""
+
+    def run(self, tasks: Sequence[Task], n_jobs: int = 1, limits: Limits | None = None,
+            deadline: float | None = None) -> Generator[tuple[int, TaskOutcome], None, None]:
+        """Run ``tasks``, ``n_jobs`` at a time; yield ``(position, outcome)`` as each ends.
+
+        ``deadline`` (a ``time.monotonic()`` value) bounds the whole call:
+        running tasks are stopped then, and tasks not started end as
+        ``timeout`` without running. Closing the iterator (or an exception,
+        e.g. ``KeyboardInterrupt``, while it waits) stops every running task.
+        """
+        limits = limits or Limits()
+        width = (os.cpu_count() or 1) if n_jobs < 0 else max(1, n_jobs)
+        pending = list(enumerate(tasks))
+        running: list[Job] = []
+        try:
+            while pending or running:
+                while pending and len(running) < width and not _past(deadline):
+                    index, task = pending.pop(0)
+                    job = self.submit(task, limits)
+                    job.index = index
+                    running.append(job)
+                if _past(deadline):
+                    for index, task in pending:
+                        yield index, TaskOutcome("timeout", error=[
+                            f"{task.describe()}: not started, the run's time limit was reached"])
+                    pending = []
+                    for job in running:
+                        if job.outcome is None and not job.stopped_by_deadline:
+                            job.stopped_by_deadline = True
+                            self.cancel(job)
+                wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+                for job in self.wait(running, wait if not _past(deadline) else None):
+                    running.remove(job)
+                    assert job.outcome is not None
+                    if job.stopped_by_deadline and job.outcome.status == "cancelled":
+                        job.outcome.status = "timeout"
+                        job.outcome.error = [f"{job.task.describe()}: stopped when the run's "
+                                             "time limit was reached"]
+                    yield job.index, job.outcome
+        finally:
+            for job in running:
+                if job.outcome is None:
+                    self.cancel(job)
+            with contextlib.suppress(Exception):
+                end = time.monotonic() + 10
+                while any(job.outcome is None for job in running) and time.monotonic() < end:
+                    self.wait([j for j in running if j.outcome is None], end - time.monotonic())
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
+
+
+class InProcessExecutor(Executor):
+    """Runs each task in the caller's process: no isolation, no limits (debugging only).
+
+    The global NumPy and ``random`` states are restored after each task, so
+    the caller's are untouched, as with isolated tasks.
+    """
+
+    isolated = False
+
+    def submit(self, task: Task, limits: Limits) -> Job:
+        import random
+
+        import numpy as np
+
+        job = Job(task, limits)
+        states = np.random.get_state(), random.getstate()
+        start = time.perf_counter()
+        try:
+            answer = decode(encode(task.run()))
+        finally:
+            np.random.set_state(states[0])
+            random.setstate(states[1])
+        job.outcome = answer_outcome(task, answer, time.perf_counter() - start)
+        return job
+
+    def wait(self, jobs: Sequence[Job], timeout: float | None = None) -> list[Job]:
+        return [job for job in jobs if job.outcome is not None]
+
+    def cancel(self, job: Job) -> None:
+        return None
+
+
+_executors: dict[Any, Executor] = {}
+
+
+def get_executor(sandbox: Sandbox | None = None, in_process: bool = False) -> Executor:
+    """The executor of this process for these settings, started once and reused."""
+    key = ("in_process",) if in_process else ("fork", None if sandbox is None else sandbox.key)
+    if key not in _executors:
+        if in_process:
+            _executors[key] = InProcessExecutor()
+        else:
+            from rampconf.forkexec import ForkServerExecutor
+
+            _executors[key] = ForkServerExecutor(sandbox)
+    return _executors[key]
+
+
+def run_isolated(task: Task, limits: Limits | None = None,
+                 sandbox: Sandbox | None = None) -> TaskOutcome:
+    """Run one task isolated on this machine (what a remote worker calls for a fold)."""
+    for _, outcome in get_executor(sandbox).run([task], 1, limits):
+        return outcome
+    raise AssertionError("unreachable")
+
+
+@atexit.register
+def _close_all() -> None:
+    for executor in _executors.values():
+        with contextlib.suppress(Exception):
+            executor.close()
+    _executors.clear()
