@@ -205,6 +205,10 @@ def run_config(
     draw_figures = config.n_figures > 0 and _can_draw(plan.prediction, config.n_figures)
     console = console or make_console()
     train, test = runner.load_data(plan)
+    if config.quick and not quiet:
+        console.print(f"quick=true: a smoke run on the first {config.quick_rows} rows of each "
+                      f"split ({len(train)} training, {len(test)} test rows); not the problem's "
+                      "scores", highlight=False)
 
     writer = RunWriter(run_dir, save_predictions=config.save_predictions,
                        pack=plan.prediction.pack)
@@ -281,6 +285,7 @@ def run_config(
         "seeds": {"run": config.seed, "folds": outcome["seeds"][:-1],
                   "retrain": outcome["seeds"][-1]},
         "elapsed_seconds": elapsed,
+        "quick": config.quick,
         "description": describe_submission(plan.submission.path, list(plan.workflow.elements)),
     }
     metadata["finished"] = dt.datetime.now(dt.timezone.utc).isoformat()

@@ -25,7 +25,7 @@ from rampconf.datacheck import check_data
 from rampconf.errors import ConfigError, DataError
 from rampconf.plugin import make_plugin
 from rampconf.predictions import BasePrediction
-from rampconf.readers import BaseReader, Dataset, take_rows
+from rampconf.readers import BaseReader, Dataset, head_rows, take_rows
 from rampconf.scores import BaseScore
 from rampconf.scoring import Scoring
 from rampconf.submission import Submission, find_submission, submission_traceback
@@ -247,12 +247,34 @@ def load_data(plan: Plan) -> tuple[Dataset, Dataset]:
         raise exc from None
     train = plan.reader.load("train")
     test = plan.reader.load("test")
+    if plan.config.quick:
+        train, test = head_rows(train, plan.config.quick_rows), \
+            head_rows(test, plan.config.quick_rows)
     if len(train) == 0 or len(test) == 0:
         raise DataError(f"problem.data: the {'training' if len(train) == 0 else 'test'} data "
                         "has no rows")
     check_weights(plan, train, test)
     check_data(plan.reader, plan.prediction, train, test)
+    check_scores(plan)
     return train, test
+
+
+def check_scores(plan: Plan) -> None:
+    """Every score's parameters agree with the problem (its labels, ...), before any fold.
+
+    Raises
+    ------
+    ConfigError
+        One line per score that disagrees, naming its key (``problem.scores.KEY``).
+    """
+    errors = []
+    for key, score in zip(plan.config.problem.scores, plan.scores, strict=True):
+        try:
+            score.check_prediction(plan.prediction)
+        except ValueError as exc:
+            errors.append(f"problem.scores.{key}: {exc}")
+    if errors:
+        raise ConfigError(errors[0], lines=errors)
 
 
 def check_weights(plan: Plan, train: Dataset, test: Dataset) -> None:
