@@ -193,7 +193,7 @@ def run_config(
         Before anything runs (bad config, data or submission); a failing fold
         is not an error here: the result's ``status`` is ``"failed"``.
     """
-    from rampconf import runner
+    from rampconf import local_plugins, runner
     from rampconf.outputs import RunResult, RunWriter, file_sha256, package_versions
     from rampconf.report import make_console, print_run
     from rampconf.schema import validate_config
@@ -224,6 +224,8 @@ def run_config(
         "data_files": {role: {"path": str(path), "sha256": file_sha256(path)}
                        for role, path in data_files.items()},
         "n_train": len(train), "n_test": len(test),
+        "local_plugins": local_plugins.records_for(
+            [plan.reader, plan.prediction, *plan.scores, plan.cv, plan.workflow]),
     }
     writer.write_metadata(metadata)
 

@@ -100,8 +100,8 @@ def prepare(config: RunConfig) -> Plan:
         try:
             with compat_mode(config.compat):  # parameters left unset take the mode's defaults
                 return make_plugin(kind, plugin, raw, path, base, **context)
-        except ConfigError as exc:
-            errors.extend(exc.lines)
+        except ConfigError as exc:  # once each: a local plugin file's error may come twice
+            errors.extend(line for line in exc.lines if line not in errors)
             return None
 
     reader = build("reader", problem.data.reader, problem.data.plugin_params(),
