@@ -4,6 +4,7 @@ problem before any training, reader options and CV schemes of a YAML-only proble
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,13 @@ def test_a_score_matrix_of_the_wrong_size_stops_before_any_training(run_cli, tmp
 # --------------------------------------------------------------------------- a YAML-only kit
 
 
+def readme_example(name: str) -> str:
+    """The README's fenced block after ``<!-- example: NAME -->``."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    return re.search(rf"<!-- example: {re.escape(name)} -->\n```\w*\n(.*?)```", text,
+                     re.S).group(1)
+
+
 def velib_kit(root: Path) -> None:
     """A kit shaped like the velib one: tab-separated, dated rows, a target derived from a
     count, folds by date periods, a station group kept as a feature."""
@@ -80,31 +88,7 @@ def velib_kit(root: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         frame.to_csv(folder / f"{split}.csv", sep="\t", index=False)
     (root / "conf" / "problem").mkdir(parents=True)
-    (root / "conf" / "problem" / "velib.yaml").write_text("""\
-defaults:
-  - /score@scores.acc: accuracy
-  - _self_
-name: velib
-data:
-  reader: csv
-  train: velib/train.csv
-  test: velib/test.csv
-  target: bikes
-  target_map: {0: 1, default: 0}     # 1: the station is empty
-  groups: station
-  groups_as_feature: true
-  sort_by: date
-  read_options: {sep: "\\t"}
-prediction:
-  type: multiclass
-  labels: [0, 1]
-workflow: estimator
-cv:
-  type: date_intervals
-  column: date
-  n_periods: 4
-  round_to: 1D
-""")
+    (root / "conf" / "problem" / "velib.yaml").write_text(readme_example("conf/problem/velib.yaml"))
     folder = root / "submissions" / "velib" / "starting_kit"
     folder.mkdir(parents=True)
     (folder / "estimator.py").write_text(

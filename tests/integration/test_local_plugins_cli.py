@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -147,3 +148,17 @@ def test_a_broken_local_file_is_a_config_error_when_needed(run_cli, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == (f"config error: local plugin file {tmp_path / 'conf'}"
                                    "/plugins.py, line 20: SyntaxError: invalid syntax")
+
+
+def test_the_readmes_local_plugin_runs(run_cli, tmp_path):
+    seasons_project(tmp_path)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = re.search(r"<!-- example: conf/plugins.py -->\n```python\n(.*?)```", readme,
+                        re.S).group(1)
+    (tmp_path / "conf" / "plugins.py").write_text(example)
+    (tmp_path / "conf" / "problem" / "seasons.yaml").write_text(
+        PROBLEM.replace("  within:\n    type: within            # the local score\n"
+                        "    tolerance: 0.5\n", "  rmse:\n    precision: 3\n"))
+    proc = run_cli("problem=seasons", "problem.cv.n_seasons=3", "progress=false")
+    assert proc.returncode == 0, proc.stderr
+    assert "mean ± std over 3 folds" in proc.stdout
