@@ -51,8 +51,9 @@ def column_values(X: Any, column: str | None, groups: np.ndarray | None, n: int)
 
 
 class _ColumnParams(StrictModel):
-    column: str | None = Field(None, description="the feature column holding the values; null: "
-                                                 "the problem's group column (data.groups)")
+    column: str | None = Field(None, description="the feature column the folds come from; "
+                                                 "null: the problem's group column "
+                                                 "(data.groups)")
 
 
 _ColumnParamsT = TypeVar("_ColumnParamsT", bound=_ColumnParams)
@@ -103,8 +104,8 @@ class DateIntervalsParams(_ColumnParams):
         default_factory=list, description="validation windows [start, end) as dates, e.g. "
                                           "[[2019-01-01, 2019-07-01], ...]; []: use n_periods")
     n_periods: int | None = Field(
-        None, ge=1, description="else: the dates from the first to the last cut into this "
-                                "many equal periods, each validated once")
+        None, ge=1, description="the dates from the first to the last cut into this many "
+                                "equal periods, each validated once (with intervals: [])")
     round_to: str | None = Field(
         None, description="a period's length is rounded down to a multiple of this duration "
                           "(a pandas Timedelta, e.g. 1D: whole days; rows after the last "
