@@ -30,17 +30,18 @@ def test_quick_run_equals_a_run_on_the_first_rows(run_cli, kits, tmp_path):
         pd.read_csv(kits / "titanic" / f"{split}.csv").head(60).to_csv(
             cut / "titanic" / f"{split}.csv", index=False)
     quick = run_cli("problem=titanic", f"data_root={kits}", "quick=true", "quick_rows=60",
-                    "progress=false", "hydra.run.dir=quick")
+                    "progress=false", "hydra.run.dir=run_quick")
     assert quick.returncode == 0, quick.stderr
     assert "quick=true: a smoke run on the first 60 rows of each split (60 training, 60 test " \
            "rows)" in quick.stdout
-    full = run_cli("problem=titanic", f"data_root={cut}", "progress=false", "hydra.run.dir=cut")
+    full = run_cli("problem=titanic", f"data_root={cut}", "progress=false",
+                   "hydra.run.dir=run_cut")
     assert full.returncode == 0, full.stderr
-    scores = [pd.read_csv(tmp_path / name / "scores.csv") for name in ("quick", "cut")]
+    scores = [pd.read_csv(tmp_path / name / "scores.csv") for name in ("run_quick", "run_cut")]
     pd.testing.assert_frame_equal(*scores)
-    metadata = json.loads((tmp_path / "quick" / "metadata.json").read_text())
+    metadata = json.loads((tmp_path / "run_quick" / "metadata.json").read_text())
     assert (metadata["n_train"], metadata["n_test"]) == (60, 60)
-    assert json.loads((tmp_path / "quick" / "summary.json").read_text())["quick"] is True
+    assert json.loads((tmp_path / "run_quick" / "summary.json").read_text())["quick"] is True
 
 
 # --------------------------------------------------------------------------- score matrix

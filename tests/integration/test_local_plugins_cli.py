@@ -23,6 +23,7 @@ import rampconf
 from rampconf.cv import BaseCV
 from rampconf.plugin import StrictModel
 from rampconf.scores import BaseScore
+from rampconf_tabular.workflows import Estimator, FitParams
 
 
 class SeasonsParams(StrictModel):
@@ -42,6 +43,20 @@ class Seasons(BaseCV[SeasonsParams]):
 
 class WithinParams(StrictModel):
     tolerance: float = Field(1.0, gt=0, description="an error up to this counts as a hit")
+
+
+class ShrinkParams(FitParams):
+    shrink: float = Field(1.0, ge=0, description="predictions are multiplied by this")
+
+
+@rampconf.register("workflow", "shrunk_estimator")
+class ShrunkEstimator(Estimator):
+    """The estimator workflow, its predictions shrunk towards 0 (runs where folds run)."""
+
+    Params = ShrinkParams
+
+    def predict(self, model, X, prediction):
+        return super().predict(model, X, prediction) * self.params.shrink
 
 
 @rampconf.register("score", "within")
@@ -68,7 +83,9 @@ scores:
   within:
     type: within            # the local score
     tolerance: 0.5
-workflow: estimator
+workflow:
+  type: shrunk_estimator    # the local workflow
+  shrink: 0.0
 cv:
   type: seasons             # the local CV scheme
   n_seasons: 3
@@ -105,11 +122,13 @@ def test_a_local_cv_scheme_and_score_run_from_yaml(run_cli, tmp_path, n_jobs):
     for fold in range(3):
         saved = np.load(run_dir / "predictions" / f"fold_{fold}.npz")
         assert saved["valid_idx"].tolist() == list(range(fold, 90, 3))
+        assert not saved["test"].any()  # the local workflow predicted (shrink: 0.0)
     record = json.loads((run_dir / "metadata.json").read_text())["local_plugins"]
     digest = hashlib.sha256(PLUGINS.encode()).hexdigest()
     assert record == [{"path": str(tmp_path / "conf" / "plugins.py"),
                        "module": f"rampconf_local_plugins_{digest[:12]}", "sha256": digest,
-                       "plugins": {"cv": ["seasons"], "score": ["within"]}}]
+                       "plugins": {"cv": ["seasons"], "score": ["within"],
+                                   "workflow": ["shrunk_estimator"]}}]
 
 
 def test_local_plugins_are_listed_by_help_and_described(run_cli, tmp_path):
@@ -118,7 +137,7 @@ def test_local_plugins_are_listed_by_help_and_described(run_cli, tmp_path):
     assert proc.returncode == 0, proc.stderr
     digest = hashlib.sha256(PLUGINS.encode()).hexdigest()
     assert f"local plugins of {tmp_path / 'conf' / 'plugins.py'} (sha256 {digest[:12]}): " \
-           "score within; cv seasons" in proc.stdout
+           "score within; cv seasons; workflow shrunk_estimator" in proc.stdout
     options, plugins = [line.split(": ", 1)[1].split(", ")
                         for line in proc.stdout.splitlines() if line.startswith("cv: ")]
     assert "seasons" in plugins and "seasons" not in options  # a plugin, not a YAML option
@@ -147,7 +166,7 @@ def test_a_broken_local_file_is_a_config_error_when_needed(run_cli, tmp_path):
     proc = run_cli("problem=seasons", "progress=false")
     assert proc.returncode == 2
     assert proc.stderr.strip() == (f"config error: local plugin file {tmp_path / 'conf'}"
-                                   "/plugins.py, line 20: SyntaxError: invalid syntax")
+                                   "/plugins.py, line 21: SyntaxError: invalid syntax")
 
 
 def test_the_readmes_local_plugin_runs(run_cli, tmp_path):
@@ -158,7 +177,9 @@ def test_the_readmes_local_plugin_runs(run_cli, tmp_path):
     (tmp_path / "conf" / "plugins.py").write_text(example)
     (tmp_path / "conf" / "problem" / "seasons.yaml").write_text(
         PROBLEM.replace("  within:\n    type: within            # the local score\n"
-                        "    tolerance: 0.5\n", "  rmse:\n    precision: 3\n"))
+                        "    tolerance: 0.5\n", "  rmse:\n    precision: 3\n")
+        .replace("  type: shrunk_estimator    # the local workflow\n  shrink: 0.0\n",
+                 "  type: estimator\n"))
     proc = run_cli("problem=seasons", "problem.cv.n_seasons=3", "progress=false")
     assert proc.returncode == 0, proc.stderr
     assert "mean ± std over 3 folds" in proc.stdout
