@@ -21,7 +21,7 @@ import numpy as np
 
 from rampconf.compat import compat_mode
 from rampconf.cv import BaseCV
-from rampconf.datacheck import check_data
+from rampconf.datacheck import check_data, check_scores
 from rampconf.errors import ConfigError, DataError
 from rampconf.plugin import make_plugin
 from rampconf.predictions import BasePrediction
@@ -255,26 +255,9 @@ def load_data(plan: Plan) -> tuple[Dataset, Dataset]:
                         "has no rows")
     check_weights(plan, train, test)
     check_data(plan.reader, plan.prediction, train, test)
-    check_scores(plan)
+    check_scores(dict(zip(plan.config.problem.scores, plan.scores, strict=True)),
+                 plan.prediction)
     return train, test
-
-
-def check_scores(plan: Plan) -> None:
-    """Every score's parameters agree with the problem (its labels, ...), before any fold.
-
-    Raises
-    ------
-    ConfigError
-        One line per score that disagrees, naming its key (``problem.scores.KEY``).
-    """
-    errors = []
-    for key, score in zip(plan.config.problem.scores, plan.scores, strict=True):
-        try:
-            score.check_prediction(plan.prediction)
-        except ValueError as exc:
-            errors.append(f"problem.scores.{key}: {exc}")
-    if errors:
-        raise ConfigError(errors[0], lines=errors)
 
 
 def check_weights(plan: Plan, train: Dataset, test: Dataset) -> None:
