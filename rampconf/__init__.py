@@ -18,6 +18,7 @@ from rampconf.errors import ConfigError, DataError, RampconfError, RegistryError
 if TYPE_CHECKING:
     from rampconf.api import compose, run
     from rampconf.outputs import RunResult, load_run
+    from rampconf.registry import register
 
 __version__ = "0.1.0"
 __all__ = [
@@ -30,11 +31,12 @@ __all__ = [
     "__version__",
     "compose",
     "load_run",
+    "register",
     "run",
 ]
 
 _LAZY = {"run": "rampconf.api", "compose": "rampconf.api", "RunResult": "rampconf.outputs",
-         "load_run": "rampconf.outputs"}
+         "load_run": "rampconf.outputs", "register": "rampconf.registry"}
 
 
 def __getattr__(name: str) -> Any:

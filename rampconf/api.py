@@ -222,7 +222,7 @@ def run_config(
         On SIGINT or SIGTERM, once the folds that finished are saved
         (``summary.json`` with status ``interrupted``).
     """
-    from rampconf import runner
+    from rampconf import local_plugins, runner
     from rampconf.errors import DataError, OutputError, RunInterrupted
     from rampconf.outputs import RunResult, RunWriter, file_sha256, package_versions
     from rampconf.report import make_console, print_run
@@ -239,6 +239,10 @@ def run_config(
         plan.finish_check()  # a submission error is reported first, as before
         raise
     plan.finish_check()
+    if config.quick and not quiet:
+        console.print(f"quick=true: a smoke run on the first {config.quick_rows} rows of each "
+                      f"split ({len(train)} training, {len(test)} test rows); not the problem's "
+                      "scores", highlight=False)
     deadline = None
     if config.trial is not None and config.trial.timeout is not None:
         deadline = time.monotonic() + config.trial.timeout
@@ -260,6 +264,8 @@ def run_config(
             "data_files": {role: {"path": str(path), "sha256": file_sha256(path)}
                            for role, path in data_files.items()},
             "n_train": len(train), "n_test": len(test),
+            "local_plugins": local_plugins.records_for(
+                [plan.reader, plan.prediction, *plan.scores, plan.cv, plan.workflow]),
         }
         writer.write_metadata(metadata)
 
@@ -371,6 +377,7 @@ def _finish(plan: Any, writer: Any, outcome: dict[str, Any], metadata: dict[str,
         "seeds": {"run": config.seed, "folds": seeds[:-1],
                   "retrain": seeds[-1] if seeds else None},
         "elapsed_seconds": elapsed,
+        "quick": config.quick,
         "description": describe_submission(plan.submission.path, list(plan.workflow.elements)),
     }
     if interrupted is not None:

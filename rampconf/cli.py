@@ -41,9 +41,19 @@ _state: dict[str, Any] = {"exit_code": 0}
 
 
 def _plugins_help() -> str:
+    from rampconf.local_plugins import loaded_files
+
     lines = []
-    for kind in registry.KINDS:
-        lines.append(f"{kind}: {', '.join(registry.available(kind))}")
+    try:
+        for kind in registry.KINDS:
+            lines.append(f"{kind}: {', '.join(registry.available(kind))}")
+    except ConfigError as exc:  # a local plugin file that does not load: say so, list the rest
+        lines = [f"{kind}: {', '.join(sorted(registry._entry_points(kind)))}"
+                 for kind in registry.KINDS] + [f"not loaded: {exc}"]
+    for loaded in loaded_files():
+        names = "; ".join(f"{kind} {', '.join(names)}" for kind, names in loaded.plugins.items())
+        lines.append(f"local plugins of {loaded.path} (sha256 {loaded.sha256[:12]}): "
+                     f"{names or 'none registered'}")
     return "\n".join(lines)
 
 

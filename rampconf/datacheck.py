@@ -7,20 +7,23 @@ names a column twice, a missing column); here, the splits are compared with
 each other (the same feature columns) and the prediction type encodes the
 targets (a label outside the problem's labels, a NaN or infinite regression
 target), each error naming the file, the column and the first bad row.
+Scores whose parameters must agree with the problem (a score matrix sized
+to the labels) are checked last, a configuration error (exit code 2).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rampconf.errors import DataError
+from rampconf.errors import ConfigError, DataError
 from rampconf.predictions import TargetError
 
 if TYPE_CHECKING:
     from rampconf.predictions import BasePrediction
     from rampconf.readers import BaseReader, Dataset, Split
+    from rampconf.scores import BaseScore
 
-__all__ = ["check_data", "check_features", "check_targets"]
+__all__ = ["check_data", "check_features", "check_scores", "check_targets"]
 
 
 def check_features(reader: BaseReader, train: Dataset, test: Dataset) -> None:
@@ -86,3 +89,24 @@ def check_data(reader: BaseReader, prediction: BasePrediction, train: Dataset,
     """Every check of this module: features first, then targets."""
     check_features(reader, train, test)
     check_targets(reader, prediction, train, test)
+
+
+def check_scores(scores: dict[str, BaseScore], prediction: BasePrediction) -> None:
+    """Every score's parameters agree with the problem (its labels, ...), before any fold.
+
+    ``scores`` maps each key of ``problem.scores`` to its built score;
+    ``prediction`` has seen the training targets (see :func:`check_targets`).
+
+    Raises
+    ------
+    ConfigError
+        One line per score that disagrees, naming its key (``problem.scores.KEY``).
+    """
+    errors = []
+    for key, score in scores.items():
+        try:
+            score.check_prediction(prediction)
+        except ValueError as exc:
+            errors.append(f"problem.scores.{key}: {exc}")
+    if errors:
+        raise ConfigError(errors[0], lines=errors)

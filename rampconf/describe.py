@@ -40,8 +40,13 @@ def _summary(cls: type) -> str:
 
 def describe_plugin(kind: str, name: str) -> str:
     """The help of one registered plugin: summary, then one entry per parameter."""
+    from rampconf.local_plugins import origin
+
     cls = registry.get(kind, name)
-    lines = [f"{kind} {name} ({cls.__module__}.{cls.__qualname__})",
+    local = origin(cls)
+    where = f"local plugin {cls.__qualname__} of {local.path}" if local is not None else \
+        f"{cls.__module__}.{cls.__qualname__}"
+    lines = [f"{kind} {name} ({where})",
              *textwrap.wrap(_summary(cls), WIDTH, initial_indent="  ",
                             subsequent_indent="  ")]
     model = cls.Params if isinstance(cls, type) and issubclass(cls, Plugin) else None

@@ -50,6 +50,7 @@ if typing.TYPE_CHECKING:
     from pydantic.fields import FieldInfo
 
 __all__ = [
+    "LOCAL_MODULE_PREFIX",
     "NoParams",
     "ParamInfo",
     "ParamsT",
@@ -61,6 +62,10 @@ __all__ = [
     "make_plugin",
     "params_docstring",
 ]
+
+
+#: Module names of local plugin files start with this (see :mod:`rampconf.local_plugins`).
+LOCAL_MODULE_PREFIX = "rampconf_local_"
 
 
 class StrictModel(BaseModel):
@@ -145,6 +150,15 @@ class Plugin(abc.ABC, Generic[ParamsT]):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.model_dump().items())
         return f"{type(self).__name__}({args})"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # A local plugin's module exists only where its file was loaded: another process
+        # re-imports it from the recorded path (rampconf.local_plugins), then rebuilds.
+        if type(self).__module__.startswith(LOCAL_MODULE_PREFIX):
+            from rampconf.local_plugins import reduce_local
+
+            return reduce_local(self)
+        return super().__reduce_ex__(protocol)
 
 
 P = TypeVar("P", bound=Plugin[StrictModel])

@@ -18,7 +18,7 @@ from rampconf.plugin import ParamsT, Plugin
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["BaseReader", "Dataset", "Split", "stage_rows", "take_rows"]
+__all__ = ["BaseReader", "Dataset", "Split", "head_rows", "stage_rows", "take_rows"]
 
 Split = Literal["train", "test"]
 
@@ -73,6 +73,20 @@ def take_rows(X: Any, indices: np.ndarray) -> Any:
     if hasattr(X, "take_rows"):
         return X.take_rows(indices)
     return [X[i] for i in indices]
+
+
+def head_rows(data: Dataset, n_rows: int) -> Dataset:
+    """The first ``n_rows`` samples of ``data`` (all of them when it has fewer).
+
+    What the kits' ``RAMP_TEST_MODE`` does (``X[:N], y[:N]``): deterministic,
+    in the data's order, so a time series stays contiguous.
+    """
+    if len(data) <= n_rows:
+        return data
+    rows = np.arange(n_rows)
+    return Dataset(X=take_rows(data.X, rows), y=data.y[:n_rows],
+                   groups=None if data.groups is None else data.groups[:n_rows],
+                   weights=None if data.weights is None else data.weights[:n_rows])
 
 
 def stage_rows(X: np.memmap, indices: np.ndarray) -> np.memmap:

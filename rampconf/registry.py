@@ -3,7 +3,8 @@
 Built-in plugins are declared in ``pyproject.toml`` under the entry-point groups
 below, exactly as a third-party package declares its own, so the engine never
 imports a plugin by name. :func:`register` adds a class at run time (tests,
-notebooks).
+notebooks, and a problem's local plugin files: :mod:`rampconf.local_plugins`,
+loaded when a name is not found and before plugins are listed).
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ def _entry_points(kind: str) -> dict[str, Any]:
 def register(kind: str, name: str) -> Callable[[T], T]:
     """Register a plugin class under ``name`` at run time (decorator).
 
-    A run-time registration shadows an entry point of the same name.
+    ``@rampconf.register("cv", "odd_even")`` above a class registers it as the
+    CV scheme ``odd_even``. A run-time registration shadows an entry point of
+    the same name (a local plugin file may not: see :mod:`rampconf.local_plugins`).
     """
     _check_kind(kind)
 
@@ -62,9 +65,20 @@ def register(kind: str, name: str) -> Callable[[T], T]:
     return decorator
 
 
+def _load_local() -> bool:
+    """Load the working directory's local plugin files not loaded yet; True if any was."""
+    from rampconf.local_plugins import load_local_plugins
+
+    return bool(load_local_plugins())
+
+
 def available(kind: str) -> list[str]:
-    """Sorted names of the registered plugins of one kind, without importing them."""
+    """Sorted names of the registered plugins of one kind, without importing them.
+
+    The working directory's local plugin files are loaded first (their names are listed).
+    """
     _check_kind(kind)
+    _load_local()
     return sorted(set(_entry_points(kind)) | set(_runtime[kind]))
 
 
@@ -98,6 +112,8 @@ def get(kind: str, name: str) -> type:
         return _loaded[(kind, name)]
     eps = _entry_points(kind)
     if name not in eps:
+        if _load_local() and name in _runtime[kind]:  # a local plugin's name
+            return _runtime[kind][name]
         raise RegistryError(unknown_name_message(kind, name, available(kind)))
     cls = eps[name].load()
     _loaded[(kind, name)] = cls

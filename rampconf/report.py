@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -42,10 +42,14 @@ def _undefined(value: float | None) -> bool:
 
 
 def _mean_std(mean: float | None, std: float | None, precision: int) -> str:
-    """``mean ± std``, or ``NaN`` alone for a score without a value (explained below the tables)."""
+    """``mean ± std``, or ``NaN`` alone for a score without a value (explained below the tables).
+
+    The std has one more decimal than the mean, as ``ramp-test`` prints it
+    (``0.38 ± 0.005``): a spread below the mean's last digit stays visible.
+    """
     if _undefined(mean):
         return "NaN"
-    return f"{_fmt(mean, precision)} ± {_fmt(std, precision)}"
+    return f"{_fmt(mean, precision)} ± {_fmt(std, precision + 1)}"
 
 
 def undefined_notes(result: RunResult, skip: Collection[str] = ()) -> list[str]:
@@ -95,6 +99,19 @@ def make_console() -> Console:
     return console if console.is_terminal else Console(width=200)
 
 
+def _print_table(console: Console, title: str, table: Any) -> None:
+    """A table under its title, printed as a line of its own.
+
+    rich would wrap a title longer than its table (a run with one score), at
+    any console width; a title line is never wrapped nor cut (a terminal
+    narrower than the title folds it as any long line).
+    """
+    from rich.text import Text
+
+    console.print(Text(title, style="table.title"), no_wrap=True, overflow="ignore", crop=False)
+    console.print(table)
+
+
 def print_run(result: RunResult, console: Console | None = None) -> None:
     """Print the per-fold, mean ± std and bagged tables of a run."""
     import pandas as pd
@@ -115,7 +132,7 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
         for column in extra or []:
             table.add_column(column, justify="right", no_wrap=True)
 
-    folds = Table(title=f"{title}: folds", title_justify="left")
+    folds = Table()
     header(folds, "fold  step", ["time (s)"])
     scores = result.scores if not result.scores.empty else \
         pd.DataFrame(columns=["fold", "step", "score", "value"])
@@ -132,31 +149,30 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
             folds.add_row(f"{fold}  {step}",
                           *[_fmt(lookup.get(n), precision[n]) for n in names],
                           _fmt(seconds, 2), end_section=step == "test")
-    console.print(folds)
+    _print_table(console, f"{title}: folds", folds)
 
-    mean = Table(title=f"{title}: mean ± std over {summary['n_folds_ok']} folds",
-                 title_justify="left")
+    mean = Table()
     header(mean, "step")
     for step in ("train", "valid", "test"):
         if step in summary["mean"]:
             mean.add_row(step, *[
                 _mean_std(summary["mean"][step][n], summary["std"][step].get(n), precision[n])
                 if n in summary["mean"][step] else "—" for n in names])
-    console.print(mean)
+    _print_table(console, f"{title}: mean ± std over {summary['n_folds_ok']} folds", mean)
 
-    bagged = Table(title=f"{title}: bagged over folds", title_justify="left")
+    bagged = Table()
     header(bagged, "step")
     for step in ("valid", "test"):
         if step in summary["bagged"]:
             bagged.add_row(step, *[_cell(summary["bagged"][step], n, precision[n])
                                    for n in names])
-    console.print(bagged)
+    _print_table(console, f"{title}: bagged over folds", bagged)
     if summary.get("retrain"):
-        retrain = Table(title=f"{title}: retrained on all training data", title_justify="left")
+        retrain = Table()
         header(retrain, "step")
         for step, values in summary["retrain"].items():
             retrain.add_row(step, *[_cell(values, n, precision[n]) for n in names])
-        console.print(retrain)
+        _print_table(console, f"{title}: retrained on all training data", retrain)
     from rampconf.scoring import undefined_warnings
 
     recorded = summary.get("undefined") or []

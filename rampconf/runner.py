@@ -22,11 +22,11 @@ import numpy as np
 
 from rampconf.compat import compat_mode
 from rampconf.cv import BaseCV
-from rampconf.datacheck import check_data
+from rampconf.datacheck import check_data, check_scores
 from rampconf.errors import ConfigError, DataError, RunInterrupted
 from rampconf.plugin import make_plugin
 from rampconf.predictions import BasePrediction
-from rampconf.readers import BaseReader, Dataset
+from rampconf.readers import BaseReader, Dataset, head_rows
 from rampconf.scores import BaseScore
 from rampconf.scoring import Scoring
 from rampconf.submission import Submission, find_submission
@@ -126,8 +126,8 @@ def prepare(config: RunConfig, wait: bool = True) -> Plan:
         try:
             with compat_mode(config.compat):  # parameters left unset take the mode's defaults
                 return make_plugin(kind, plugin, raw, path, base, **context)
-        except ConfigError as exc:
-            errors.extend(exc.lines)
+        except ConfigError as exc:  # once each: a local plugin file's error may come twice
+            errors.extend(line for line in exc.lines if line not in errors)
             return None
 
     reader = build("reader", problem.data.reader, problem.data.plugin_params(),
@@ -205,11 +205,16 @@ def load_data(plan: Plan) -> tuple[Dataset, Dataset]:
         raise exc from None
     train = plan.reader.load("train")
     test = plan.reader.load("test")
+    if plan.config.quick:
+        train, test = head_rows(train, plan.config.quick_rows), \
+            head_rows(test, plan.config.quick_rows)
     if len(train) == 0 or len(test) == 0:
         raise DataError(f"problem.data: the {'training' if len(train) == 0 else 'test'} data "
                         "has no rows")
     check_weights(plan, train, test)
     check_data(plan.reader, plan.prediction, train, test)
+    check_scores(dict(zip(plan.config.problem.scores, plan.scores, strict=True)),
+                 plan.prediction)
     return train, test
 
 

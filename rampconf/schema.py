@@ -128,6 +128,9 @@ class RunConfig(StrictModel):
     progress: bool = True
     n_figures: int = Field(4, ge=0)
     debug: bool = False
+    quick: bool = Field(False, description="a smoke run on the first quick_rows rows of the "
+                                           "training and test data (as the kits' RAMP_TEST_MODE)")
+    quick_rows: int = Field(100, ge=1, description="rows of each split kept by quick=true")
     trial: TrialConfig | None = None
     compat: Literal["ramp"] | None = Field(
         None, description="ramp: every behaviour that reproduces ramp-workflow 0.7.0's numbers "

@@ -10,11 +10,14 @@ a failed fold, and warns once with the reason.
 from __future__ import annotations
 
 import abc
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from rampconf.plugin import ParamsT, Plugin
+
+if TYPE_CHECKING:
+    from rampconf.predictions import BasePrediction
 
 __all__ = ["BaseScore", "BaseWeightedScore", "UndefinedScore"]
 
@@ -35,8 +38,10 @@ class BaseScore(Plugin[ParamsT]):
     Lifecycle: built once per run from the problem's ``scores`` entry, with
     the display ``name`` and ``precision`` of that entry, before any data is
     read (a score that wraps other scores builds them in its constructor).
-    :meth:`score` is called in the main process for every fold and step
-    (train, valid, test) and for every point of the bagging curve. It may
+    :meth:`check_prediction` is called once, in the main process, when the
+    training data is loaded and before any fold trains. :meth:`score` is
+    called in the main process for every fold and step (train, valid, test)
+    and for every point of the bagging curve. It may
     assume non-empty arrays of the same length, restricted to the rows that
     hold a prediction, ``y_true`` encoded by the problem's prediction type
     and ``y_pred`` checked by it (:meth:`BasePrediction.check_y_pred`). It
@@ -75,6 +80,16 @@ class BaseScore(Plugin[ParamsT]):
         super().__init__(params)
         self.name = name or type(self).__name__
         self.precision = self.default_precision if precision is None else precision
+
+    def check_prediction(self, prediction: BasePrediction) -> None:
+        """Check that the score's parameters agree with the problem (default: nothing to check).
+
+        Called once per run, after the prediction type has seen the training
+        targets (:meth:`BasePrediction.setup`, so its labels are known) and
+        before any fold trains. Raise ``ValueError`` saying what disagrees
+        (``score_matrix is 3x3 but the problem has 4 labels``): the run stops
+        with a configuration error naming the score (exit code 2).
+        """
 
     @abc.abstractmethod
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -87,15 +87,17 @@ def find_submission(problem: str, name: str, path: str | None = None,
     needs = ", ".join(f"{element}.py defining {attribute}"
                       for element, attribute in (elements or {}).items())
     create = f"./submissions/{problem}/{name}/" + (f" holding {needs}" if needs else "")
+    elsewhere = f"or a folder anywhere: submission={name} submission.path=DIR"
     if not names:
         raise ConfigError(f"submission: problem {problem!r} has no submission yet (looked in "
                           f"{', '.join(str(Path(f).parent) for f in looked)}); create the folder "
-                          f"{create}")
+                          f"{create}, {elsewhere}")
     hint = closest(name, names)
     did_you_mean = f"did you mean {hint!r}? " if hint else ""
     raise ConfigError(f"submission: unknown submission option {name!r} for problem {problem!r}; "
                       f"{did_you_mean}valid names: {', '.join(names)} (looked in "
-                      f"{', '.join(looked)}); a new submission is the folder {create}")
+                      f"{', '.join(looked)}); a new submission is the folder {create}, "
+                      f"{elsewhere}")
 
 
 def describe_submission(folder: Path, elements: list[str]) -> str:

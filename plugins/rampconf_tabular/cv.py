@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
@@ -135,20 +135,48 @@ class TimeSeriesSplitParams(StrictModel):
     test_size: int | None = Field(None, ge=1, description="valid rows of each fold; null: "
                                                           "n_samples // (n_splits + 1)")
     gap: int = Field(0, ge=0, description="rows left out between the training and valid rows")
+    valid_fraction: float = Field(
+        1.0, gt=0, le=1, description="share of each validation window kept (a seeded random "
+                                     "choice, in time order; the other rows of the window are "
+                                     "neither trained nor validated on); 1: the whole window")
+    random_state: int | None = Field(42, description="seed of the rows kept when "
+                                                     "valid_fraction < 1")
 
 
 class TimeSeriesSplit(_SklearnCV[TimeSeriesSplitParams]):
-    """scikit-learn's expanding-window time-series split (rows in time order)."""
+    """scikit-learn's expanding-window time-series split (rows in time order).
+
+    With ``valid_fraction < 1`` each fold validates on a random share of its
+    window (``round(valid_fraction * window)`` rows, at least one), drawn
+    with NumPy's generator seeded by ``[random_state, fold]``, so a fold's
+    rows do not depend on the number of folds before it.
+    """
 
     def make_splitter(self) -> Any:
-        return model_selection.TimeSeriesSplit(**self.params.model_dump())
+        return model_selection.TimeSeriesSplit(
+            **self.params.model_dump(exclude={"valid_fraction", "random_state"}))
+
+    def split(self, X: Any, y: np.ndarray, groups: np.ndarray | None = None
+              ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        p = self.params
+        for fold, (train, valid) in enumerate(super().split(X, y, groups)):
+            if p.valid_fraction < 1:
+                rng = np.random.default_rng(
+                    None if p.random_state is None else (p.random_state, fold))
+                n_kept = max(1, round(p.valid_fraction * len(valid)))
+                valid = np.sort(rng.choice(valid, size=n_kept, replace=False))
+            yield train, valid
 
 
 class BlocksParams(StrictModel):
     """Parameters of the ``blocks`` scheme."""
 
     n_blocks: int = Field(3, ge=2, description="the rows are cut into this many contiguous "
-                                               "blocks (the last takes the remainder)")
+                                               "blocks")
+    remainder: Literal["last", "spread"] = Field(
+        "last", description="where the n % n_blocks rows left over go: last: all to the last "
+                            "block (RAMP's Mars craters); spread: one each to the first blocks, "
+                            "as scikit-learn's KFold")
     folds: list[dict[str, list[int]]] = Field(
         default_factory=list, description="each fold's blocks, [{train: [0, 1], valid: [2]}, "
                                           "...]; empty: validate each block once")
@@ -176,7 +204,10 @@ class Blocks(BaseCV[BlocksParams]):
     """Explicit contiguous blocks: each fold lists the blocks it trains and validates on.
 
     The rows are cut into ``n_blocks`` contiguous blocks of ``n // n_blocks``
-    rows, the last block taking the remainder (as RAMP does). Each
+    rows; the ``n % n_blocks`` rows left over go to the last block
+    (``remainder: last``, as RAMP's Mars craters) or one each to the first
+    blocks (``remainder: spread``, as scikit-learn's ``KFold``, so that
+    with empty ``folds`` the scheme gives ``KFold``'s folds). Each
     entry of ``folds`` is ``{train: [blocks], valid: [blocks]}``; when ``folds``
     is empty every block is validated once with the others as training rows.
     RAMP's Mars-crater order is ``n_blocks=3`` with folds
@@ -187,7 +218,12 @@ class Blocks(BaseCV[BlocksParams]):
               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         n = len(y)
         k = self.params.n_blocks
-        edges = [b * (n // k) for b in range(k)] + [n]
+        sizes = np.full(k, n // k)
+        if self.params.remainder == "spread":
+            sizes[:n % k] += 1
+        else:
+            sizes[-1] += n % k
+        edges = np.concatenate([[0], np.cumsum(sizes)])
         blocks = [np.arange(edges[b], edges[b + 1]) for b in range(k)]
         folds = self.params.folds or [
             {"train": [b for b in range(k) if b != v], "valid": [v]} for v in range(k)

@@ -7,7 +7,9 @@ per split), :class:`CSVReader` (generic in its parameters, to extend),
 :func:`read_table_file` and :func:`require_columns` (errors that name the
 file), :func:`check_csv_header` (a header that names a column twice, which
 pandas would silently rename ``NAME.1``). Arrays written as strings in cells are parsed by
-:mod:`rampconf_tabular.arrays`.
+:mod:`rampconf_tabular.arrays`; CSV reading with the separator hint is
+:func:`rampconf_tabular.csvfiles.read_csv_file`; ``data.target_map`` is
+:mod:`rampconf_tabular.targets`.
 """
 
 from __future__ import annotations
@@ -15,20 +17,23 @@ from __future__ import annotations
 import abc
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from rampconf.errors import DataError
 from rampconf.extras import Extra
 from rampconf.plugin import StrictModel
 from rampconf.readers import BaseReader, Dataset, Split
+from rampconf_tabular.csvfiles import check_read_csv_options, header_hint, read_csv_file
+from rampconf_tabular.targets import TargetMapValue, apply_target_map, check_target_map
 
 __all__ = ["CSVFileReader", "CSVFilesParams", "CSVParamsT", "CSVReader", "ColumnsParams",
-           "ParquetReader", "SklearnReader", "SklearnReaderParams", "TableFilesParams",
-           "check_csv_header", "read_table_file", "require_columns", "split_frame"]
+           "ParquetReader", "PickleParams", "PickleReader", "SklearnReader",
+           "SklearnReaderParams", "TableFilesParams", "check_csv_header", "read_table_file",
+           "require_columns", "sort_frame", "split_frame"]
 
 #: Options of pandas.read_csv that decide how the header line itself is parsed.
 _HEADER_OPTIONS = frozenset({
@@ -49,7 +54,37 @@ class ColumnsParams(StrictModel):
     ignore: list[str] = Field(default_factory=list,
                               description="columns dropped from the features")
     groups: str | None = Field(None, description="column of group labels for group CV "
-                                                 "schemes (not a feature); null: none")
+                                                 "schemes (not a feature unless "
+                                                 "groups_as_feature); null: none")
+    groups_as_feature: bool = Field(False, description="keep the groups column among the "
+                                                       "features too (false: removed from X)")
+    sort_by: list[str] = Field(
+        default_factory=list, description="sort the rows by these columns when read (stable, "
+                                          "ascending; a name or a list), e.g. a date; []: the "
+                                          "file's order")
+    target_map: dict[TargetMapValue, TargetMapValue] | None = Field(
+        None, description="derive the target from its column: {VALUE: TARGET, ..., default: "
+                          "TARGET} (a table; without default, an unlisted value is an error), "
+                          "or {above|at_least|below|at_most: NUMBER} (1 where true, else 0); "
+                          "null: the column as it is")
+
+    @field_validator("sort_by", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("target_map")
+    @classmethod
+    def _target_map(cls, value: dict[Any, Any] | None) -> dict[Any, Any] | None:
+        return None if value is None else check_target_map(value)
+
+    @model_validator(mode="after")
+    def _one_target_to_map(self) -> ColumnsParams:
+        if self.target_map is not None and isinstance(self.target, list) \
+                and len(self.target) != 1:
+            raise ValueError(f"target_map derives one target column, but target names "
+                             f"{len(self.target)}: {self.target}")
+        return self
 
 
 class TableFilesParams(ColumnsParams):
@@ -66,15 +101,37 @@ class TableFilesParams(ColumnsParams):
         description="keyword arguments of pandas' reader (read_csv, read_parquet)")
 
 
+def sort_frame(frame: pd.DataFrame, columns: list[str], source: str) -> pd.DataFrame:
+    """``frame`` with its rows sorted by ``columns`` (stable, ascending), numbered 0.. again.
+
+    A frame whose index is a column of the file (``read_options.index_col``)
+    keeps it; the default index is renumbered in the new order.
+    """
+    if not columns:
+        return frame
+    require_columns(frame, columns, Path(source), "data.sort_by")
+    renumber = isinstance(frame.index, pd.RangeIndex)
+    return frame.sort_values(columns, kind="stable", ignore_index=renumber)
+
+
 def split_frame(frame: pd.DataFrame, params: ColumnsParams, source: str) -> Dataset:
-    """Cut a table into features, target(s) and groups as a problem declares them."""
+    """Cut a table into features, target(s) and groups as a problem declares them.
+
+    The rows are first sorted by ``sort_by``; the target is then derived by
+    ``target_map`` when the problem declares one.
+    """
     targets = [params.target] if isinstance(params.target, str) else list(params.target)
     wanted = targets + list(params.ignore) + ([params.groups] if params.groups else [])
     require_columns(frame, wanted, Path(source), "data.target / data.ignore / data.groups")
+    frame = sort_frame(frame, params.sort_by, source)
     y = frame[params.target].to_numpy() if isinstance(params.target, str) \
         else frame[targets].to_numpy()
+    if params.target_map is not None:
+        y = apply_target_map(y.reshape(len(frame)), params.target_map,
+                             f"{source}, column {targets[0]!r}").reshape(y.shape)
     groups = frame[params.groups].to_numpy() if params.groups else None
-    X = frame.drop(columns=[c for c in wanted if c in frame.columns])
+    dropped = [c for c in wanted if not (params.groups_as_feature and c == params.groups)]
+    X = frame.drop(columns=[c for c in dropped if c in frame.columns])
     return Dataset(X=X, y=y, groups=groups)
 
 
@@ -122,7 +179,7 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, keys: s
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {missing} named by the problem ({keys}); "
-                        f"the file has columns {list(frame.columns)}")
+                        f"the file has columns {list(frame.columns)}{header_hint(frame.columns)}")
 
 
 class CSVFilesParams(StrictModel):
@@ -147,6 +204,10 @@ class CSVFileReader(BaseReader[CSVParamsT]):
     ``load`` with :meth:`read_csv`.
     """
 
+    def __init__(self, params: CSVParamsT | None = None, *, data_root: Path) -> None:
+        super().__init__(params, data_root=data_root)
+        check_read_csv_options(self.params.read_options, "problem.data.read_options")
+
     def files(self) -> dict[str, Path]:
         p = self.params
         return {"train": self.data_root / p.train, "test": self.data_root / p.test}
@@ -157,7 +218,7 @@ class CSVFileReader(BaseReader[CSVParamsT]):
         path = self.files()[split]
         options = self.params.read_options
         frame = read_table_file(path, split, self.data_root,
-                                lambda file: pd.read_csv(file, **options))
+                                lambda file: read_csv_file(file, options))
         check_csv_header(path, options)
         require_columns(frame, required, path, keys)
         return frame, path
@@ -191,8 +252,12 @@ class CSVReader(_FileReader[_TableParamsT]):
     :class:`TableFilesParams`) and post-processes :meth:`read_table`.
     """
 
+    def __init__(self, params: _TableParamsT | None = None, *, data_root: Path) -> None:
+        super().__init__(params, data_root=data_root)
+        check_read_csv_options(self.params.read_options, "problem.data.read_options")
+
     def read_table(self, path: Path) -> pd.DataFrame:
-        frame: pd.DataFrame = pd.read_csv(path, **self.params.read_options)
+        frame = read_csv_file(path, self.params.read_options)
         check_csv_header(path, self.params.read_options)
         return frame
 
@@ -204,6 +269,51 @@ class ParquetReader(_FileReader[TableFilesParams]):
 
     def read_table(self, path: Path) -> pd.DataFrame:
         return pd.read_parquet(path, **self.params.read_options)
+
+
+class PickleParams(TableFilesParams):
+    """Parameters of the ``pickle`` reader."""
+
+    target: str | list[str] | None = Field(  # type: ignore[assignment]
+        None, description="target column(s) of a pickled table; null when the pickle holds "
+                          "a pair (X, y)")
+
+
+class PickleReader(_FileReader[PickleParams]):
+    """Pickled data, compressed or not (``.pkl.gz``, ``.pkl.bz2``, ...), read by pandas.
+
+    A pickle holds a table (a DataFrame, cut by ``target``, ``ignore``,
+    ``groups``, ... as a CSV file is) or a pair ``(X, y)`` given to the
+    submission as it is. ``read_options`` are keyword arguments of
+    ``pandas.read_pickle`` (e.g. ``compression``). Loading a pickle runs the
+    code it names: read only pickles you trust, as you would run a plugin file.
+    """
+
+    def read_table(self, path: Path) -> Any:
+        return pd.read_pickle(path, **self.params.read_options)
+
+    def load(self, split: Split) -> Dataset:
+        path = self.files()[split]
+        data = read_table_file(path, split, self.data_root, self.read_table)
+        if isinstance(data, pd.DataFrame):
+            if self.params.target is None:
+                raise DataError(f"{path}: the pickle holds a table; name its target column(s) "
+                                "with data.target")
+            return split_frame(data, cast("ColumnsParams", self.params), str(path))
+        if isinstance(data, tuple | list) and len(data) == 2:
+            table_keys = [key for key in ("target", "groups", "target_map")
+                          if getattr(self.params, key)]
+            table_keys += [key for key in ("ignore", "sort_by") if getattr(self.params, key)]
+            if table_keys:
+                raise DataError(f"{path}: the pickle holds a pair (X, y), which has no columns "
+                                f"for data.{', data.'.join(table_keys)}; remove them")
+            X, y = data
+            if len(X) != len(y):
+                raise DataError(f"{path}: the pair (X, y) has {len(X)} rows of X and "
+                                f"{len(y)} targets")
+            return Dataset(X=X, y=np.asarray(y))
+        raise DataError(f"{path}: the pickle holds a {type(data).__name__}; expected a table "
+                        "(pandas DataFrame) or a pair (X, y)")
 
 
 class SklearnReaderParams(StrictModel):

@@ -22,7 +22,7 @@ Brier skill score with one label present). Where it gives an infinite value
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 import numpy as np
 import sklearn
@@ -34,6 +34,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from rampconf.compat import compat_default
 from rampconf.plugin import StrictModel
 from rampconf.scores import BaseScore, UndefinedScore
+
+if TYPE_CHECKING:
+    from rampconf.predictions import BasePrediction
 
 __all__ = [
     "MARE",
@@ -317,6 +320,15 @@ class SoftAccuracy(BaseScore[SoftAccuracyParams]):
         if self.params.score_matrix is not None:
             entries = np.asarray(self.params.score_matrix, dtype=float)
             self.minimum, self.maximum = float(entries.min()), float(entries.max())  # type: ignore[misc]
+
+    def check_prediction(self, prediction: BasePrediction) -> None:
+        """The matrix is sized to the problem's labels (one row and column per label)."""
+        labels = getattr(prediction, "labels", None)
+        matrix = self.params.score_matrix
+        if matrix is not None and labels is not None and len(matrix) != len(labels):
+            raise ValueError(f"score_matrix is {len(matrix)}x{len(matrix)} but the problem has "
+                             f"{len(labels)} labels {list(labels)}; give one row and one column "
+                             "per label, in the labels' order")
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         proba = np.clip(np.asarray(y_pred, dtype=float), 0.0, 1.0)

@@ -88,8 +88,11 @@ class TimeSeriesData:
 class NetCDFTimeSeriesParams(StrictModel):
     """Parameters of the ``netcdf_time_series`` reader."""
 
-    train: str = Field(description="training netCDF file, relative to data_root")
-    test: str = Field(description="test netCDF file, relative to data_root")
+    train: str | list[str] = Field(
+        description="training netCDF file, relative to data_root; a list: several files "
+                    "merged into one dataset (e.g. one variable per file)")
+    test: str | list[str] = Field(description="test netCDF file(s), relative to data_root, as "
+                                              "train")
     train_target: str = Field(description="training targets (.npy, one per time step), "
                                           "relative to data_root")
     test_target: str = Field(description="test targets (.npy, one per time step), relative "
@@ -97,11 +100,17 @@ class NetCDFTimeSeriesParams(StrictModel):
     time: str = Field("time", description="name of the time dimension")
     engine: Literal["h5netcdf", "netcdf4", "scipy"] | None = Field(
         "h5netcdf", description="xarray backend that reads the files; null: xarray's choice")
+    variables: list[str] | None = Field(
+        None, min_length=1, description="the data variables the submission gets (several "
+                                        "grids at once, e.g. [tas, psl]); null: every variable")
 
 
 class NetCDFTimeSeries(BaseReader[NetCDFTimeSeriesParams]):
-    """A netCDF file (read with xarray) and a ``.npy`` target per split.
+    """A netCDF file, or several merged (read with xarray), and a ``.npy`` target per split.
 
+    Several files of a split (``train: [tas.nc, psl.nc]``) must share their
+    coordinates and hold distinct variables; ``variables`` keeps some of the
+    variables (all by default), so a submission gets several grids at once.
     ``X`` is a :class:`TimeSeriesData` around the whole ``xarray.Dataset``
     (loaded in memory) with its attributes, among them ``n_burn_in`` and
     ``n_lookahead`` (integers). The target file holds one value per time
@@ -112,27 +121,61 @@ class NetCDFTimeSeries(BaseReader[NetCDFTimeSeriesParams]):
     # h5netcdf lists h5py, the library that reads HDF5 files, only as its own extra.
     requires = Extra("netcdf", ("xarray", "h5netcdf", "h5py"))
 
+    def _grids(self, split: Split) -> list[Path]:
+        names = getattr(self.params, split)
+        return [self.data_root / name for name in ([names] if isinstance(names, str) else names)]
+
     def files(self) -> dict[str, Path]:
         p = self.params
-        return {"train": self.data_root / p.train, "test": self.data_root / p.test,
-                "train_target": self.data_root / p.train_target,
+        files: dict[str, Path] = {}
+        for split in ("train", "test"):
+            grids = self._grids(split)
+            files.update({split: grids[0]} if len(grids) == 1 else
+                         {f"{split}_{i}": path for i, path in enumerate(grids)})
+        return {**files, "train_target": self.data_root / p.train_target,
                 "test_target": self.data_root / p.test_target}
 
-    def load(self, split: Split) -> Dataset:
+    def _open(self, path: Path, split: Split) -> Any:
         import xarray as xr
 
-        p = self.params
-        files = self.files()
-        path, target_path = files[split], files[f"{split}_target"]
         try:
-            with xr.open_dataset(path, engine=p.engine) as opened:
-                ds = opened.load()
+            with xr.open_dataset(path, engine=self.params.engine) as opened:
+                return opened.load()
         except FileNotFoundError:
             raise DataError(f"data.{split}: file {path} not found (data_root is {self.data_root})"
                             ) from None
         except Exception as exc:
             raise DataError(f"{path}: could not read the {split} data with xarray (engine "
-                            f"{p.engine}): {type(exc).__name__}: {exc}") from None
+                            f"{self.params.engine}): {type(exc).__name__}: {exc}") from None
+
+    def _dataset(self, split: Split) -> tuple[Any, str]:
+        """The split's dataset (its files merged, its variables kept) and its files' names."""
+        import xarray as xr
+
+        paths = self._grids(split)
+        parts = [self._open(path, split) for path in paths]
+        where = " + ".join(map(str, paths))
+        if len(parts) == 1:
+            ds = parts[0]
+        else:
+            try:
+                ds = xr.merge(parts, combine_attrs="override", join="exact")
+            except Exception as exc:
+                raise DataError(f"{where}: the files do not merge into one dataset (same "
+                                f"coordinates, distinct variables): {exc}") from None
+        wanted = self.params.variables
+        if wanted is not None:
+            missing = [name for name in wanted if name not in ds.data_vars]
+            if missing:
+                raise DataError(f"{where}: no variable(s) {missing} (data.variables); the data "
+                                f"has {sorted(map(str, ds.data_vars))}")
+            ds = ds[wanted]
+        return ds, where
+
+    def load(self, split: Split) -> Dataset:
+        p = self.params
+        target_path = self.files()[f"{split}_target"]
+        ds, path = self._dataset(split)
         missing = [a for a in REQUIRED_ATTRS if a not in ds.attrs]
         if missing:
             raise DataError(f"{path}: missing dataset attribute(s) {missing}; the file has "

@@ -91,6 +91,16 @@ def test_workflow_override(run_cli, kits, tmp_path):
         only_run_dir(tmp_path / "outputs") / "config.yaml").read_text()
 
 
+def test_submission_path_with_any_submission_name(run_cli, tmp_path):
+    # The README's form: `submission=` any name (not a packaged submission) with a folder.
+    folder = packaged_submissions_dir() / "iris" / "starting_kit"
+    proc = run_cli("submission=my_try", f"submission.path={folder}", "progress=false")
+    assert proc.returncode == 0, proc.stderr
+    assert "iris / my_try: folds" in proc.stdout
+    run_dir = only_run_dir(tmp_path / "outputs" / "iris" / "my_try")
+    assert json.loads((run_dir / "metadata.json").read_text())["submission_path"] == str(folder)
+
+
 def test_help_lists_options_including_the_users(run_cli, tmp_path):
     (tmp_path / "conf" / "problem").mkdir(parents=True)
     (tmp_path / "conf" / "problem" / "my_problem.yaml").write_text("name: my_problem\n")

@@ -309,7 +309,8 @@ def test_new_problem_without_submissions_says_how_to_create_one(run_cli, tmp_pat
     assert line.startswith("config error: submission: problem 'bad' has no submission yet "
                            f"(looked in {tmp_path / 'submissions' / 'bad'}, "), line
     assert line.endswith("create the folder ./submissions/bad/starting_kit/ holding "
-                         "classifier.py defining Classifier")
+                         "classifier.py defining Classifier, or a folder anywhere: "
+                         "submission=starting_kit submission.path=DIR")
 
 
 def test_data_set_options_of_another_data_set_are_refused(tmp_path):

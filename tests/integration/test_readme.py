@@ -44,7 +44,7 @@ def test_readme_worked_example_runs(run_cli, tmp_path):
     proc = run_cli(*command[3:], "progress=false")
     assert proc.returncode == 0, proc.stderr
     assert "wine / my_model: mean ± std over 4 folds" in proc.stdout
-    assert "│ valid │ 0.98 ± 0.02 │ 0.18 ± 0.01 │ 0.98 ± 0.02 │" in proc.stdout
+    assert "│ valid │ 0.98 ± 0.024 │ 0.18 ± 0.006 │ 0.98 ± 0.024 │" in proc.stdout
     assert "│ test  │ 1.00 │ 0.14 │     1.00 │" in proc.stdout
 
 

@@ -304,3 +304,18 @@ def test_reader_describes_files_and_target_columns(tmp_path):
     assert r.describe_target("train") == f"{tmp_path / 'train.csv'}, column 'y1'"
     sk = reader("sklearn", tmp_path, dataset="iris")
     assert sk.describe_target("test", None) == "the test data"
+
+
+def test_head_rows_keeps_the_first_rows_of_every_part():
+    from rampconf.readers import head_rows
+
+    data = Dataset(X=pd.DataFrame({"a": range(10)}, index=range(100, 110)), y=np.arange(10) * 2,
+                   groups=np.arange(10) % 3, weights=np.linspace(0, 1, 10))
+    head = head_rows(data, 4)
+    assert head.X.index.tolist() == [100, 101, 102, 103]
+    assert head.y.tolist() == [0, 2, 4, 6]
+    assert head.groups.tolist() == [0, 1, 2, 0]
+    assert head.weights.tolist() == data.weights[:4].tolist()
+    assert head_rows(data, 50) is data
+    images = np.arange(24).reshape(6, 2, 2)
+    assert np.shares_memory(head_rows(Dataset(images, np.arange(6)), 2).X, images)

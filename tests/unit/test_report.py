@@ -56,10 +56,36 @@ def test_tables_show_nan_without_a_spread_then_the_notes():
     print_run(run_result(), console)
     text = console.export_text()
     assert "nan" not in text and "NaN ± " not in text
-    assert "│ valid │ 0.45 ± 0.05 │  NaN │" in text
+    assert "│ valid │ 0.45 ± 0.050 │  NaN │" in text
     assert text.rstrip().endswith(
         "madc: undefined (valid, test, bagged test): no value in fold(s) 0\n"
         "submission s: A fixed circle; the real detector is submission=real.")
+
+
+def test_std_has_one_more_decimal_than_the_mean():
+    # ramp-test prints 0.38 ± 0.005 where the score's precision is 2: a spread below the
+    # mean's last digit must not read as 0.00 or 0.01.
+    console = Console(width=200, record=True)
+    extra = {"mean": {"valid": {"ap": 0.3812, "madc": 0.5}},
+             "std": {"valid": {"ap": 0.00512, "madc": 0.0}},
+             "precisions": {"ap": 2, "madc": 3}}
+    print_run(run_result(extra), console)
+    assert "│ valid │ 0.38 ± 0.005 │ 0.500 ± 0.0000 │" in console.export_text()
+
+
+def test_titles_are_never_wrapped_when_the_table_is_narrower():
+    # One short score makes a table narrower than its title; piped output (no terminal)
+    # must keep each title on one line.
+    console = Console(width=200, record=True, force_terminal=False)
+    summary = {"problem": "a_problem_with_a_long_name", "submission": "a_long_submission_name",
+               "score_names": ["ap"], "precisions": {"ap": 2}}
+    result = run_result(summary)
+    result.scores = result.scores[result.scores["score"] == "ap"]
+    print_run(result, console)
+    lines = console.export_text().splitlines()
+    title = "a_problem_with_a_long_name / a_long_submission_name: mean ± std over 2 folds"
+    assert title in lines
+    assert all(len(line) < len(title) for line in lines if line.startswith(("┏", "│")))
 
 
 def test_describe_submission_reads_the_first_docstring_without_importing(tmp_path):

@@ -345,7 +345,7 @@ def test_find_submission_says_how_to_create_one(in_tmp):
         find_submission("iris", "mine", elements={"classifier": "Classifier"})
     assert str(info.value).endswith(
         "a new submission is the folder ./submissions/iris/mine/ holding classifier.py defining "
-        "Classifier")
+        "Classifier, or a folder anywhere: submission=mine submission.path=DIR")
 
 
 def test_problem_without_submissions_says_where_to_create_one(in_tmp):
@@ -359,7 +359,8 @@ def test_problem_without_submissions_says_where_to_create_one(in_tmp):
     assert "valid names" not in message
     assert message.endswith("create the folder ./submissions/wine/starting_kit/ holding "
                             "feature_extractor.py defining FeatureExtractor, classifier.py "
-                            "defining Classifier")
+                            "defining Classifier, or a folder anywhere: submission=starting_kit "
+                            "submission.path=DIR")
 
 
 def test_find_submission_by_path(tmp_path, estimator_dir):
