@@ -76,8 +76,8 @@ def _entry(run: RunInfo, record: dict[str, Any], scored: dict[str, Any] | None,
         if not isinstance(table, dict):
             continue
         table.pop("test", None)
-        for part in shown if scored else ():
-            if part in scored[stat]:
+        for part in shown:
+            if scored is not None and part in scored[stat]:
                 table[part] = scored[stat][part]
     scores = run.result.scores
     scores = scores[scores["step"] != "test"] if not scores.empty else scores
@@ -154,7 +154,9 @@ class Entries:
 
     def public_values(self) -> dict[str, float]:
         """Each record's ranking value on the public board (bagged public or mean valid)."""
-        values = {}
+        values: dict[str, float] = {}
+        if self.official is None:
+            return values
         for folder, scored in self.scored.items():
             if self.challenge.config.rank_public_by == "valid":
                 value = self.runs[folder].table("mean").get("valid", {}).get(self.official)

@@ -39,7 +39,7 @@ RESERVED = ("data_root", "submission", "fold_timeout", "fold_memory", "sandbox",
 
 
 class SplitConfig(StrictModel):
-    """How the problem's test set splits into a public part (given to students) and a private one."""
+    """How the problem's test set splits: a public part (given to students), a private one."""
 
     public_fraction: float | None = Field(
         None, gt=0, lt=1, description="fraction of the test rows that are public, drawn at "

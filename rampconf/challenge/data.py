@@ -132,7 +132,7 @@ def split_rows(challenge: Challenge, raw_test: pd.DataFrame, ignored: list[str]
         mask = values.isin(PUBLIC).to_numpy()
     else:
         assert split.public_fraction is not None
-        n_public = int(round(split.public_fraction * n_rows))
+        n_public = round(split.public_fraction * n_rows)
         order = np.random.default_rng(split.seed).permutation(n_rows)
         mask = np.zeros(n_rows, dtype=bool)
         mask[order[:n_public]] = True

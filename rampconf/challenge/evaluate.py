@@ -17,6 +17,7 @@ the sandbox, as any run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -148,10 +149,8 @@ def _start(job: Pending, challenge: Challenge) -> None:
 
 def _stop(job: Pending) -> None:
     assert job.process is not None
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(job.process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     job.process.wait()
 
 
@@ -213,24 +212,29 @@ def evaluate(challenge: Challenge, submissions: str | os.PathLike[str],
             echo(f"{job.label}: already evaluated (same files, same challenge), skipped")
     limit = challenge.config.limits.submission_timeout
     workers = n_jobs or challenge.config.n_jobs
-    queue, running, records = list(todo), [], []
-    while queue or running:
-        while queue and len(running) < workers:
-            job = queue.pop(0)
-            _start(job, challenge)
-            running.append(job)
-        time.sleep(0.1)
-        for job in list(running):
-            assert job.process is not None
-            timed_out = limit is not None and time.monotonic() - job.started > limit
-            if job.process.poll() is None and not timed_out:
-                continue
-            if timed_out and job.process.poll() is None:
-                _stop(job)
-            running.remove(job)
-            record = _finish(job, timed_out, challenge)
-            records.append(record)
-            error = f": {record['error']}" if record.get("error") else ""
-            echo(f"{job.label}: {record['status']} in {record['elapsed_seconds']:.1f} s"
-                 f"{error}"[:300])
+    queue, records = list(todo), []
+    running: list[Pending] = []
+    try:
+        while queue or running:
+            while queue and len(running) < workers:
+                job = queue.pop(0)
+                _start(job, challenge)
+                running.append(job)
+            time.sleep(0.1)
+            for job in list(running):
+                assert job.process is not None
+                timed_out = limit is not None and time.monotonic() - job.started > limit
+                if job.process.poll() is None and not timed_out:
+                    continue
+                if timed_out and job.process.poll() is None:
+                    _stop(job)
+                running.remove(job)
+                record = _finish(job, timed_out, challenge)
+                records.append(record)
+                error = f": {record['error']}" if record.get("error") else ""
+                echo(f"{job.label}: {record['status']} in {record['elapsed_seconds']:.1f} s"
+                     f"{error}"[:300])
+    finally:  # an interrupt (Ctrl-C) stops the evaluations running: none is recorded
+        for job in running:
+            _stop(job)
     return records, len(found) - len(todo)

@@ -95,7 +95,7 @@ def code_page(entries: Entries, chosen: list[dict[str, Any]], revealed: bool,
                     f"{_e(folders[record['folder']])}/</code></p>")
         code = Path(record["folder"]) / "code"
         for name in record.get("files", []):
-            text = _text((code / name))
+            text = _text(code / name)
             body.append(f"<details open><summary><code>{_e(name)}</code></summary>"
                         f"<pre>{_e(text)}</pre></details>")
     return _page(f"{config.name}: submissions", body)

@@ -27,7 +27,7 @@ def _first_error(run: Any) -> str:
 
 
 def status_of(summary: dict[str, Any], folds: Any) -> str:
-    """``ok``, ``timeout`` or ``out_of_memory`` when every failed fold failed so, else ``failed``."""
+    """The run's status, ``timeout`` or ``out_of_memory`` when every failed fold failed so."""
     status = str(summary.get("status", "failed"))
     if status != "failed" or folds.empty:
         return status

@@ -1,4 +1,4 @@
-"""A class challenge end to end on titanic: five students, the kit, evaluate, reveal, publish, blend.
+"""A class challenge end to end on titanic: five students, kit, evaluate, reveal, publish, blend.
 
 alice's submission is good, bob's poor, carol's raises, dave's hangs (stopped by
 fold_timeout) and eve's reads the teacher's test file to copy its labels (the
