@@ -223,10 +223,12 @@ def evaluate(challenge: Challenge, submissions: str | os.PathLike[str],
             time.sleep(0.1)
             for job in list(running):
                 assert job.process is not None
-                timed_out = limit is not None and time.monotonic() - job.started > limit
-                if job.process.poll() is None and not timed_out:
+                finished = job.process.poll() is not None
+                timed_out = not finished and limit is not None \
+                    and time.monotonic() - job.started > limit
+                if not finished and not timed_out:
                     continue
-                if timed_out and job.process.poll() is None:
+                if timed_out:
                     _stop(job)
                 running.remove(job)
                 record = _finish(job, timed_out, challenge)
