@@ -264,3 +264,31 @@ def test_publish_and_blend(classroom, capsys, monkeypatch):
     assert set(shares) == {"alice/good", "bob/poor", "eve/peeks"}
     assert abs(sum(shares.values()) - 100) < 0.2 and shares["alice/good"] > 50
     assert "blend: bagged auc valid" in out and "public" in out and "private" in out
+
+
+def test_an_evaluation_over_its_time_is_stopped_and_recorded(tmp_path, kits, capsys):
+    """submission_timeout: the evaluation's whole process group is killed, the record says so."""
+    (tmp_path / "challenge.yaml").write_text(
+        CHALLENGE.format(kits=kits).replace("submission_timeout: 300", "submission_timeout: 1"))
+    folder = tmp_path / "submissions" / "frank" / "slow"
+    folder.mkdir(parents=True)
+    (folder / "estimator.py").write_text(HANGS)
+    code, out, _ = cli(capsys, "evaluate", str(tmp_path / "challenge.yaml"),
+                       str(tmp_path / "submissions"))
+    assert code == 0
+    assert "frank/slow: timeout in" in out and "limits.submission_timeout=1 s" in out
+    [record] = records(tmp_path / "results").values()
+    assert record["status"] == "timeout" and record["run_dir"] is None
+    target = str(tmp_path / "results")
+    left = [p for p in Path("/proc").iterdir() if p.name.isdigit()
+            and target.encode() in _cmdline(p)]
+    assert not left  # no evaluation process (nor its fork server) is left running
+    board = pd.read_csv(tmp_path / "results" / "public_leaderboard.csv")
+    assert board.to_dict("records")[0]["status"] == "timeout"
+
+
+def _cmdline(process: Path) -> bytes:
+    try:
+        return (process / "cmdline").read_bytes()
+    except OSError:
+        return b""
