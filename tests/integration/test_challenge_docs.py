@@ -54,6 +54,7 @@ def test_the_challenge_tutorial_runs_in_order(tmp_path, kits):
 
 
 def test_the_mlflow_page_runs_as_written(tmp_path, kits):
+    """Its run and its sweep, logged to MLflow's default store, read back with its client."""
     from mlflow import MlflowClient
 
     scripts = [s for block in bash_blocks(REPO / "docs" / "mlflow.md")
@@ -67,5 +68,24 @@ def test_the_mlflow_page_runs_as_written(tmp_path, kits):
     assert len(runs) == 3  # the run and two trials
     assert sorted(r.data.params.get("submission.params.C", "-") for r in runs) == \
         ["-", "0.1", "1.0"]
-    ids = {json.loads(p.read_text())["run_id"] for p in project.rglob("mlflow.json")}
-    assert ids == {r.info.run_id for r in runs}
+    logged = {json.loads(p.read_text())["run_id"]: p.parent for p in project.rglob("mlflow.json")}
+    assert set(logged) == {r.info.run_id for r in runs}
+    [single] = [r for r in runs if "rampconf.trial" not in r.data.tags]
+    run_dir = logged[single.info.run_id]
+    assert single.info.status == "FINISHED" and single.info.run_name == "starting_kit"
+    params = single.data.params
+    assert params["problem.name"] == "titanic" and params["submission.name"] == "starting_kit"
+    assert params["problem.cv.n_splits"] == "8" and params["seed"] == "42"
+    scores = pd.read_csv(run_dir / "scores.csv")
+    valid = scores[(scores["step"] == "valid") & (scores["score"] == "auc")]
+    history = client.get_metric_history(single.info.run_id, "valid_auc")
+    assert sorted((m.step, m.value) for m in history) == \
+        sorted(zip(valid["fold"], valid["value"], strict=True))
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert single.data.metrics["bagged_test_auc"] == summary["bagged"]["test"]["auc"]
+    assert single.data.metrics["mean_valid_BS Rel"] == summary["mean"]["valid"]["BS Rel"]
+    assert single.data.tags["rampconf.status"] == "ok"
+    artifacts = {a.path for a in client.list_artifacts(single.info.run_id)}
+    assert {"report.html", "summary.json", "scores.csv"} <= artifacts
+    page = client.download_artifacts(single.info.run_id, "report.html", str(tmp_path))
+    assert "<h1>titanic / starting_kit</h1>" in Path(page).read_text()

@@ -1,14 +1,12 @@
-"""hydra/callbacks=mlflow: runs and sweep trials logged to real local MLflow stores, read back
-with MLflow's own client."""
+"""hydra/callbacks=mlflow: sweep trials logged to a real local MLflow file store, read back
+with MLflow's own client (the default store: tests/integration/test_challenge_docs.py)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from tests.conftest import cli_env
@@ -16,36 +14,6 @@ from tests.conftest import cli_env
 pytestmark = pytest.mark.slow
 
 COMMON = ["problem=titanic", "problem.cv.n_splits=2", "n_figures=0", "progress=false"]
-
-
-def test_a_run_is_logged_to_the_default_local_store(run_cli, tmp_path, kits):
-    from mlflow import MlflowClient
-
-    proc = run_cli(*COMMON, f"data_root={kits}", "hydra/callbacks=mlflow", "hydra.run.dir=run")
-    assert proc.returncode == 0, proc.stderr
-    run_dir = tmp_path / "run"
-    logged = json.loads((run_dir / "mlflow.json").read_text())
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("titanic")
-    [run] = client.search_runs([experiment.experiment_id])
-    assert run.info.run_id == logged["run_id"] and run.info.status == "FINISHED"
-    assert run.info.run_name == "starting_kit"
-    params = run.data.params
-    assert params["problem.name"] == "titanic" and params["submission.name"] == "starting_kit"
-    assert params["problem.cv.n_splits"] == "2" and params["seed"] == "42"
-    scores = pd.read_csv(run_dir / "scores.csv")
-    valid = scores[(scores["step"] == "valid") & (scores["score"] == "auc")]
-    history = client.get_metric_history(run.info.run_id, "valid_auc")
-    assert sorted((m.step, m.value) for m in history) == \
-        sorted(zip(valid["fold"], valid["value"], strict=True))
-    summary = json.loads((run_dir / "summary.json").read_text())
-    assert run.data.metrics["bagged_test_auc"] == summary["bagged"]["test"]["auc"]
-    assert run.data.metrics["mean_valid_BS Rel"] == summary["mean"]["valid"]["BS Rel"]
-    assert run.data.tags["rampconf.status"] == "ok"
-    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"report.html", "summary.json", "scores.csv"} <= artifacts
-    page = client.download_artifacts(run.info.run_id, "report.html", str(tmp_path))
-    assert "<h1>titanic / starting_kit</h1>" in Path(page).read_text()
 
 
 def test_sweep_trials_go_to_a_tracking_uri(run_cli, tmp_path, kits, monkeypatch):
