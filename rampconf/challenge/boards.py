@@ -149,8 +149,11 @@ class Entries:
             if run.status in ("ok", "failed") and run.summary.get("n_folds_ok"):
                 problem = problem or load_run_data(run)
                 self.scored[record["folder"]] = part_scores(run, problem, parts)
-        self.official = problem.scores[0].name if problem else None
-        self.greater_is_better = problem.scores[0].greater_is_better if problem else True
+        first = next((r.summary for r in self.runs.values() if "official_score" in r.summary),
+                     {})  # when no fold ran anywhere, the boards still list the runs
+        self.official = problem.scores[0].name if problem else first.get("official_score")
+        self.greater_is_better = problem.scores[0].greater_is_better if problem else \
+            bool(first.get("greater_is_better", True))
 
     def public_values(self) -> dict[str, float]:
         """Each record's ranking value on the public board (bagged public or mean valid)."""

@@ -80,8 +80,11 @@ class Pending:
         return f"{self.student}/{self.name}"
 
 
-def find_submissions(root: Path, challenge: Challenge, results: Path) -> list[Pending]:
+def find_submissions(root: Path, challenge: Challenge, results: Path,
+                     echo: Callable[[str], None] = print) -> list[Pending]:
     """Every ``root/<student>/<name>/`` folder holding files, sorted by student and name.
+
+    Files right in a student's folder are no submission: ``echo`` says so.
 
     Raises
     ------
@@ -95,6 +98,10 @@ def find_submissions(root: Path, challenge: Challenge, results: Path) -> list[Pe
                         f"{root}/<student>/<name>/ folders)")
     found = []
     for student in sorted(p for p in root.iterdir() if p.is_dir() and p.name[0] != "."):
+        loose = sorted(p.name for p in student.glob("*.py"))
+        if loose:
+            echo(f"{student.name}: {', '.join(loose)} directly in the student's folder: not "
+                 f"evaluated (a submission is a folder {student.name}/<name>/)")
         for folder in sorted(p for p in student.iterdir() if p.is_dir() and p.name[0] != "."):
             files = submission_files(folder)
             if not files:
@@ -205,7 +212,7 @@ def evaluate(challenge: Challenge, submissions: str | os.PathLike[str],
 
     load_challenge_data(challenge)  # a bad challenge stops here, before any evaluation
     results = challenge.results
-    found = find_submissions(Path(submissions), challenge, results)
+    found = find_submissions(Path(submissions), challenge, results, echo)
     todo = [job for job in found if not _done(job.target)]
     for job in found:
         if job not in todo:

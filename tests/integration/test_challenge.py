@@ -292,3 +292,39 @@ def _cmdline(process: Path) -> bytes:
         return (process / "cmdline").read_bytes()
     except OSError:
         return b""
+
+
+GREEDY = '''
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+
+def get_estimator():
+    np.ones(600 * 10**6 // 8)  # 600 MB, every page written
+    return LogisticRegression()
+'''
+
+
+def test_memory_hogs_and_missing_files_are_recorded(tmp_path, kits, capsys):
+    (tmp_path / "challenge.yaml").write_text(
+        CHALLENGE.format(kits=kits).replace("fold_memory: 1GB", "fold_memory: 300MB"))
+    for label, name, code in (("gina/greedy", "estimator.py", GREEDY),
+                              ("hugo/misnamed", "classifier.py", "x = 1\n"),
+                              ("ines", "estimator.py", "x = 1\n")):
+        (tmp_path / "submissions" / label).mkdir(parents=True)
+        (tmp_path / "submissions" / label / name).write_text(code)
+    code, out, _ = cli(capsys, "evaluate", str(tmp_path / "challenge.yaml"),
+                       str(tmp_path / "submissions"))
+    assert code == 0
+    assert "ines: estimator.py directly in the student's folder: not evaluated" in out
+    found = records(tmp_path / "results")
+    assert {k: r["status"] for k, r in found.items()} == {"gina/greedy": "out_of_memory",
+                                                          "hugo/misnamed": "error"}
+    assert "fold_memory=300.0 MB" in found["gina/greedy"]["error"]
+    assert "estimator.py" in found["hugo/misnamed"]["error"]
+    board = pd.read_csv(tmp_path / "results" / "public_leaderboard.csv")
+    assert board["rank"].isna().all()
+    assert dict(zip(board["submission"], board["status"], strict=True)) == {
+        "gina/greedy": "out_of_memory", "hugo/misnamed": "error"}
+    page = (tmp_path / "results" / "public_leaderboard.html").read_text()
+    assert "<h2>Not run</h2>" in page and "hugo/misnamed" in page
