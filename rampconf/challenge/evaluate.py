@@ -209,8 +209,16 @@ def evaluate(challenge: Challenge, submissions: str | os.PathLike[str],
         A bad challenge or problem (before any submission runs).
     """
     from rampconf.challenge.data import load_challenge_data
+    from rampconf.errors import ConfigError
 
     load_challenge_data(challenge)  # a bad challenge stops here, before any evaluation
+    if challenge.config.limits.sandbox == "bwrap":
+        from rampconf.sandbox import check_bwrap
+
+        check_bwrap()  # else every evaluation would fail the same way
+    workers = n_jobs or challenge.config.n_jobs
+    if workers < 1:
+        raise ConfigError(f"n_jobs: submissions evaluated at a time, at least 1, got {workers}")
     results = challenge.results
     found = find_submissions(Path(submissions), challenge, results, echo)
     todo = [job for job in found if not _done(job.target)]
@@ -218,7 +226,6 @@ def evaluate(challenge: Challenge, submissions: str | os.PathLike[str],
         if job not in todo:
             echo(f"{job.label}: already evaluated (same files, same challenge), skipped")
     limit = challenge.config.limits.submission_timeout
-    workers = n_jobs or challenge.config.n_jobs
     queue, records = list(todo), []
     running: list[Pending] = []
     try:

@@ -137,3 +137,12 @@ def test_what_counts_per_student():
     assert lower[0]["folder"] == "a/two/1"
     assert len(select_records(records, "all", values, True)) == 5
     assert math.isnan(values.get("b/one/1", math.nan))
+
+
+def test_evaluate_needs_a_positive_number_of_workers(tmp_path, kits, capsys, monkeypatch):
+    path = write(tmp_path, GOOD.replace("data_root: data", f"data_root: {kits}")
+                 + "limits: {sandbox: null}\n")
+    (tmp_path / "submissions").mkdir()
+    assert main(["evaluate", str(path), str(tmp_path / "submissions"), "--n-jobs", "-1"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "rampconf-challenge: error: n_jobs: submissions evaluated at a time, at least 1, got -1")
