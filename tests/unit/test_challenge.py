@@ -14,7 +14,7 @@ from rampconf.challenge.cli import main
 from rampconf.challenge.config import load_challenge
 from rampconf.challenge.data import split_rows
 from rampconf.challenge.evaluate import run_name, submission_hash
-from rampconf.errors import ConfigError
+from rampconf.errors import ConfigError, DataError
 
 GOOD = "name: c1\nproblem: titanic\ndata_root: data\nsplit: {public_fraction: 0.5}\n"
 
@@ -146,3 +146,34 @@ def test_evaluate_needs_a_positive_number_of_workers(tmp_path, kits, capsys, mon
     assert main(["evaluate", str(path), str(tmp_path / "submissions"), "--n-jobs", "-1"]) == 2
     assert capsys.readouterr().err.strip() == (
         "rampconf-challenge: error: n_jobs: submissions evaluated at a time, at least 1, got -1")
+
+
+def test_a_kit_from_a_teachers_own_problem_split_by_a_column(tmp_path, kits):
+    """The problem in conf/problem/ beside challenge.yaml; the test file's column says public."""
+    from rampconf.challenge import make_kit
+
+    data = tmp_path / "data" / "tit"
+    data.mkdir(parents=True)
+    train = pd.read_csv(kits / "titanic" / "train.csv")
+    test = pd.read_csv(kits / "titanic" / "test.csv")
+    train["part"] = "train"
+    test["part"] = np.where(np.arange(len(test)) % 3 == 0, "public", "private")
+    train.to_csv(data / "train.csv", index=False)
+    test.to_csv(data / "test.csv", index=False)
+    (tmp_path / "conf" / "problem").mkdir(parents=True)
+    (tmp_path / "conf" / "problem" / "tit.yaml").write_text(
+        "defaults:\n  - /score@scores.auc: roc_auc\n  - _self_\nname: tit\n"
+        "data: {reader: csv, train: tit/train.csv, test: tit/test.csv, target: Survived, "
+        "ignore: [PassengerId, part]}\nprediction: {type: multiclass, labels: [0, 1]}\n"
+        "workflow: estimator\ncv: {type: kfold, n_splits: 2}\nsubmissions: titanic\n")
+    path = write(tmp_path, "name: own\nproblem: tit\ndata_root: data\nsplit: {column: part}\n"
+                           "overrides: [problem.cv.n_splits=3]\n")
+    kit = make_kit(load_challenge(path), tmp_path / "kit")
+    public = pd.read_csv(kit / "data" / "tit" / "test.csv")
+    assert public["PassengerId"].tolist() == test["PassengerId"][::3].tolist()
+    assert set(public["part"]) == {"public"}
+    problem = (kit / "conf" / "problem" / "tit.yaml").read_text()
+    assert "n_splits: 3" in problem and "defaults" not in problem
+    assert (kit / "submissions" / "titanic" / "starting_kit" / "estimator.py").is_file()
+    with pytest.raises(DataError, match="exists and is not empty"):
+        make_kit(load_challenge(path), tmp_path / "kit")
