@@ -25,9 +25,35 @@ EPILOG = """commands, in the order of a challenge:
   publish CHALLENGE OUT        every submission's code beside its scores (OUT/index.html)
   blend CHALLENGE              blend the submissions; each one's contributivity
 
-CHALLENGE is a challenge.yaml (keys: name, problem, data_root, overrides, split,
-limits, select, rank_public_by, starting_kit, n_jobs, results); see docs/tutorials/challenge.md.
+CHALLENGE is a challenge.yaml (tutorial: docs/tutorials/challenge.md) with the keys:
 """
+
+
+def _keys_help() -> str:
+    """The keys of ``challenge.yaml``, from the pydantic models' field descriptions."""
+    import textwrap
+
+    from pydantic import BaseModel
+
+    from rampconf.challenge.config import ChallengeConfig
+
+    lines = []
+
+    def add(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            kind = info.annotation
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                add(kind, f"{prefix}{name}.")
+                continue
+            value = None if info.is_required() else info.get_default(call_default_factory=True)
+            default = "required" if info.is_required() else \
+                f"default {'null' if value is None else value}"
+            text = f"{info.description or ''} ({default})"
+            lines.append(textwrap.fill(text, width=88, initial_indent=f"  {prefix}{name}: ",
+                                       subsequent_indent="      "))
+
+    add(ChallengeConfig, "")
+    return "\n".join(lines)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="rampconf-challenge", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="A class challenge offline: the students' kit, the evaluation of every "
                     "submission folder (isolated, under limits), public and private "
-                    "leaderboards, published code and a blend.", epilog=EPILOG)
+                    "leaderboards, published code and a blend.", epilog=EPILOG + _keys_help())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     kit = commands.add_parser("kit", help="write the students' kit")
     kit.add_argument("challenge")

@@ -69,6 +69,8 @@ def test_help_lists_the_commands(capsys):
     for command in ("kit CHALLENGE OUT", "evaluate CHALLENGE SUBS", "reveal CHALLENGE",
                     "publish CHALLENGE OUT", "blend CHALLENGE"):
         assert command in out
+    assert "  limits.fold_memory: memory each fold may use (e.g. 2GB); then status " \
+           "out_of_memory\n      (default 4GB)" in out  # from the pydantic descriptions
 
 
 def test_a_random_split_is_reproducible_and_of_the_fraction(tmp_path):
