@@ -47,3 +47,11 @@ def test_without_mlflow_the_run_says_what_to_install(tmp_path):
                           env=cli_env(), check=False)
     assert proc.returncode == 1
     assert "pip install 'rampconf[mlflow]'" in proc.stderr.splitlines()[-1]
+
+
+def test_the_option_adds_to_the_callbacks_of_the_primary_config(run_cli):
+    """hydra/callbacks=mlflow keeps the run directory's callback of conf/config.yaml."""
+    proc = run_cli("hydra/callbacks=mlflow", "--cfg", "hydra", "--package", "hydra.callbacks")
+    assert proc.returncode == 0, proc.stderr
+    assert "_target_: rampconf.tracking.MLflowCallback" in proc.stdout
+    assert "_target_: rampconf.rundir.ClaimRunDir" in proc.stdout
