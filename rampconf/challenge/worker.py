@@ -23,7 +23,9 @@ def _first_error(run: Any) -> str:
     if bad.empty:
         return ""
     row = bad.iloc[0]
-    return f"fold {row['fold']}: {row['status']}: {row.get('error', '')}".strip().rstrip(":")
+    error = str(row.get("error", "") or "")
+    where = f"fold {row['fold']}:"
+    return f"{row['status']}: {error if error.startswith(where) else f'{where} {error}'}".strip()
 
 
 def status_of(summary: dict[str, Any], folds: Any) -> str:
