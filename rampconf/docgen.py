@@ -29,13 +29,13 @@ from pydantic import BaseModel
 from rampconf import registry
 from rampconf.docgen_config import (
     HEADER,
-    _cell,
-    _docstring,
-    _escape,
-    _summary,
     config_missing_descriptions,
+    docstring_lines,
+    markdown_escape,
     problem_page,
+    summary,
     sweeper_page,
+    table_cell,
 )
 from rampconf.plugin import Plugin, default_text, describe_params, yaml_value
 
@@ -127,8 +127,8 @@ def _params_table(model: type[BaseModel]) -> list[str]:
             "|---|---|---|---|---|"]
     for info in params:
         default = default_text(info).removeprefix("default ")
-        rows.append(f"| `{info.name}` | {_cell(info.type)} | {_cell(default)} | "
-                    f"{_cell(', '.join(info.constraints))} | {_cell(info.description or '')} |")
+        cells = [info.type, default, ", ".join(info.constraints), info.description or ""]
+        rows.append(f"| `{info.name}` | " + " | ".join(map(table_cell, cells)) + " |")
     return rows
 
 
@@ -197,8 +197,8 @@ def plugin_page(kind: str, uses: dict[tuple[str, str], list[str]],
     for ep in eps:
         cls = ep.load()
         lines += [f"## `{ep.name}`", ""]
-        doc = _docstring(cls)
-        lines += [*(map(_escape, doc) if doc else ["(no description)"]), ""]
+        doc = docstring_lines(cls)
+        lines += [*(map(markdown_escape, doc) if doc else ["(no description)"]), ""]
         origin = f"`{ep.value}`"
         if _distribution(ep) != BUILTIN:
             origin += f", from the package `{_distribution(ep)}`"
@@ -244,7 +244,7 @@ def missing_descriptions(builtin_only: bool = False) -> list[str]:
     for kind in TITLES:
         for ep in plugin_entry_points(kind, builtin_only):
             cls = ep.load()
-            if not _summary(cls):
+            if not summary(cls):
                 missing.append(f"{kind} {ep.name} ({ep.value}): no docstring")
             if isinstance(cls, type) and issubclass(cls, Plugin):
                 missing += [f"{kind} {ep.name}: parameter {info.name}"
