@@ -214,8 +214,11 @@ def plugin_page(kind: str, uses: dict[tuple[str, str], list[str]],
 
 
 def index_page(builtin_only: bool) -> str:
+    def plural(title: str) -> str:  # "Scores" -> "scores", "CV schemes" stays
+        return title if title.startswith("CV") else title.lower()
+
     counts = ", ".join(f"[{len(plugin_entry_points(kind, builtin_only))} "
-                       f"{TITLES[kind][1].lower()}]({TITLES[kind][0]})" for kind in TITLES)
+                       f"{plural(TITLES[kind][1])}]({TITLES[kind][0]})" for kind in TITLES)
     return HEADER + "\n".join([
         "# Reference", "",
         "Generated from the code by `rampconf-docs` (`python -m rampconf.docgen`), so it "
@@ -224,8 +227,9 @@ def index_page(builtin_only: bool) -> str:
         "- [Sweeper settings](sweeper.md)",
         *[f"- [{title}]({page})" for page, title, _ in TITLES.values()], "",
         "A plugin package you install appears here when you run `rampconf-docs --output "
-        "DIR` in its environment. `rampconf-docs --check` says whether the committed pages "
-        "are up to date (the test suite runs it).", ""])
+        "DIR` in its environment. The committed pages list rampconf's own plugins "
+        "(`rampconf-docs --builtin-only`); `rampconf-docs --check --builtin-only` says "
+        "whether they are up to date (CI and the test suite run it).", ""])
 
 
 def generate(builtin_only: bool = False) -> dict[str, str]:
