@@ -52,7 +52,8 @@ table in ``detector_search.csv``): mean valid AP 0.417 for the previous
 defaults, 0.572 for the chosen ones. The test images were scored once, after
 those defaults were frozen, through the rampconf runner (``final`` gives the
 same numbers): mean test AP 0.220, bagged 0.166 (exact IoU).
-The README's Mars-craters section has the whole story.
+The Mars-craters page of the documentation (docs/domains/mars-craters.md)
+has the whole story.
 
 The kits folder is ``--kits``, else ``$RAMPCONF_KITS``, else ``../shared/kits``
 next to the repository. The data files are only read (memory-mapped).

@@ -48,7 +48,7 @@ __all__ = ["BlendResult", "blend", "select_ensemble"]
 
 #: Relative difference of two scores below which they tie: the same predictions combined
 #: in another order (or predicted in another batch) differ in their last bits, and such
-#: differences must not choose a member (ramp-blend lets them: see the README).
+#: differences must not choose a member (ramp-blend lets them: see docs/guide/process.md).
 NOISE = 1e-12
 
 

@@ -7,8 +7,8 @@ started: what arrays, heaps and ``/dev/shm`` buffers really occupy. Shared
 libraries and memory-mapped data files (page cache) are not counted. Address
 space limits (``RLIMIT_AS``) are not used: BLAS thread buffers and glibc's
 per-thread malloc arenas reserve far more address space than they use, so a
-fold running threads fails long before it uses its memory (see the README,
-"Trusted execution").
+fold running threads fails long before it uses its memory (see
+docs/guide/trusted-execution.md, "Limits").
 """
 
 from __future__ import annotations

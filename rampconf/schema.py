@@ -76,23 +76,34 @@ class WorkflowSpec(_PluginSpec):
 class ScoreSpec(_PluginSpec):
     """One entry of ``problem.scores``: score type, display name, precision, parameters."""
 
-    type: str
-    name: str | None = None
-    precision: int | None = Field(None, ge=0, le=15)
+    type: str = Field(description="the score's registered name (see --describe score)")
+    name: str | None = Field(None, description="name in tables and files (null: the "
+                             "score's own default name)")
+    precision: int | None = Field(None, ge=0, le=15, description="decimals shown in tables "
+                                  "(null: the score's default)")
 
 
 class ProblemConfig(StrictModel):
     """A problem: data, prediction type, scores (the first is official), default workflow and CV."""
 
-    name: str = Field(pattern=NAME_PATTERN)
-    title: str = ""
-    data: DataSpec
-    prediction: PredictionSpec
-    scores: dict[str, ScoreSpec] = Field(min_length=1)
-    workflow: WorkflowSpec
-    cv: CVSpec
-    submissions: str | None = Field(None, pattern=NAME_PATTERN)
-    dataset: str | None = None
+    name: str = Field(pattern=NAME_PATTERN, description="name in tables, run directories "
+                      "and the submissions folder")
+    title: str = Field("", description="a one-line description")
+    data: DataSpec = Field(description="the reader (data.reader: NAME) and its parameters: "
+                           "files relative to data_root, target, ...")
+    prediction: PredictionSpec = Field(description="the prediction type (prediction.type: "
+                                       "NAME) and its parameters (labels, ...)")
+    scores: dict[str, ScoreSpec] = Field(min_length=1, description="KEY -> score; the first "
+                                         "is the official score (filled from conf/score "
+                                         "through the defaults list)")
+    workflow: WorkflowSpec = Field(description="the default workflow: a name, or type: NAME "
+                                   "and its parameters (workflow=NAME replaces it)")
+    cv: CVSpec = Field(description="the default CV scheme: type: NAME and its parameters "
+                       "(cv=NAME replaces it)")
+    submissions: str | None = Field(None, pattern=NAME_PATTERN, description="folder of "
+                                    "submissions/ to use (null: the problem's name)")
+    dataset: str | None = Field(None, description="the data set plugin that downloads or "
+                                "generates the files (named when they are missing)")
 
     @field_validator("workflow", mode="before")
     @classmethod
@@ -108,17 +119,22 @@ class ProblemConfig(StrictModel):
 class SubmissionConfig(StrictModel):
     """The submission to run and its hyperparameter overrides."""
 
-    name: str = Field(pattern=NAME_PATTERN)
-    path: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
+    name: str = Field(pattern=NAME_PATTERN, description="a folder of "
+                      "submissions/<problem>/ (yours in ./submissions first)")
+    path: str | None = Field(None, description="the submission's folder anywhere (then name "
+                             "is only its name in tables)")
+    params: dict[str, Any] = Field(default_factory=dict, description="hyperparameters: "
+                                   "keyword arguments of the submission's callables")
 
 
 class RunConfig(StrictModel):
     """The whole validated configuration of one run."""
 
     problem: ProblemConfig
-    workflow: WorkflowSpec | None = None
-    cv: CVSpec | None = None
+    workflow: WorkflowSpec | None = Field(None, description="workflow=NAME (conf/workflow): "
+                                          "replaces the problem's workflow (null: the problem's)")
+    cv: CVSpec | None = Field(None, description="cv=NAME (conf/cv): replaces the problem's CV "
+                              "scheme (null: the problem's)")
     submission: SubmissionConfig
     data_root: str
     n_jobs: int = 1
@@ -134,7 +150,7 @@ class RunConfig(StrictModel):
     trial: TrialConfig | None = None
     compat: Literal["ramp"] | None = Field(
         None, description="ramp: every behaviour that reproduces ramp-workflow 0.7.0's numbers "
-                          "where rampconf's default differs (README, RAMP compatibility); "
+                          "where rampconf's default differs (docs/ramp-workflow.md); "
                           "null: rampconf's defaults")
     fold_timeout: float | None = Field(
         None, gt=0, description="seconds (wall) a fold may run; then it is killed and "

@@ -3,7 +3,7 @@
 Hydra's sweep syntax (``interval``, ``range``, ``choice``, ``tag(log, ...)``,
 ``a,b,c``) becomes an Optuna search space; each trial is one rampconf run (a
 Hydra job) that reports its folds to the study through the storage, so any
-launcher works. See the README, "Hyperparameter sweeps".
+launcher works. See docs/guide/sweeps.md.
 
 Hydra imports this module for every Hydra application installed beside it
 (plugin discovery), so it only registers the config and a thin class. The

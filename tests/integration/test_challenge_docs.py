@@ -33,7 +33,7 @@ def test_the_challenge_tutorial_runs_in_order(tmp_path, kits):
     """Its blocks continue each other: each runs from the root, after the ones above."""
     blocks = bash_blocks(REPO / "docs" / "tutorials" / "challenge.md")
     assert len(blocks) == 5
-    assert as_script(blocks[0]) is not None  # the first one runs on its own too
+    assert as_script(blocks[0], "challenge.md") is not None  # the first one runs on its own too
     body = ["set -e -o pipefail"]
     for block in blocks:
         lines = [line for line in block.splitlines() if not NOT_RUN.search(line)]
@@ -58,7 +58,7 @@ def test_the_mlflow_page_runs_as_written(tmp_path, kits):
     from mlflow import MlflowClient
 
     scripts = [s for block in bash_blocks(REPO / "docs" / "mlflow.md")
-               if (s := as_script(block)) is not None]
+               if (s := as_script(block, "mlflow.md")) is not None]
     assert len(scripts) == 1
     project = fresh_clone(tmp_path, kits)
     proc = run(scripts[0], project)

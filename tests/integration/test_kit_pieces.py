@@ -67,8 +67,9 @@ def test_a_score_matrix_of_the_wrong_size_stops_before_any_training(run_cli, tmp
 
 
 def readme_example(name: str) -> str:
-    """The README's fenced block after ``<!-- example: NAME -->``."""
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    """The fenced block after ``<!-- example: NAME -->`` in the documentation's
+    ramp-workflow page (``docs/ramp-workflow.md``, from ``problem.py`` to YAML)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "ramp-workflow.md").read_text()
     return re.search(rf"<!-- example: {re.escape(name)} -->\n```\w*\n(.*?)```", text,
                      re.S).group(1)
 

@@ -171,7 +171,7 @@ def test_a_broken_local_file_is_a_config_error_when_needed(run_cli, tmp_path):
 
 def test_the_readmes_local_plugin_runs(run_cli, tmp_path):
     seasons_project(tmp_path)
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "guide" / "plugins.md").read_text()
     example = re.search(r"<!-- example: conf/plugins.py -->\n```python\n(.*?)```", readme,
                         re.S).group(1)
     (tmp_path / "conf" / "plugins.py").write_text(example)

@@ -1,4 +1,12 @@
-"""The README's worked example (a CSV, a YAML problem, a submission, a command) runs as shown."""
+"""The README's and the documentation's commands run as written, from a fresh clone.
+
+Every ```bash block of ``README.md`` and of every ``docs/**/*.md`` page runs:
+the blocks of a page in order, in one shell (a ``cd`` or an ``export`` carries
+over, as in a reader's terminal), from a copy of the repository's tracked
+files with the public kits at ``../shared/kits``. The new-problem tutorial's
+worked example (a CSV, a YAML problem, a submission, a command) runs with its
+printed numbers.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +20,24 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+#: The page whose worked example (``<!-- example: NAME -->`` blocks) is checked with its numbers.
+NEW_PROBLEM = ROOT / "docs" / "tutorials" / "new-problem.md"
+PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]
 
 
-def examples() -> dict[str, str]:
-    """Fenced blocks that follow ``<!-- example: NAME -->`` markers in the README."""
+def page_id(page: Path) -> str:
+    return str(page.relative_to(ROOT))
+
+
+def examples(page: Path = NEW_PROBLEM) -> dict[str, str]:
+    """Fenced blocks that follow ``<!-- example: NAME -->`` markers in a page."""
     pattern = re.compile(r"<!-- example: (\S+) -->\n```\w*\n(.*?)```", re.S)
-    return {name: body for name, body in pattern.findall(README.read_text())}
+    return {name: body for name, body in pattern.findall(page.read_text())}
 
 
-def test_readme_worked_example_runs(run_cli, tmp_path):
+def test_new_problem_worked_example_runs(run_cli, tmp_path):
     blocks = examples()
     assert {"conf/problem/wine.yaml", "submissions/wine/my_model/estimator.py",
             "command"} <= set(blocks)
@@ -50,30 +66,30 @@ def test_readme_worked_example_runs(run_cli, tmp_path):
 
 # --------------------------------------------------------------------------- shell commands
 
-#: A visible marker that keeps a README command (or, alone on a line, its whole block) out
-#: of this test, with the reason: ``# not run by tests: downloads the public files``.
+#: A visible marker that keeps a command (or, alone on a line, its whole block) out of
+#: this test, with the reason: ``# not run by tests: downloads the public files``.
 NOT_RUN = re.compile(r"#\s*not run by tests: \S")
-#: A command the README says fails: ``# rejected: exit code 1``.
+#: A command the page says fails: ``# rejected: exit code 1``.
 EXIT_CODE = re.compile(r"#.*\bexit code (\d+)\b")
 
 
-def shell_blocks() -> list[tuple[int, str]]:
-    """``(line, text)`` of every ```bash block but the worked example's command.
+def shell_blocks(page: Path) -> list[tuple[int, str]]:
+    """``(line, text)`` of every ```bash block of a page but a worked example's command.
 
     That command (after ``<!-- example: command -->``) needs the YAML and
-    Python files of the example, which the README asks the reader to write;
-    ``test_readme_worked_example_runs`` writes them and runs it.
+    Python files of the example, which the page asks the reader to write;
+    ``test_new_problem_worked_example_runs`` writes them and runs it.
     """
-    text = README.read_text()
+    text = page.read_text()
     blocks = []
-    for match in re.finditer(r"(<!-- example: \S+ -->\n)?```bash\n(.*?)```", text, re.S):
+    for match in re.finditer(r"(<!-- example: \S+ -->\n)?^```bash\n(.*?)^```", text, re.S | re.M):
         if not match.group(1):
             blocks.append((text[:match.start(2)].count("\n") + 1, match.group(2)))
     return blocks
 
 
-def as_script(block: str) -> str | None:
-    """The block as a bash script that stops at the first failure; None if nothing is run.
+def as_script(block: str, where: str) -> str | None:
+    """The block as bash lines that stop at the first failure; None if nothing is run.
 
     Lines marked ``not run by tests`` are dropped (the whole block when the
     marker is a comment line of its own); a command marked ``exit code N``
@@ -82,7 +98,7 @@ def as_script(block: str) -> str | None:
     lines = block.splitlines()
     if any(NOT_RUN.search(line) and line.lstrip().startswith("#") for line in lines):
         return None
-    script = ["set -e -o pipefail"]
+    script = []
     for i, line in enumerate(lines):
         if NOT_RUN.search(line):
             assert not line.rstrip().endswith("\\") and not (i and lines[i - 1].endswith("\\"))
@@ -91,11 +107,22 @@ def as_script(block: str) -> str | None:
         if expected:
             command = line.split("  #", 1)[0]
             script.append(f'set +e; {command}; rc=$?; set -e; [ "$rc" -eq {expected.group(1)} ] '
-                          f'|| {{ echo "exit code $rc, the README says {expected.group(1)}: '
+                          f'|| {{ echo "exit code $rc, {where} says {expected.group(1)}: '
                           f'{shlex.quote(command)}" >&2; exit 1; }}')
             continue
         script.append(line)
-    return "\n".join(script) + "\n" if len(script) > 1 else None
+    return "\n".join(script) + "\n" if script else None
+
+
+def page_script(page: Path) -> str | None:
+    """The runnable blocks of a page as one bash script (a marker before each block)."""
+    parts = []
+    for line, block in shell_blocks(page):
+        where = f"{page_id(page)} line {line}"
+        script = as_script(block, where)
+        if script is not None:
+            parts.append(f"echo '@@ {where}' >&2\n{script}")
+    return "set -e -o pipefail\n" + "".join(parts) if parts else None
 
 
 def fresh_clone(root: Path, kits: Path) -> Path:
@@ -105,34 +132,56 @@ def fresh_clone(root: Path, kits: Path) -> Path:
     (root / "shared").mkdir()
     (root / "shared" / "kits").symlink_to(kits)
     project = root / "project"
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=README.parent, check=True,
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
                              capture_output=True, text=True).stdout.split("\0")
     for name in filter(None, tracked):
         target = project / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(README.parent / name, target)
+        shutil.copy2(ROOT / name, target)
     return project
 
 
-BLOCKS = shell_blocks()
-RUN = [(line, script) for line, block in BLOCKS if (script := as_script(block)) is not None]
+#: Blocks left out of the test, per page (each marked with its reason on the page).
+SKIPPED = {
+    "README.md": 2,  # the two commands: they install (into the environment under test)
+    "docs/install.md": 3,  # the two commands and an extra's pip install
+    "docs/index.md": 1,  # pip install
+    "docs/contributing/docs.md": 1,  # pip install, then a web server
+    "docs/guide/sweeps.md": 2,  # a Slurm batch script; Slurm workers with PostgreSQL
+    "docs/tutorials/sweep.md": 1,  # pip install optuna-dashboard, a web server
+    "docs/tutorials/plugin-package.md": 1,  # pip install -e into the environment
+    "docs/tutorials/mars-craters.md": 1,  # a minute-long detector run the domain page runs
+    "docs/tutorials/challenge.md": 4,  # run in order with the first by test_challenge_docs.py
+    "docs/mlflow.md": 2,  # pip install; a web server
+}
 
 
 def test_every_shell_block_is_found_and_exclusions_are_marked():
-    assert len(BLOCKS) >= 15
-    skipped = [line for line, block in BLOCKS if as_script(block) is None]
-    # pip install (three times: run, they would replace the test environment's editable
-    # install with the copy), the Slurm script, the submitit workers
-    assert len(skipped) == 5, skipped
-    tour = next(block for _, block in BLOCKS if "--describe score f1_above" in block)
+    blocks = {page_id(page): shell_blocks(page) for page in PAGES}
+    assert sum(map(len, blocks.values())) >= 50
+    skipped = {page: n for page, found in blocks.items()
+               if (n := sum(as_script(block, page) is None for _, block in found))}
+    assert skipped == SKIPPED
+    tour = next(block for _, block in blocks["README.md"] if "--describe score" in block)
+    assert len(tour.strip().splitlines()) == 5
     for command in tour.splitlines():
         if "problem=titanic" in command:
             assert "data_root=../shared/kits" in command, command
+    # every tutorial is run, and ends up in the site's navigation
+    tutorials = [page for page in blocks if page.startswith("docs/tutorials/")]
+    assert len(tutorials) >= 7
+    assert all(page_script(ROOT / page) for page in tutorials)
 
 
-@pytest.mark.parametrize(("line", "script"), RUN, ids=[f"line-{line}" for line, _ in RUN])
-def test_readme_shell_commands_run_as_written(line, script, kits, tmp_path):
-    """From a fresh clone with ../shared/kits beside it, every README command runs."""
+#: Pages whose commands a test of their own runs and checks in more detail.
+OWN_TEST = {"docs/tutorials/challenge.md", "docs/mlflow.md"}  # test_challenge_docs.py
+RUN = [page for page in PAGES
+       if page_script(page) is not None and page_id(page) not in OWN_TEST]
+
+
+@pytest.mark.parametrize("page", RUN, ids=[page_id(page) for page in RUN])
+def test_page_commands_run_as_written(page, kits, tmp_path):
+    """From a fresh clone with ../shared/kits beside it, every command of the page runs."""
     import os
 
     from tests.conftest import cli_env
@@ -140,6 +189,8 @@ def test_readme_shell_commands_run_as_written(line, script, kits, tmp_path):
     project = fresh_clone(tmp_path, kits)
     env = cli_env()
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    proc = subprocess.run(["bash", "-c", script], cwd=project, env=env, capture_output=True,
-                          text=True, timeout=1500, check=False)
-    assert proc.returncode == 0, f"README line {line}:\n{script}\n{proc.stderr[-3000:]}"
+    proc = subprocess.run(["bash", "-c", page_script(page)], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=1800, check=False)
+    markers = re.findall(r"^@@ (.*)$", proc.stderr, re.M)
+    assert proc.returncode == 0, (f"{markers[-1] if markers else page_id(page)} failed:\n"
+                                  f"{proc.stderr[-3000:]}")

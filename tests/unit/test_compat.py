@@ -3,7 +3,7 @@
 The list of behaviours is derived from the registry (every plugin parameter
 that declares a default under ``compat=ramp``), so a plugin that declares one
 is checked the day it is registered: its conf options must leave it unset,
-the README's table must list it, and a run under the switch must use it.
+the table of docs/ramp-workflow.md must list it, and a run under the switch must use it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from rampconf.schema import RunConfig, validate_config
 from rampconf.scores import BaseScore
 
 CONF = packaged_conf_dir()
-README = Path(__file__).resolve().parents[2] / "README.md"
+#: The documentation page with the table of what compat=ramp changes.
+README = Path(__file__).resolve().parents[2] / "docs" / "ramp-workflow.md"
 PARAM_KINDS = ("reader", "prediction", "score", "cv", "workflow")
 
 #: Every (kind, plugin, parameter) whose default differs under compat=ramp, with that default.
@@ -38,7 +39,7 @@ COMPAT_PARAMS = {
     for param, value in compat_defaults(registry.get(kind, name).Params, "ramp").items()
 }
 
-#: What the switch covers (the README table lists the same parameters).
+#: What the switch covers (the table of docs/ramp-workflow.md lists the same parameters).
 EXPECTED = {
     ("prediction", "detection", "iou_formula"): "ramp",
     ("prediction", "detection", "unpredicted"): "no_detections",

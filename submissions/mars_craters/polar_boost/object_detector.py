@@ -42,8 +42,9 @@ images only (``detector_dev.py search``: mean valid AP of the three CV folds
 averaged over ``random_state`` 0 to 4, one hyperparameter at a time on a small
 grid, the best kept): 0.417 for the previous defaults, 0.572 for these. The
 test images were then scored once: mean test AP 0.220, bagged 0.166 (exact
-IoU); 0.329 and 0.333 with ramp-workflow's IoU formula. The README's
-Mars-craters section has the protocol and the table.
+IoU); 0.329 and 0.333 with ramp-workflow's IoU formula. The Mars-craters
+page of the documentation (docs/domains/mars-craters.md) has the protocol
+and the table.
 
 Runs unchanged in ramp-workflow: ``ObjectDetector().fit(X, y).predict(X)``.
 """
