@@ -55,22 +55,37 @@ def make_pruner(spec: PrunerConfig) -> optuna.pruners.BasePruner:
                                           reduction_factor=spec.reduction_factor)
 
 
+_storages: dict[tuple[int, str], optuna.storages.BaseStorage] = {}
+
+
 def open_storage(url: str) -> optuna.storages.BaseStorage:
     """The Optuna storage of ``url``, as the sweeper and every job of a sweep open it.
 
     ``journal:///path`` opens a journal file; SQLite connections wait up to
     60 s for a lock (many workers share one file); any other URL is an
-    Optuna RDB storage (``postgresql://...``).
+    Optuna RDB storage (``postgresql+psycopg://...``). One storage per URL and
+    process, reused by the sweeper and the trials it runs in its own process:
+    a database server sees one connection pool per worker, not one per trial.
     """
+    import os
+
     import optuna
 
+    key = (os.getpid(), url)  # a forked child opens its own (connections are not shared)
+    if key in _storages:
+        return _storages[key]
+    storage: optuna.storages.BaseStorage
     if url.startswith("journal://"):
         from optuna.storages.journal import JournalFileBackend, JournalStorage
 
-        return JournalStorage(JournalFileBackend(url[len("journal://"):]))
-    if url.startswith("sqlite:///"):
-        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
-    return optuna.storages.RDBStorage(url)
+        storage = JournalStorage(JournalFileBackend(url[len("journal://"):]))
+    elif url.startswith("sqlite:///"):
+        storage = optuna.storages.RDBStorage(url,
+                                             engine_kwargs={"connect_args": {"timeout": 60}})
+    else:
+        storage = optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+    _storages[key] = storage
+    return storage
 
 
 def load_trial(study: optuna.Study, storage: optuna.storages.BaseStorage,

@@ -3,14 +3,16 @@
 Every job of a sweep opens the same storage (``rampconf.trial.open_storage``)
 to report its folds, so the URL is made absolute here, once. Several sweeper
 processes ("workers") may share one study: they create it at once (the loser
-loads it), count its trials and ask new ones under a file lock
-(:func:`storage_lock`, for SQLite and journal files), and mark FAIL the
-trials that a dead worker of this machine left RUNNING.
+loads it), count its trials and ask new ones under a lock
+(:func:`storage_lock`: a file lock for SQLite and journal files, an advisory
+lock of the server for PostgreSQL), and mark FAIL the trials that a dead
+worker of this machine left RUNNING.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -83,14 +85,22 @@ def storage_file(url: str) -> Path | None:
 
 
 @contextlib.contextmanager
-def storage_lock(url: str) -> Iterator[None]:
-    """Serialise count-then-ask between the workers of one SQLite or journal file.
+def storage_lock(url: str, study_name: str = "") -> Iterator[None]:
+    """Serialise count-then-ask between the workers of one study.
 
-    A lock file beside the storage (``<file>.ask-lock``; not ``<file>.lock``,
-    which Optuna's journal backend uses), held with the ``filelock`` library
-    on any platform. Other storages (a database server) are not locked: two
-    workers asking at the same instant may both ask the last trial.
+    SQLite and journal files: a lock file beside the storage
+    (``<file>.ask-lock``; not ``<file>.lock``, which Optuna's journal backend
+    uses), held with the ``filelock`` library on any platform. PostgreSQL: a
+    session advisory lock of the server (``pg_advisory_lock``) keyed by the
+    study name, held on a connection of its own; the server releases it when
+    that connection ends, so a worker killed while holding it blocks no one.
+    Other database servers are not locked: two workers asking at the same
+    instant may both ask the last trial.
     """
+    if url.startswith(("postgresql:", "postgresql+", "postgres:")):
+        with _advisory_lock(url, study_name):
+            yield
+        return
     from filelock import FileLock
 
     path = storage_file(url)
@@ -100,6 +110,28 @@ def storage_lock(url: str) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{path}.ask-lock"):
         yield
+
+
+@contextlib.contextmanager
+def _advisory_lock(url: str, study_name: str) -> Iterator[None]:
+    import sqlalchemy
+    from sqlalchemy.pool import NullPool
+
+    digest = hashlib.blake2b(f"rampconf-ask:{study_name}".encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)  # PostgreSQL's bigint lock key
+    engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"),
+                                   {"key": key})
+                connection.commit()
+    finally:
+        engine.dispose()
 
 
 @contextlib.contextmanager
@@ -140,7 +172,7 @@ def _create_study(plan: SweepPlan, sampler: optuna.samplers.BaseSampler
                 load_if_exists=True)
             return study, storage
         except (optuna.exceptions.DuplicatedStudyError, sqlalchemy.exc.IntegrityError,
-                sqlalchemy.exc.OperationalError):
+                sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError):
             # another worker created the tables or the study between our check and insert
             if attempt == CREATE_ATTEMPTS - 1:
                 raise
@@ -161,7 +193,7 @@ def open_study(plan: SweepPlan, sampler: optuna.samplers.BaseSampler
     import optuna
 
     try:
-        with quiet_optuna():
+        with quiet_optuna(), storage_lock(plan.storage, plan.study_name):
             study, storage = _create_study(plan, sampler)
     except Exception as exc:
         raise ConfigError(f"hydra.sweeper.storage: cannot open the study "

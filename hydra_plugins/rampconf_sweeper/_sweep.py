@@ -177,7 +177,7 @@ class RampconfSweeperImpl:
         OmegaConf.save(self.config, plan.sweep_dir / "multirun.yaml")
         n_trials = self.settings["n_trials"]
         budget = FailureBudget(self.settings["max_failures"], self.settings["max_failure_rate"])
-        with storage_lock(plan.storage):
+        with storage_lock(plan.storage, plan.study_name):
             fail_stale(study, storage)
         console.print(
             f"sweep: study [bold]{plan.study_name}[/bold] in {plan.storage}: "
@@ -192,7 +192,7 @@ class RampconfSweeperImpl:
                 console.print(f"hydra.sweeper.timeout={timeout:g} s reached: no new trial",
                               highlight=False)
                 break
-            with storage_lock(plan.storage):
+            with storage_lock(plan.storage, plan.study_name):
                 fail_stale(study, storage)
                 size = min(self.settings["n_jobs"], n_trials - count_trials(study))
                 if size <= 0:
