@@ -12,6 +12,7 @@ server for the whole test session and stops it at the end.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -111,10 +112,8 @@ class PostgresServer:
     def stop(self) -> None:
         """Stop the server at once and delete its folder."""
         if self.data.exists():
-            try:
+            with contextlib.suppress(RuntimeError):
                 self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-            except RuntimeError:
-                pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> PostgresServer:

@@ -78,7 +78,7 @@ def test_four_workers_a_killed_one_and_a_resume_share_one_postgresql_study(postg
     workers[0].wait(timeout=30)
     assert workers[0].returncode == -signal.SIGKILL
     for proc in workers[1:]:
-        out, err = proc.communicate(timeout=300)
+        _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
