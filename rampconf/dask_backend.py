@@ -98,7 +98,9 @@ class DaskExecutor(Executor):
         self._shared: tuple[Any, Any] | None = None  # (shared object, its scattered future)
 
     def threads(self) -> int:
-        """Worker threads of the cluster now (at least 1)."""
+        """Worker threads of the cluster now (waits up to a minute for a first worker)."""
+        with contextlib.suppress(Exception):
+            self.client.wait_for_workers(1, timeout=60)
         info = self.client.scheduler_info(n_workers=-1)
         return max(1, sum(int(w.get("nthreads", 1)) for w in info["workers"].values()))
 

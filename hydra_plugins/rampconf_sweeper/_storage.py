@@ -72,7 +72,7 @@ def normalize_storage(storage: str | None, sweep_dir: Path) -> str:
             return f"sqlite:///{path}"
         raise ConfigError(f"hydra.sweeper.storage: not an Optuna storage URL nor a .db / .log "
                           f"file, got {storage!r} (e.g. sqlite:///optuna.db, journal.log, "
-                          "postgresql://user:password@host/db)")
+                          "postgresql+psycopg://user:password@host/db)")
     return storage
 
 
@@ -119,7 +119,9 @@ def _advisory_lock(url: str, study_name: str) -> Iterator[None]:
 
     digest = hashlib.blake2b(f"rampconf-ask:{study_name}".encode(), digest_size=8).digest()
     key = int.from_bytes(digest, "big", signed=True)  # PostgreSQL's bigint lock key
-    engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+    from rampconf.trial import engine_url
+
+    engine = sqlalchemy.create_engine(engine_url(url), poolclass=NullPool)
     try:
         with engine.connect() as connection:
             connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})

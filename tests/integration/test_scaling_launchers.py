@@ -4,6 +4,8 @@ on a Slurm cluster), and optuna-dashboard reading the finished sweep's storage o
 from __future__ import annotations
 
 import json
+import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,28 +17,28 @@ import pandas as pd
 import pytest
 
 from tests.conftest import cli_env
-from tests.integration.test_scaling_postgres import TUNABLE
 
 pytestmark = pytest.mark.slow
 
-# The same command as docs/tutorials/scaling.md's submitit_local block.
-SWEEP = ["-m", "submission=tunable", "hydra/sweeper=rampconf", "hydra/launcher=submitit_local",
-         "progress=false", "n_figures=0", "cv=kfold", "cv.n_splits=3", "cv.shuffle=true",
-         "hydra.sweeper.n_trials=4", "hydra.sweeper.n_jobs=2", "hydra.sweeper.sampler=random",
-         "hydra.sweeper.pruner.n_startup_trials=1", "hydra.sweeper.pruner.n_warmup_steps=0",
-         "hydra.sweep.dir=sweep", "submission.params.model=choice(tree, dummy)"]
+DOC = Path(__file__).resolve().parents[2] / "docs" / "tutorials" / "scaling.md"
+
+
+def doc_block(needle: str) -> str:
+    """The ```bash block of docs/tutorials/scaling.md that contains ``needle``."""
+    blocks = [b for b in re.findall(r"```bash\n(.*?)```", DOC.read_text(), re.S) if needle in b]
+    assert len(blocks) == 1, needle
+    return blocks[0]
 
 
 @pytest.fixture(scope="module")
 def submitit_sweep(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """A 4-trial sweep whose trials ran as submitit jobs (two batches of two)."""
+    """The documentation's sweep whose trials run as submitit jobs (two batches of two)."""
     root = tmp_path_factory.mktemp("submitit")
-    folder = root / "submissions" / "iris" / "tunable"
-    folder.mkdir(parents=True)
-    (folder / "estimator.py").write_text(TUNABLE)
-    proc = subprocess.run([sys.executable, "-m", "rampconf", *SWEEP], cwd=root, env=cli_env(),
-                          capture_output=True, text=True, timeout=600, check=False)
-    return root / "sweep", proc
+    env = cli_env()
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.run(["bash", "-c", "set -e\n" + doc_block("submitit_local")], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    return root / "multirun" / "iris-submitit", proc
 
 
 def test_submitit_jobs_run_the_trials_of_a_sweep_with_pruning(submitit_sweep):
@@ -54,7 +56,7 @@ def test_submitit_jobs_run_the_trials_of_a_sweep_with_pruning(submitit_sweep):
     # the jobs reported their folds through the storage, and a bad one was pruned
     pruned = frame[frame["state"] == "PRUNED"]
     assert len(pruned) >= 1
-    assert (pruned["submission.params.model"] == "dummy").all()
+    assert (pruned["submission.params.max_leaf_nodes"] == 2).all()  # the weak ones
     assert (pruned["n_folds"] < 3).all()
     complete = frame[frame["state"] == "COMPLETE"]
     assert (complete["n_folds"] == 3).all() and (complete["value"] > 0).all()
@@ -92,7 +94,7 @@ def test_optuna_dashboard_serves_the_trials_and_their_folds(submitit_sweep):
                 assert server.poll() is None and time.monotonic() < deadline, \
                     server.communicate()[0]
                 time.sleep(0.2)
-        assert [s["study_name"] for s in studies] == ["iris-tunable"]
+        assert [s["study_name"] for s in studies] == ["iris-starting_kit"]
         assert studies[0]["directions"] == ["maximize"]
         study = _get(f"{base}/studies/{studies[0]['study_id']}?after=0")
     finally:
@@ -106,7 +108,8 @@ def test_optuna_dashboard_serves_the_trials_and_their_folds(submitit_sweep):
         row = frame.loc[number]
         assert trial["state"] == {"COMPLETE": "Complete", "PRUNED": "Pruned"}[row["state"]]
         params = {p["name"]: p["param_external_value"] for p in trial["params"]}
-        assert params == {"submission.params.model": row["submission.params.model"]}
+        key = "submission.params.max_leaf_nodes"
+        assert params == {key: str(row[key])}  # the dashboard shows values as text
         assert trial["values"] == [pytest.approx(row["value"])]
         attrs = {a["key"]: a["value"] for a in trial["user_attrs"]}
         folds = json.loads(attrs["fold_valid_scores"])
