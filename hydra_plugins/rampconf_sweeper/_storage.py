@@ -28,6 +28,7 @@ from ._space import one_line
 
 if TYPE_CHECKING:
     import optuna
+    import sqlalchemy
 
     from ._plan import SweepPlan
 
@@ -112,28 +113,30 @@ def storage_lock(url: str, study_name: str = "") -> Iterator[None]:
         yield
 
 
+_lock_engines: dict[tuple[int, str], sqlalchemy.engine.Engine] = {}
+
+
 @contextlib.contextmanager
 def _advisory_lock(url: str, study_name: str) -> Iterator[None]:
+    """``pg_advisory_lock`` on a connection kept for the locks of this process (one per URL)."""
     import sqlalchemy
-    from sqlalchemy.pool import NullPool
+
+    from rampconf.trial import engine_url
 
     digest = hashlib.blake2b(f"rampconf-ask:{study_name}".encode(), digest_size=8).digest()
     key = int.from_bytes(digest, "big", signed=True)  # PostgreSQL's bigint lock key
-    from rampconf.trial import engine_url
-
-    engine = sqlalchemy.create_engine(engine_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+    engine_key = (os.getpid(), url)  # a forked child connects anew
+    if engine_key not in _lock_engines:
+        _lock_engines[engine_key] = sqlalchemy.create_engine(
+            engine_url(url), pool_size=1, max_overflow=2, pool_pre_ping=True)
+    with _lock_engines[engine_key].connect() as connection:
+        connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
             connection.commit()
-            try:
-                yield
-            finally:
-                connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"),
-                                   {"key": key})
-                connection.commit()
-    finally:
-        engine.dispose()
 
 
 @contextlib.contextmanager

@@ -28,7 +28,7 @@ RUN = [script for block in BLOCKS
 
 def test_the_page_has_its_blocks_and_marks_the_ones_not_run():
     assert DOC.read_text().startswith("# ")
-    assert len(RUN) == 2  # four workers on a journal file; a Dask cluster
+    assert len(RUN) == 2  # two workers on a journal file; a Dask cluster
     skipped = [block for block in BLOCKS if as_script(block) is None]
     assert len(skipped) == 5  # PostgreSQL, the benchmark, Slurm (two), the dashboard server
     assert "BENCH_TABLE" not in DOC.read_text() and "BENCH_MINUTES" not in DOC.read_text()
@@ -46,6 +46,6 @@ def test_scaling_page_commands_run(script, kits, tmp_path):
         import pandas as pd
 
         frame = pd.read_csv(project / "multirun" / "iris-shared" / "worker_1" / "trials.csv")
-        assert sorted(frame["number"]) == list(range(8))  # n_trials over the four workers
+        assert sorted(frame["number"]) == list(range(6))  # n_trials over the two workers
     else:
         assert "iris / random_forest_10_10: mean ± std over" in proc.stdout
