@@ -16,8 +16,10 @@ only its fold's rows and labels. The submission's files are read from their
 path on the worker: the workers must see the same file system (a cluster
 on one machine, or a shared folder). Stopping a task (a run's time limit,
 Ctrl-C) sets a Dask ``Event`` that the worker polls; it then kills the fold
-process. A worker that dies takes its fold with it: the fold is recorded as
-failed, never retried (a retried fit could give other numbers).
+process. A fold that fails, crashes or overruns is reported by its Dask task
+like any outcome; a Dask worker process that dies has its tasks run again
+elsewhere by Dask (a fold's seed is fixed: same numbers) up to Dask's
+``allowed-failures``, after which the fold is recorded as failed.
 """
 
 from __future__ import annotations

@@ -49,3 +49,23 @@ def test_scaling_page_commands_run(script, kits, tmp_path):
         assert sorted(frame["number"]) == list(range(6))  # n_trials over the two workers
     else:
         assert "iris / random_forest_10_10: mean ± std over" in proc.stdout
+
+
+def test_the_slurm_launcher_config_of_the_page_composes(tmp_path):
+    """The recipe's conf/hydra/launcher/cluster.yaml gives submitit's Slurm launcher."""
+    import yaml
+
+    text = DOC.read_text()
+    start = text.index("conf/hydra/launcher/cluster.yaml")
+    block = re.search(r"```yaml\n(.*?)```", text[start:], re.S).group(1)
+    config = tmp_path / "conf" / "hydra" / "launcher" / "cluster.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text("\n".join(line[4:] for line in block.splitlines()) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "rampconf", "hydra/launcher=cluster",
+                           "--cfg", "hydra", "-p", "hydra.launcher"], cwd=tmp_path,
+                          env=cli_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    launcher = yaml.safe_load(proc.stdout)
+    assert launcher["_target_"].endswith("submitit_launcher.SlurmLauncher")
+    assert (launcher["partition"], launcher["cpus_per_task"], launcher["array_parallelism"]) \
+        == ("cpu", 4, 16)
