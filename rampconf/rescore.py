@@ -90,6 +90,15 @@ def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix.rstrip("."): tree}
 
 
+def _keep_env_text(tree: Any, saved: Any) -> Any:
+    """``tree`` with the values ``saved`` keeps as ``${oc.env:...}`` text put back."""
+    if isinstance(saved, str) and "${oc.env:" in saved:
+        return saved
+    if isinstance(tree, dict) and isinstance(saved, dict):
+        return {key: _keep_env_text(value, saved.get(key)) for key, value in tree.items()}
+    return tree
+
+
 def check_changes(before: dict[str, Any], after: dict[str, Any]) -> None:
     """Refuse changes that re-scoring cannot honour without retraining.
 
@@ -205,7 +214,11 @@ def rescore(run: RunInfo | str | os.PathLike[str], overrides: Sequence[str] = ()
     raw = compose_on_run(source.config, overrides)
     config = validate_config(raw)
     dump = config.model_dump(mode="json")
-    check_changes({k: v for k, v in source.config.items() if k != "trial"}, dump)
+    # The saved config keeps ${oc.env:...} values as their text: compare with the run's
+    # config resolved the same way, and save those values as text again.
+    before = validate_config(compose_on_run(source.config, [])).model_dump(mode="json")
+    check_changes({k: v for k, v in before.items() if k != "trial"}, dump)
+    dump = _keep_env_text(dump, source.config)
     data = load_problem_data(config, source.metadata, str(source.run_dir))
     folds = load_fold_predictions(source, data.prediction)
     scored = score_saved(data, folds, load_saved(source, data.prediction, "retrain"))

@@ -70,6 +70,10 @@ def test_retrained_model_is_rescored_too(tmp_path):
         assert rescored.summary["retrain"][step] == pytest.approx(values)
     retrain = pd.read_csv(tmp_path / "r" / "retrain_scores.csv")
     assert set(retrain["score"]) == set(rescored.summary["score_names"])
+    # a value the run read from the environment is saved as its text, as by the run
+    saved = yaml.safe_load((source.run_dir / "config.yaml").read_text())["data_root"]
+    assert saved.startswith("${oc.env:")
+    assert yaml.safe_load((tmp_path / "r" / "config.yaml").read_text())["data_root"] == saved
 
 
 def test_data_changed_since_the_run_is_refused(tmp_path, kits):
