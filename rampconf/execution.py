@@ -61,6 +61,11 @@ def make_executor(config: RunConfig, reader: BaseReader,
         from rampconf.sandbox import Sandbox
 
         sandbox = Sandbox.for_run(submission, reader, limits.memory)
+    if config.backend == "dask":
+        from rampconf.dask_backend import get_dask_executor
+
+        assert config.dask_address is not None  # checked by the schema
+        return get_dask_executor(config.dask_address, sandbox), limits
     return get_executor(sandbox, in_process=config.unsafe_in_process), limits
 
 
@@ -74,7 +79,8 @@ def warm_up(arguments: Sequence[str]) -> None:
     import sys
 
     if sys.platform != "linux" or any(
-            arg.startswith(("sandbox=", "unsafe_in_process=", "+sandbox", "++sandbox"))
+            arg.startswith(("sandbox=", "unsafe_in_process=", "+sandbox", "++sandbox",
+                            "backend="))
             for arg in arguments):
         return
     from rampconf.workers import get_executor

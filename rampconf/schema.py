@@ -161,6 +161,11 @@ class RunConfig(StrictModel):
     sandbox: Literal["bwrap"] | None = Field(
         None, description="run every fold process inside bubblewrap: no network, read-only "
         "file system, no data file visible (null: no OS sandbox)")
+    backend: Literal["local", "dask"] = Field(
+        "local", description="where folds run: local (fork server on this machine) or dask "
+        "(the Dask cluster of dask_address, each fold isolated on its worker)")
+    dask_address: str | None = Field(
+        None, description="the Dask scheduler of backend=dask, e.g. tcp://127.0.0.1:8786")
     allow_outside_data_root: bool = Field(
         False, description="accept data paths that leave data_root (absolute paths, '..', "
         "symbolic links out of it)")
@@ -192,6 +197,12 @@ class RunConfig(StrictModel):
             if asked:
                 raise ValueError(f"{', '.join(asked)} needs isolated folds; "
                                  "unsafe_in_process=true runs them in this process")
+        if self.backend == "dask" and not self.dask_address:
+            raise ValueError("backend=dask needs dask_address, the Dask scheduler "
+                             "(e.g. dask_address=tcp://127.0.0.1:8786), got none")
+        if self.backend == "dask" and self.unsafe_in_process:
+            raise ValueError("backend=dask runs folds isolated on the Dask workers; "
+                             "unsafe_in_process=true runs them in this process: choose one")
         return self
 
     @property

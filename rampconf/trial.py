@@ -22,8 +22,8 @@ from rampconf.plugin import StrictModel
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["PrunerConfig", "TrialConfig", "TrialReporter", "load_trial", "make_pruner",
-           "open_storage", "trial_override"]
+__all__ = ["PrunerConfig", "TrialConfig", "TrialReporter", "engine_url", "load_trial",
+           "make_pruner", "open_storage", "trial_override"]
 
 
 class PrunerConfig(StrictModel):
@@ -55,22 +55,58 @@ def make_pruner(spec: PrunerConfig) -> optuna.pruners.BasePruner:
                                           reduction_factor=spec.reduction_factor)
 
 
+_storages: dict[tuple[int, str], optuna.storages.BaseStorage] = {}
+
+
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL of a storage URL: ``postgresql://`` uses psycopg 3 without psycopg2.
+
+    Raises
+    ------
+    MissingExtraError
+        A PostgreSQL URL and neither driver installed (``pip install 'rampconf[postgres]'``).
+    """
+    import importlib.util
+
+    from rampconf.extras import Extra
+
+    if url.startswith("postgresql://") and importlib.util.find_spec("psycopg2") is None:
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("postgresql+psycopg://"):
+        Extra("postgres", ("psycopg",)).check("hydra.sweeper.storage: a PostgreSQL storage")
+    return url
+
+
 def open_storage(url: str) -> optuna.storages.BaseStorage:
     """The Optuna storage of ``url``, as the sweeper and every job of a sweep open it.
 
     ``journal:///path`` opens a journal file; SQLite connections wait up to
     60 s for a lock (many workers share one file); any other URL is an
-    Optuna RDB storage (``postgresql://...``).
+    Optuna RDB storage (``postgresql+psycopg://...``, see :func:`engine_url`).
+    One storage per URL and process, reused by the sweeper and the trials it
+    runs in its own process: a database server sees one connection pool per
+    worker, not one per trial.
     """
+    import os
+
     import optuna
 
+    key = (os.getpid(), url)  # a forked child opens its own (connections are not shared)
+    if key in _storages:
+        return _storages[key]
+    storage: optuna.storages.BaseStorage
     if url.startswith("journal://"):
         from optuna.storages.journal import JournalFileBackend, JournalStorage
 
-        return JournalStorage(JournalFileBackend(url[len("journal://"):]))
-    if url.startswith("sqlite:///"):
-        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
-    return optuna.storages.RDBStorage(url)
+        storage = JournalStorage(JournalFileBackend(url[len("journal://"):]))
+    elif url.startswith("sqlite:///"):
+        storage = optuna.storages.RDBStorage(url,
+                                             engine_kwargs={"connect_args": {"timeout": 60}})
+    else:
+        storage = optuna.storages.RDBStorage(engine_url(url),
+                                             engine_kwargs={"pool_pre_ping": True})
+    _storages[key] = storage
+    return storage
 
 
 def load_trial(study: optuna.Study, storage: optuna.storages.BaseStorage,

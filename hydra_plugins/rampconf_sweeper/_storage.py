@@ -3,14 +3,16 @@
 Every job of a sweep opens the same storage (``rampconf.trial.open_storage``)
 to report its folds, so the URL is made absolute here, once. Several sweeper
 processes ("workers") may share one study: they create it at once (the loser
-loads it), count its trials and ask new ones under a file lock
-(:func:`storage_lock`, for SQLite and journal files), and mark FAIL the
-trials that a dead worker of this machine left RUNNING.
+loads it), count its trials and ask new ones under a lock
+(:func:`storage_lock`: a file lock for SQLite and journal files, an advisory
+lock of the server for PostgreSQL), and mark FAIL the trials that a dead
+worker of this machine left RUNNING.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -26,6 +28,7 @@ from ._space import one_line
 
 if TYPE_CHECKING:
     import optuna
+    import sqlalchemy
 
     from ._plan import SweepPlan
 
@@ -70,7 +73,7 @@ def normalize_storage(storage: str | None, sweep_dir: Path) -> str:
             return f"sqlite:///{path}"
         raise ConfigError(f"hydra.sweeper.storage: not an Optuna storage URL nor a .db / .log "
                           f"file, got {storage!r} (e.g. sqlite:///optuna.db, journal.log, "
-                          "postgresql://user:password@host/db)")
+                          "postgresql+psycopg://user:password@host/db)")
     return storage
 
 
@@ -83,14 +86,22 @@ def storage_file(url: str) -> Path | None:
 
 
 @contextlib.contextmanager
-def storage_lock(url: str) -> Iterator[None]:
-    """Serialise count-then-ask between the workers of one SQLite or journal file.
+def storage_lock(url: str, study_name: str = "") -> Iterator[None]:
+    """Serialise count-then-ask between the workers of one study.
 
-    A lock file beside the storage (``<file>.ask-lock``; not ``<file>.lock``,
-    which Optuna's journal backend uses), held with the ``filelock`` library
-    on any platform. Other storages (a database server) are not locked: two
-    workers asking at the same instant may both ask the last trial.
+    SQLite and journal files: a lock file beside the storage
+    (``<file>.ask-lock``; not ``<file>.lock``, which Optuna's journal backend
+    uses), held with the ``filelock`` library on any platform. PostgreSQL: a
+    session advisory lock of the server (``pg_advisory_lock``) keyed by the
+    study name, held on a connection of its own; the server releases it when
+    that connection ends, so a worker killed while holding it blocks no one.
+    Other database servers are not locked: two workers asking at the same
+    instant may both ask the last trial.
     """
+    if url.startswith(("postgresql:", "postgresql+", "postgres:")):
+        with _advisory_lock(url, study_name):
+            yield
+        return
     from filelock import FileLock
 
     path = storage_file(url)
@@ -100,6 +111,32 @@ def storage_lock(url: str) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{path}.ask-lock"):
         yield
+
+
+_lock_engines: dict[tuple[int, str], sqlalchemy.engine.Engine] = {}
+
+
+@contextlib.contextmanager
+def _advisory_lock(url: str, study_name: str) -> Iterator[None]:
+    """``pg_advisory_lock`` on a connection kept for the locks of this process (one per URL)."""
+    import sqlalchemy
+
+    from rampconf.trial import engine_url
+
+    digest = hashlib.blake2b(f"rampconf-ask:{study_name}".encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)  # PostgreSQL's bigint lock key
+    engine_key = (os.getpid(), url)  # a forked child connects anew
+    if engine_key not in _lock_engines:
+        _lock_engines[engine_key] = sqlalchemy.create_engine(
+            engine_url(url), pool_size=1, max_overflow=2, pool_pre_ping=True)
+    with _lock_engines[engine_key].connect() as connection:
+        connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            connection.commit()
 
 
 @contextlib.contextmanager
@@ -140,7 +177,7 @@ def _create_study(plan: SweepPlan, sampler: optuna.samplers.BaseSampler
                 load_if_exists=True)
             return study, storage
         except (optuna.exceptions.DuplicatedStudyError, sqlalchemy.exc.IntegrityError,
-                sqlalchemy.exc.OperationalError):
+                sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError):
             # another worker created the tables or the study between our check and insert
             if attempt == CREATE_ATTEMPTS - 1:
                 raise
@@ -161,7 +198,7 @@ def open_study(plan: SweepPlan, sampler: optuna.samplers.BaseSampler
     import optuna
 
     try:
-        with quiet_optuna():
+        with quiet_optuna(), storage_lock(plan.storage, plan.study_name):
             study, storage = _create_study(plan, sampler)
     except Exception as exc:
         raise ConfigError(f"hydra.sweeper.storage: cannot open the study "
@@ -223,10 +260,21 @@ def fail_stale(study: optuna.Study, storage: optuna.storages.BaseStorage) -> Non
             study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
 
 
-def count_trials(study: optuna.Study) -> int:
-    """Trials that count towards ``n_trials``: all but the interrupted ones."""
-    return sum(1 for t in study.get_trials(deepcopy=False)
-               if not t.user_attrs.get("interrupted"))
+def count_trials(study: optuna.Study, storage: optuna.storages.BaseStorage | None = None) -> int:
+    """Trials that count towards ``n_trials``: all but the interrupted ones.
+
+    With the study's ``storage``, the total is the storage's own count (one
+    ``COUNT`` query on a database) and only failed trials are read, so a
+    count costs little however many trials the study has.
+    """
+    from optuna.trial import TrialState
+
+    failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+    interrupted = sum(1 for t in failed if t.user_attrs.get("interrupted"))
+    if storage is None:
+        return len(study.get_trials(deepcopy=False)) - interrupted
+    study_id = storage.get_study_id_from_name(study.study_name)
+    return storage.get_n_trials(study_id) - interrupted
 
 
 def _alive(pid: int) -> bool:

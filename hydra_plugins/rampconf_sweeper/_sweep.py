@@ -177,12 +177,12 @@ class RampconfSweeperImpl:
         OmegaConf.save(self.config, plan.sweep_dir / "multirun.yaml")
         n_trials = self.settings["n_trials"]
         budget = FailureBudget(self.settings["max_failures"], self.settings["max_failure_rate"])
-        with storage_lock(plan.storage):
+        with storage_lock(plan.storage, plan.study_name):
             fail_stale(study, storage)
         console.print(
             f"sweep: study [bold]{plan.study_name}[/bold] in {plan.storage}: "
             f"{'maximise' if plan.direction == 'maximize' else 'minimise'} the mean valid "
-            f"{plan.official}; {count_trials(study)} of {n_trials} trials already there",
+            f"{plan.official}; {count_trials(study, storage)} of {n_trials} trials already there",
             highlight=False)
         all_returns: list[Sequence[JobReturn]] = []
         stop_message = None
@@ -192,9 +192,9 @@ class RampconfSweeperImpl:
                 console.print(f"hydra.sweeper.timeout={timeout:g} s reached: no new trial",
                               highlight=False)
                 break
-            with storage_lock(plan.storage):
+            with storage_lock(plan.storage, plan.study_name):
                 fail_stale(study, storage)
-                size = min(self.settings["n_jobs"], n_trials - count_trials(study))
+                size = min(self.settings["n_jobs"], n_trials - count_trials(study, storage))
                 if size <= 0:
                     if not all_returns:
                         console.print(f"the study has its {n_trials} trials: nothing to run "

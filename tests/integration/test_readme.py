@@ -174,7 +174,8 @@ def test_every_shell_block_is_found_and_exclusions_are_marked():
 
 
 #: Pages whose commands a test of their own runs and checks in more detail.
-OWN_TEST = {"docs/tutorials/challenge.md", "docs/mlflow.md"}  # test_challenge_docs.py
+OWN_TEST = {"docs/tutorials/challenge.md", "docs/mlflow.md",  # test_challenge_docs.py
+            "docs/tutorials/scaling.md"}  # test_scaling_docs.py, test_scaling_launchers.py
 RUN = [page for page in PAGES
        if page_script(page) is not None and page_id(page) not in OWN_TEST]
 
