@@ -20,8 +20,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from rampconf.errors import ConfigError
 from rampconf.resources import packaged_conf_dir
 
@@ -153,6 +151,8 @@ def run(
 
 def _mean_std(fold_scores: dict[int, dict[str, dict[str, float]]]
               ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    import numpy as np
+
     mean: dict[str, dict[str, float]] = {}
     std: dict[str, dict[str, float]] = {}
     if not fold_scores:
