@@ -55,13 +55,27 @@ def make_pruner(spec: PrunerConfig) -> optuna.pruners.BasePruner:
                                           reduction_factor=spec.reduction_factor)
 
 
+_storages: dict[tuple[int, str], Any] = {}
+
+
 def open_storage(url: str) -> optuna.storages.BaseStorage:
     """The Optuna storage of ``url``, as the sweeper and every job of a sweep open it.
 
     ``journal:///path`` opens a journal file; SQLite connections wait up to
     60 s for a lock (many workers share one file); any other URL is an
-    Optuna RDB storage (``postgresql://...``).
+    Optuna RDB storage (``postgresql://...``). A process opens each URL once:
+    the sweeper and the trials it runs in its own process share one storage
+    (one connection pool), and so do the trials a launcher's worker runs.
     """
+    import os
+
+    key = (os.getpid(), url)  # a forked process opens its own connections
+    if key not in _storages:
+        _storages[key] = _open_storage(url)
+    return _storages[key]
+
+
+def _open_storage(url: str) -> optuna.storages.BaseStorage:
     import optuna
 
     if url.startswith("journal://"):
@@ -111,7 +125,16 @@ def trial_override(storage: str, study_name: str, number: int, pruner: PrunerCon
 
 
 class TrialReporter:
-    """Reports a run's folds to its Optuna trial; raises ``TrialPruned`` when told to."""
+    """Reports a run's folds to its Optuna trial; raises ``TrialPruned`` when told to.
+
+    Without a pruner (``type: none``) each fold is recorded as it ends, and
+    the pruner is never asked. With the median pruner, a fold whose step it
+    cannot prune at (before ``n_warmup_steps`` folds, or every fold while the
+    study had fewer than ``n_startup_trials`` complete trials when this trial
+    started) is kept in memory: the trial's intermediate values and fold
+    scores are written when it is pruned or finishes (the same values, fewer
+    transactions while it runs).
+    """
 
     def __init__(self, config: TrialConfig, official: str) -> None:
         import optuna
@@ -123,6 +146,10 @@ class TrialReporter:
         self.official = official
         self.valid: dict[int, float] = {}
         self.test: dict[int, float] = {}
+        self.running: dict[int, float] = {}  # step -> running mean valid score
+        self.written: set[int] = set()  # steps reported to the storage
+        self.never_prunes = config.pruner.type == "none"
+        self.first_prunable = _first_prunable_step(config.pruner, study)
 
     def report(self, fold: int, scores: dict[str, dict[str, float]] | None) -> None:
         """Record a finished fold; prune when the running mean valid score is bad."""
@@ -132,21 +159,56 @@ class TrialReporter:
             return
         self.valid[fold] = scores["valid"][self.official]
         self.test[fold] = scores["test"][self.official]
-        self.trial.set_user_attr("fold_valid_scores",
-                                 {str(k): v for k, v in sorted(self.valid.items())})
-        self.trial.set_user_attr("fold_test_scores",
-                                 {str(k): v for k, v in sorted(self.test.items())})
+        step = len(self.valid)
         running = sum(self.valid.values()) / len(self.valid)
         if math.isfinite(running):
-            self.trial.report(running, step=len(self.valid))
+            self.running[step] = running
+        if self.never_prunes:  # recorded as it goes; no pruner to ask
+            self._write_values(step)
+            self._write_scores()
+            return
+        if self.first_prunable is None or step < self.first_prunable:
+            return  # the pruner cannot act here: written with the others at the end
+        self._write_values(step)
         if self.trial.should_prune():
+            self._write_values()
+            self._write_scores()
             raise optuna.TrialPruned(
                 f"pruned after {len(self.valid)} fold(s): mean valid {self.official} "
                 f"{running:.6g}")
 
+    def _write_values(self, *steps: int) -> None:
+        """Report the running means of ``steps`` (all not yet written when none is given)."""
+        for step in sorted(steps or self.running):
+            if step in self.running and step not in self.written:
+                self.trial.report(self.running[step], step=step)
+                self.written.add(step)
+
+    def _write_scores(self) -> None:
+        self.trial.set_user_attr("fold_valid_scores",
+                                 {str(k): v for k, v in sorted(self.valid.items())})
+        self.trial.set_user_attr("fold_test_scores",
+                                 {str(k): v for k, v in sorted(self.test.items())})
+
     def finish(self, summary: dict[str, Any]) -> None:
-        """Record the run's mean test score and directory (never used to choose)."""
+        """Record the fold scores, the run's mean test score (never used to choose) and folds."""
+        self._write_values()
+        self._write_scores()
         test = summary["mean"].get("test", {}).get(self.official)
         if test is not None:
             self.trial.set_user_attr("mean_test_score", test)
         self.trial.set_user_attr("n_folds_run", len(self.valid))
+
+
+def _first_prunable_step(spec: PrunerConfig, study: optuna.Study) -> int | None:
+    """The first step (folds done) at which the pruner may prune this trial; None: never."""
+    if spec.type == "none":
+        return None
+    if spec.type == "median":
+        from optuna.trial import TrialState
+
+        complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if len(complete) < spec.n_startup_trials:
+            return None
+        return max(1, spec.n_warmup_steps)
+    return 1
