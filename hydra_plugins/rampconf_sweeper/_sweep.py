@@ -94,11 +94,18 @@ class RampconfSweeperImpl:
               config: DictConfig) -> None:
         """Keep Hydra's context and config; make the launcher that runs the jobs."""
         from hydra.core.plugins import Plugins
+        from hydra.types import HydraContext
+
+        from ._compose import ReusingConfigLoader
 
         self.hydra_context = hydra_context
         self.config = config
+        # the launcher composes each trial's config from one shared composition
+        reusing = HydraContext(config_loader=ReusingConfigLoader(  # type: ignore[arg-type]
+            hydra_context.config_loader),
+                               callbacks=hydra_context.callbacks)
         self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=hydra_context, task_function=task_function, config=config)
+            hydra_context=reusing, task_function=task_function, config=config)
 
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         """Run the sweep; the job returns of every batch.
