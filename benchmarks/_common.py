@@ -16,9 +16,16 @@ RAMP_ENV = REPO / "benchmarks" / ".ramp-workflow-env"
 
 
 def ramp_python() -> Path:
-    """The interpreter of a ramp-workflow 0.7.0 environment (created on first use)."""
+    """The interpreter of a ramp-workflow 0.7.0 environment.
+
+    ``$RAMPCONF_RAMP_PYTHON`` when set (as for the tests), else
+    ``benchmarks/.ramp-workflow-env``, created on first use.
+    """
     import venv
 
+    given = os.environ.get("RAMPCONF_RAMP_PYTHON")
+    if given:
+        return Path(given)
     python = RAMP_ENV / "bin" / "python"
     if not python.exists():
         print(f"creating {RAMP_ENV} with ramp-workflow 0.7.0 ...", file=sys.stderr)

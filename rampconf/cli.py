@@ -17,13 +17,12 @@ reach :func:`main` as :class:`~rampconf.errors.ErrorExit`).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
@@ -31,9 +30,6 @@ from omegaconf import DictConfig, OmegaConf
 from rampconf import registry
 from rampconf.errors import ConfigError, ErrorExit, RampconfError, RunInterrupted
 from rampconf.resources import packaged_conf_dir
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 __all__ = ["main"]
 
@@ -214,68 +210,6 @@ def _discard_hydra_run_dir(hydra_cfg: Any) -> None:
                     None if log_file is None else str(log_file))
 
 
-@contextlib.contextmanager
-def _compose_once(argv: list[str]) -> Iterator[None]:
-    """Let Hydra compose the config of a single run once, not twice.
-
-    Before a run, Hydra composes the config only to read ``hydra.mode`` (is it
-    a multirun?), then composes it again to run. Here the first composition is
-    made as the run's own (RUN mode, sweep overrides refused) and handed to the
-    second, with the ``hydra.mode=RUN`` override Hydra then adds applied to it.
-    Multiruns, and a composition that fails while the command line holds a sweep
-    override (the config may set ``hydra.mode: MULTIRUN``), go Hydra's own way.
-    """
-    from hydra._internal.hydra import Hydra
-    from hydra.types import RunMode
-
-    if any(arg in ("-m", "--multirun") for arg in argv):
-        yield
-        return
-    original = Hydra.get_mode
-
-    def get_mode(self: Any, config_name: str | None, overrides: list[str]) -> Any:
-        try:
-            cfg = self.compose_config(config_name=config_name, overrides=list(overrides),
-                                      run_mode=RunMode.RUN)
-        except Exception:
-            return original(self, config_name, overrides) if _has_sweep(overrides) else None
-        mode = cfg.hydra.mode
-        if mode not in (None, RunMode.RUN):
-            return mode
-        expected = [*overrides, "hydra.mode=RUN"] if mode is None else list(overrides)
-        loader = self.config_loader
-
-        def load_configuration(**kwargs: Any) -> Any:
-            del loader.load_configuration  # serves once
-            if kwargs.get("config_name") != config_name \
-                    or list(kwargs.get("overrides", ())) != expected \
-                    or kwargs.get("run_mode") != RunMode.RUN:
-                return loader.load_configuration(**kwargs)
-            if mode is None:  # what the override hydra.mode=RUN does, as the last override
-                cfg.hydra.mode = RunMode.RUN
-                cfg.hydra.overrides.hydra.append("hydra.mode=RUN")
-            return cfg
-
-        loader.load_configuration = load_configuration
-        return mode
-
-    Hydra.get_mode = get_mode  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        Hydra.get_mode = original  # type: ignore[method-assign]
-
-
-def _has_sweep(overrides: list[str]) -> bool:
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    try:
-        return any(o.is_sweep_override()
-                   for o in OverridesParser.create().parse_overrides(list(overrides)))
-    except Exception:
-        return True
-
-
 def _terminate(signum: int, frame: Any) -> None:
     raise RunInterrupted(signum)
 
@@ -303,7 +237,9 @@ def main() -> None:
 
     # SIGTERM ends a run as Ctrl-C does: folds stopped, what finished saved, exit 143
     signal.signal(signal.SIGTERM, _terminate)
-    with hydra_raises() as full_error_asked, _compose_once(argv):
+    from rampconf.hydra_once import compose_once
+
+    with hydra_raises() as full_error_asked, compose_once(argv):
         try:
             _task()
         except ErrorExit as stop:  # an error found in Hydra's machinery (sweeper, config source)

@@ -27,39 +27,25 @@ class ReusingConfigLoader:
     def __init__(self, loader: Any) -> None:
         self._loader = loader
         self._bases: dict[tuple[str, ...], Any] = {}
-        self._groups: set[str] | None = None
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in ("_loader", "_bases", "_groups"):
+        if name.startswith("__") or name in ("_loader", "_bases"):
             raise AttributeError(name)
         return getattr(self._loader, name)
 
     def __getstate__(self) -> dict[str, Any]:  # a launcher's worker gets the loader, not the cache
-        return {"_loader": self._loader, "_bases": {}, "_groups": None}
+        return {"_loader": self._loader, "_bases": {}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
 
-    def _is_group(self, key: str) -> bool:
-        if self._groups is None:
-            groups: set[str] = set()
-            pending = [""]
-            while pending:
-                parent = pending.pop()
-                for name in self._loader.list_groups(parent):
-                    path = f"{parent}/{name}" if parent else name
-                    groups.add(path)
-                    pending.append(path)
-            self._groups = groups
-        return key.replace(".", "/") in self._groups
-
-    def _is_value(self, override: Any) -> bool:
+    def _is_value(self, override: Any, groups: set[str]) -> bool:
         """A plain ``key=value`` on a config key (not a group choice, a sweep or Hydra's)."""
         from hydra.core.override_parser.types import OverrideType
 
         return (override.type == OverrideType.CHANGE and override.package is None
                 and not override.is_sweep_override() and not override.is_hydra_override()
-                and not self._is_group(override.key_or_group))
+                and override.key_or_group.replace(".", "/") not in groups)
 
     def load_sweep_config(self, master_config: Any, sweep_overrides: list[str]) -> Any:
         """The config of one job: the shared composition, then the job's values."""
@@ -72,8 +58,10 @@ class ReusingConfigLoader:
             parsed = OverridesParser.create().parse_overrides(list(sweep_overrides))
         except Exception:  # Hydra's loader reports it
             return self._loader.load_sweep_config(master_config, sweep_overrides)
-        values = [o for o in parsed if self._is_value(o)]
-        structural = [str(o.input_line) for o in parsed if not self._is_value(o)]
+        # the groups of the sweep's defaults list (a group outside it needs a `+`: structural)
+        groups = {str(name).split("@")[0] for name in master_config.hydra.runtime.choices}
+        values = [o for o in parsed if self._is_value(o, groups)]
+        structural = [str(o.input_line) for o in parsed if not self._is_value(o, groups)]
         hydra_overrides = [str(line) for line in master_config.hydra.overrides.hydra]
         key = (*hydra_overrides, "\0", *structural)
         if key not in self._bases:
