@@ -30,6 +30,7 @@ Ragged predictions (detection) are stored as several arrays per part,
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -253,6 +254,11 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunResult:
 
 def package_versions() -> dict[str, str]:
     """Versions of Python and of the packages that decide a run's numbers."""
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> dict[str, str]:  # read once per process (each trial of a sweep)
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
@@ -267,7 +273,18 @@ def package_versions() -> dict[str, str]:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in chunks."""
+    """SHA-256 of a file, read in chunks (once per process while the file is unchanged)."""
+    stat = os.stat(path)
+    key = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    if key not in _hashes:
+        _hashes[key] = _file_sha256(path)
+    return _hashes[key]
+
+
+_hashes: dict[tuple[Any, ...], str] = {}
+
+
+def _file_sha256(path: Path) -> str:
     import hashlib
 
     digest = hashlib.sha256()

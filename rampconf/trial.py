@@ -105,14 +105,18 @@ class TrialConfig(StrictModel):
     number: int = Field(ge=0)  # this trial's number in the study
     pruner: PrunerConfig = PrunerConfig()
     timeout: float | None = Field(default=None, gt=0)  # seconds the whole run may take
+    # write each fold's scores to the study as it ends; false: only where the pruner can act,
+    # the rest when the run ends (what the sweeper asks: fewer storage transactions per trial)
+    record_each_fold: bool = True
 
 
 def trial_override(storage: str, study_name: str, number: int, pruner: PrunerConfig,
-                   timeout: float | None = None) -> str:
+                   timeout: float | None = None, record_each_fold: bool = True) -> str:
     """The Hydra override that turns a job into trial ``number`` of a study.
 
     ``timeout`` (seconds) bounds the whole run while it runs: its folds are
-    stopped when it is reached, and the trial fails.
+    stopped when it is reached, and the trial fails. ``record_each_fold``:
+    see :class:`TrialConfig`.
     """
     def quote(text: str) -> str:
         return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -120,20 +124,23 @@ def trial_override(storage: str, study_name: str, number: int, pruner: PrunerCon
     fields = ", ".join(f"{k}: {quote(v) if isinstance(v, str) else v}"
                        for k, v in pruner.model_dump().items())
     limit = "" if timeout is None else f", timeout: {float(timeout)!r}"
+    record = "" if record_each_fold else ", record_each_fold: false"
     return (f"trial={{storage: {quote(storage)}, study_name: {quote(study_name)}, "
-            f"number: {number}, pruner: {{{fields}}}{limit}}}")
+            f"number: {number}, pruner: {{{fields}}}{limit}{record}}}")
 
 
 class TrialReporter:
     """Reports a run's folds to its Optuna trial; raises ``TrialPruned`` when told to.
 
-    Without a pruner (``type: none``) each fold is recorded as it ends, and
-    the pruner is never asked. With the median pruner, a fold whose step it
-    cannot prune at (before ``n_warmup_steps`` folds, or every fold while the
+    By default each fold is recorded as it ends (its running mean as the
+    intermediate value, the fold scores as user attributes). With
+    ``record_each_fold: false`` (the sweeper's trials) a fold is written only
+    where the pruner can act on it: never without a pruner (``type: none``);
+    with the median pruner, not before ``n_warmup_steps`` folds, nor while the
     study had fewer than ``n_startup_trials`` complete trials when this trial
-    started) is kept in memory: the trial's intermediate values and fold
-    scores are written when it is pruned or finishes (the same values, fewer
-    transactions while it runs).
+    started. The rest is written when the trial is pruned or finishes: the
+    same values, fewer storage transactions while it runs. The pruner is
+    never asked without a pruner.
     """
 
     def __init__(self, config: TrialConfig, official: str) -> None:
@@ -149,6 +156,7 @@ class TrialReporter:
         self.running: dict[int, float] = {}  # step -> running mean valid score
         self.written: set[int] = set()  # steps reported to the storage
         self.never_prunes = config.pruner.type == "none"
+        self.each_fold = config.record_each_fold
         self.first_prunable = _first_prunable_step(config.pruner, study)
 
     def report(self, fold: int, scores: dict[str, dict[str, float]] | None) -> None:
@@ -163,13 +171,15 @@ class TrialReporter:
         running = sum(self.valid.values()) / len(self.valid)
         if math.isfinite(running):
             self.running[step] = running
-        if self.never_prunes:  # recorded as it goes; no pruner to ask
+        prunable = self.first_prunable is not None and step >= self.first_prunable
+        if self.each_fold and not prunable:
             self._write_values(step)
             self._write_scores()
-            return
-        if self.first_prunable is None or step < self.first_prunable:
-            return  # the pruner cannot act here: written with the others at the end
+        if not prunable:
+            return  # the pruner cannot act here (recorded above, or with the rest at the end)
         self._write_values(step)
+        if self.each_fold:
+            self._write_scores()
         if self.trial.should_prune():
             self._write_values()
             self._write_scores()

@@ -153,7 +153,7 @@ class RampconfSweeperImpl:
             trial.set_user_attr("worker", self.worker)
             overrides = [*plan.space.overrides(values),
                          trial_override(plan.storage, plan.study_name, trial.number,
-                                        plan.pruner, timeout)]
+                                        plan.pruner, timeout, record_each_fold=False)]
             batch.append((trial, overrides))
         return batch
 

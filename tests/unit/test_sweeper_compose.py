@@ -37,7 +37,7 @@ def test_each_trial_gets_the_config_hydra_composes(loader, fixed, tmp_path):
         expected = loader.load_sweep_config(master, overrides)
         got = reusing.load_sweep_config(master, overrides)
         assert OmegaConf.to_yaml(got) == OmegaConf.to_yaml(expected)
-        assert got.submission.params.C == value
+        assert got.submission.params["C"] == value
     assert len(reusing._bases) == 1  # composed once for the three trials
 
 
