@@ -222,14 +222,15 @@ def run_config(
         On SIGINT or SIGTERM, once the folds that finished are saved
         (``summary.json`` with status ``interrupted``).
     """
+    from rampconf.schema import validate_config
+
+    started = dt.datetime.now(dt.timezone.utc)
+    config = validate_config(raw)  # a config error is reported before the heavy imports
     from rampconf import local_plugins, runner
     from rampconf.errors import DataError, OutputError, RunInterrupted
     from rampconf.outputs import RunResult, RunWriter, file_sha256, package_versions
     from rampconf.report import make_console, print_run
-    from rampconf.schema import validate_config
 
-    started = dt.datetime.now(dt.timezone.utc)
-    config = validate_config(raw)
     plan = runner.prepare(config, wait=False)  # the isolated check runs while data loads
     draw_figures = config.n_figures > 0 and _can_draw(plan.prediction, config.n_figures)
     console = console or make_console()
