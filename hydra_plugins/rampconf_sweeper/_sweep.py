@@ -98,14 +98,14 @@ class RampconfSweeperImpl:
 
         from ._compose import ReusingConfigLoader
 
-        self.hydra_context = hydra_context
+        # the checks of the plan and the launcher compose each job's config from one
+        # shared composition
+        self.hydra_context = HydraContext(
+            config_loader=ReusingConfigLoader(hydra_context.config_loader),  # type: ignore[arg-type]
+            callbacks=hydra_context.callbacks)
         self.config = config
-        # the launcher composes each trial's config from one shared composition
-        reusing = HydraContext(config_loader=ReusingConfigLoader(  # type: ignore[arg-type]
-            hydra_context.config_loader),
-                               callbacks=hydra_context.callbacks)
         self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=reusing, task_function=task_function, config=config)
+            hydra_context=self.hydra_context, task_function=task_function, config=config)
 
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         """Run the sweep; the job returns of every batch.
