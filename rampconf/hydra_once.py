@@ -37,8 +37,10 @@ def _compose_once_run(argv: list[str]) -> Iterator[None]:
     a multirun?), then composes it again to run. Here the first composition is
     made as the run's own (RUN mode, sweep overrides refused) and handed to the
     second, with the ``hydra.mode=RUN`` override Hydra then adds applied to it.
-    Multiruns, and a composition that fails while the command line holds a sweep
-    override (the config may set ``hydra.mode: MULTIRUN``), go Hydra's own way.
+    A composition error is raised from there (Hydra would compose again, in the
+    same mode, to raise it). Multiruns, and a composition that fails while the
+    command line holds a sweep override (the config may set ``hydra.mode:
+    MULTIRUN``), go Hydra's own way.
     """
     from hydra._internal.hydra import Hydra
     from hydra.types import RunMode
@@ -53,7 +55,9 @@ def _compose_once_run(argv: list[str]) -> Iterator[None]:
             cfg = self.compose_config(config_name=config_name, overrides=list(overrides),
                                       run_mode=RunMode.RUN)
         except Exception:
-            return original(self, config_name, overrides) if _has_sweep(overrides) else None
+            if _has_sweep(overrides):  # a config that sets hydra.mode: MULTIRUN may accept it
+                return original(self, config_name, overrides)
+            raise  # the run's own composition would fail the same way: once is enough
         mode = cfg.hydra.mode
         if mode not in (None, RunMode.RUN):
             return mode
