@@ -174,6 +174,7 @@ class Result:
     to_best: float  # seconds from the process start to its own best
     to_target: float | None  # seconds from the process start to ramp-hyperopt's best
     note: str = ""
+    fit: float | None = None  # mean seconds of the submission's own fits and predictions
 
 
 # --------------------------------------------------------------------- ramp side
@@ -405,8 +406,23 @@ def our_result(tool: str, wall: float, epoch: float, budget: float, storage: str
     to_target = next((after(t) for t in complete if t.value >= target - TOLERANCE), None)
     saved = N_FOLDS * len(pruned) - sum(folds_run(t) for t in pruned)
     note = ended + (f"; {len(failed)} failed trial(s), see {log}" if failed else "")
+    fits = [own_time(t) for t in complete]
+    fit = sum(fits) / len(fits) if all(f is not None for f in fits) else None
     return Result(tool, wall, startup, per_config, len(complete) + len(pruned), len(pruned),
-                  best, saved, to_best, to_target, note)
+                  best, saved, to_best, to_target, note, fit)
+
+
+def own_time(trial) -> float | None:
+    """Seconds a trial's folds spent in the submission: fit, predict train, predict test.
+
+    Timed inside each fold process (``folds.csv`` of the trial's run directory).
+    """
+    folds = Path(trial.user_attrs.get("job_dir", "")) / "folds.csv"
+    if not folds.is_file():
+        return None
+    with folds.open(newline="") as f:
+        return sum(float(row[k] or 0) for row in csv.DictReader(f)
+                   for k in ("train_time", "valid_time", "test_time"))
 
 
 # ------------------------------------------------------------------------ report
@@ -434,6 +450,16 @@ def print_table(results: list[Result], budget: float, grid: int) -> None:
     for r in results:
         if r.note:
             print(f"  {r.tool}: {r.note}")
+    ramp = results[0]
+    print(f"\n  {'':<32}{'configs/min':>12}{'/ ramp':>8}{'own fit+predict s':>19}"
+          f"{'overhead ms':>13}")
+    for r in results:
+        fit = "" if r.fit is None else f"{r.fit:.3f}"
+        overhead = "" if r.fit is None else f"{(r.per_config - r.fit) * 1000:.0f}"
+        print(f"  {r.tool:<32}{60 / r.per_config:>12.1f}{ramp.per_config / r.per_config:>8.2f}"
+              f"{fit:>19}{overhead:>13}")
+    print("  overhead: a complete trial's duration minus its submission's own fit and predict "
+          "time (8 folds); goal <= 60 ms; goal configs/min / ramp >= 1 without pruning")
 
 
 def verdict(ramp: Result, ours: list[Result]) -> str:

@@ -20,8 +20,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from rampconf.errors import ConfigError
 from rampconf.resources import packaged_conf_dir
 
@@ -153,6 +151,8 @@ def run(
 
 def _mean_std(fold_scores: dict[int, dict[str, dict[str, float]]]
               ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    import numpy as np
+
     mean: dict[str, dict[str, float]] = {}
     std: dict[str, dict[str, float]] = {}
     if not fold_scores:
@@ -222,14 +222,15 @@ def run_config(
         On SIGINT or SIGTERM, once the folds that finished are saved
         (``summary.json`` with status ``interrupted``).
     """
+    from rampconf.schema import validate_config
+
+    started = dt.datetime.now(dt.timezone.utc)
+    config = validate_config(raw)  # a config error is reported before the heavy imports
     from rampconf import local_plugins, runner
     from rampconf.errors import DataError, OutputError, RunInterrupted
     from rampconf.outputs import RunResult, RunWriter, file_sha256, package_versions
     from rampconf.report import make_console, print_run
-    from rampconf.schema import validate_config
 
-    started = dt.datetime.now(dt.timezone.utc)
-    config = validate_config(raw)
     plan = runner.prepare(config, wait=False)  # the isolated check runs while data loads
     draw_figures = config.n_figures > 0 and _can_draw(plan.prediction, config.n_figures)
     console = console or make_console()

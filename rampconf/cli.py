@@ -28,7 +28,6 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from rampconf import registry
-from rampconf.api import register_submissions
 from rampconf.errors import ConfigError, ErrorExit, RampconfError, RunInterrupted
 from rampconf.resources import packaged_conf_dir
 
@@ -231,12 +230,16 @@ def main() -> None:
         from rampconf.execution import warm_up
 
         warm_up(argv)
+    from rampconf.api import register_submissions
+
     register_submissions(argv)
     from rampconf.hydra_errors import composition_error, hydra_raises, is_composition_error
 
     # SIGTERM ends a run as Ctrl-C does: folds stopped, what finished saved, exit 143
     signal.signal(signal.SIGTERM, _terminate)
-    with hydra_raises() as full_error_asked:
+    from rampconf.hydra_once import compose_once
+
+    with hydra_raises() as full_error_asked, compose_once(argv):
         try:
             _task()
         except ErrorExit as stop:  # an error found in Hydra's machinery (sweeper, config source)

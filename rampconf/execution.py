@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from rampconf.workers import Executor, Limits, TaskOutcome
     from rampconf.workflows import BaseWorkflow
 
-__all__ = ["check_data_paths", "emit_warnings", "fold_result", "make_executor",
-           "preload_modules", "routed_parameters", "warm_up"]
+__all__ = ["cached_check", "check_data_paths", "check_key", "emit_warnings", "fold_result",
+           "make_executor", "preload_modules", "remember_check", "routed_parameters", "warm_up"]
 
 #: Packages the fork server may import ahead of the folds when a submission imports them:
 #: well-known, fork-safe libraries (others are imported by the fold process itself).
@@ -120,6 +120,50 @@ def preload_modules(workflow: BaseWorkflow, prediction: BasePrediction,
         modules.update(name for name in _imports(path)
                        if name.split(".")[0] in PRELOADABLE)
     return sorted(modules)
+
+
+_checks: dict[tuple[Any, ...], TaskOutcome] = {}
+
+
+def check_key(workflow: BaseWorkflow, submission: Submission) -> tuple[Any, ...] | None:
+    """What the isolated check of a submission depends on; None when it cannot be read.
+
+    The check imports the submission's files and routes the parameter *names*
+    (the values always come from the run's config), so two runs of one process
+    (the trials of a sweep) with the same workflow, the same files (the
+    ``.py`` files by content, the others by size and times) and parameters of
+    the same names get the same answer: :func:`cached_check` gives it back
+    instead of forking and importing again.
+    """
+    import hashlib
+
+    def shape(params: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(sorted((str(k), shape(v) if isinstance(v, dict) else None)
+                            for k, v in params.items()))
+
+    try:
+        files = []
+        for path in sorted(p for p in submission.path.rglob("*") if p.is_file()):
+            stat = path.stat()
+            content = hashlib.sha256(path.read_bytes()).hexdigest() \
+                if path.suffix == ".py" else (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+            files.append((str(path), content))
+    except OSError:
+        return None
+    return (type(workflow).__module__, type(workflow).__qualname__,
+            repr(getattr(workflow, "params", None)), str(submission.path), tuple(files),
+            shape(submission.params), tuple(sorted(map(str, submission.extra_files.items()))))
+
+
+def cached_check(key: tuple[Any, ...] | None) -> TaskOutcome | None:
+    """The successful check answer recorded for ``key`` in this process, if any."""
+    return None if key is None else _checks.get(key)
+
+
+def remember_check(key: tuple[Any, ...] | None, outcome: TaskOutcome) -> None:
+    """Record a successful check answer for later runs of this process."""
+    if key is not None and outcome.status == "ok":
+        _checks[key] = outcome
 
 
 def routed_parameters(submission: Submission, outcome: TaskOutcome) -> dict[str, dict[str, Any]]:

@@ -167,9 +167,13 @@ class ForkServerExecutor(Executor):
 
     def close(self) -> None:
         process, self._process = self._process, None
+        idle = not self._running
         self._reset()
         self._close_shared()
         if process is not None:
+            if idle:  # no fold runs: nothing to clean up, and it may be importing (a preload)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:

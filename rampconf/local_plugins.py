@@ -67,7 +67,6 @@ from typing import TYPE_CHECKING, Any
 
 from rampconf import registry
 from rampconf.errors import ConfigError
-from rampconf.plugin import LOCAL_MODULE_PREFIX
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -207,6 +206,8 @@ def _load(path: Path, sha256: str | None = None) -> LocalPluginFile:
     if sha256 is not None and digest != sha256:
         raise ConfigError(f"{path}: the local plugin file changed since the run recorded it "
                           f"(sha256 {sha256[:12]}..., now {digest[:12]}...)")
+    from rampconf.plugin import LOCAL_MODULE_PREFIX  # pydantic: only when a file is loaded
+
     stem = path.stem if not path.is_dir() else path.name
     module_name = f"{LOCAL_MODULE_PREFIX}{stem}_{digest[:12]}"
     before = {kind: dict(registry._runtime[kind]) for kind in registry.KINDS}

@@ -30,6 +30,7 @@ Ragged predictions (detection) are stored as several arrays per part,
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -100,6 +101,35 @@ def write_json(path: Path, obj: Any) -> None:
 def write_csv(path: Path, frame: pd.DataFrame, na_rep: str = "") -> None:
     """Write a table as CSV, atomically, full float precision; missing values as ``na_rep``."""
     write_atomic(path, frame.to_csv(index=False, float_format="%.17g", na_rep=na_rep))
+
+
+def _csv_cell(value: Any, na_rep: str) -> Any:
+    """A value as ``DataFrame.to_csv(float_format="%.17g")`` writes it."""
+    if value is None:
+        return na_rep
+    if isinstance(value, float | np.floating):
+        return na_rep if value != value else f"{value:.17g}"
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    return value
+
+
+def csv_text(columns: list[str], rows: list[dict[str, Any]], na_rep: str = "") -> str:
+    """Rows as CSV text, byte for byte what :func:`write_csv` writes for the same table.
+
+    For small tables rewritten as a run goes (a DataFrame per write costs
+    milliseconds): the values are formatted as pandas formats them (floats
+    ``%.17g``, missing values ``na_rep``) and written by the same ``csv``
+    writer settings pandas uses.
+    """
+    import csv
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    writer.writerows([_csv_cell(row.get(column), na_rep) for column in columns]
+                     for row in rows)
+    return buffer.getvalue()
 
 
 def write_npz(path: Path, **arrays: np.ndarray) -> None:
@@ -224,6 +254,11 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunResult:
 
 def package_versions() -> dict[str, str]:
     """Versions of Python and of the packages that decide a run's numbers."""
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> dict[str, str]:  # read once per process (each trial of a sweep)
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
@@ -238,7 +273,18 @@ def package_versions() -> dict[str, str]:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in chunks."""
+    """SHA-256 of a file, read in chunks (once per process while the file is unchanged)."""
+    stat = os.stat(path)
+    key = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    if key not in _hashes:
+        _hashes[key] = _file_sha256(path)
+    return _hashes[key]
+
+
+_hashes: dict[tuple[Any, ...], str] = {}
+
+
+def _file_sha256(path: Path) -> str:
     import hashlib
 
     digest = hashlib.sha256()
@@ -246,6 +292,10 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+FOLD_COLUMNS = ["fold", "status", "seed", "n_train", "n_valid", "train_time", "valid_time",
+                "test_time", "error", "indices_sha256"]
 
 
 class RunWriter:
@@ -298,9 +348,12 @@ class RunWriter:
 
     def write_tables(self) -> None:
         """``scores.csv``, then ``folds.csv`` (a fold listed there has its scores written)."""
-        write_csv(self.run_dir / "scores.csv", self.scores_frame(), na_rep="NaN")
+        scores = sorted(self.score_rows, key=lambda row: row["fold"])  # stable: steps in order
+        write_atomic(self.run_dir / "scores.csv",
+                     csv_text(["fold", "step", "score", "value"], scores, na_rep="NaN"))
         if self.fold_rows:
-            write_csv(self.run_dir / "folds.csv", pd.DataFrame(self.fold_rows).sort_values("fold"))
+            write_atomic(self.run_dir / "folds.csv",
+                         csv_text(FOLD_COLUMNS, sorted(self.fold_rows, key=lambda r: r["fold"])))
 
     def scores_frame(self) -> pd.DataFrame:
         """The tidy scores written so far, ordered by fold then step."""

@@ -59,6 +59,7 @@ class Plan:
     limits: Limits
     routed: dict[str, dict[str, Any]] = field(default_factory=dict)
     check_job: Job | None = None
+    check_key: tuple[Any, ...] | None = None
 
     @property
     def official(self) -> BaseScore:
@@ -73,13 +74,14 @@ class Plan:
         ConfigError, SubmissionError
             As the check reported them (unknown parameter, missing file or callable, ...).
         """
-        from rampconf.execution import routed_parameters
+        from rampconf.execution import remember_check, routed_parameters
 
         if self.check_job is None:
             return
         job, self.check_job = self.check_job, None
         while job.outcome is None:
             self.executor.wait([job])
+        remember_check(self.check_key, job.outcome)
         self.routed = routed_parameters(self.submission, job.outcome)
 
 
@@ -156,16 +158,27 @@ def prepare(config: RunConfig, wait: bool = True) -> Plan:
     submission = Submission(name=config.submission.name, path=folder,
                             params=dict(config.submission.params),
                             extra_files=reader.extra_files())
-    from rampconf.execution import check_data_paths, make_executor, preload_modules
+    from rampconf.execution import (
+        cached_check,
+        check_data_paths,
+        check_key,
+        make_executor,
+        preload_modules,
+    )
     from rampconf.isolation import CheckTask
+    from rampconf.workers import Job
 
     check_data_paths(reader, data_root, config.allow_outside_data_root)
     executor, limits = make_executor(config, reader, submission)
     executor.preload(preload_modules(workflow, prediction, submission))
+    key = check_key(workflow, submission)
+    checked = cached_check(key)  # the same files and parameter names, checked by this process
+    check = CheckTask(workflow, submission)
     plan = Plan(config=config, data_root=data_root, reader=reader, prediction=prediction,
                 scores=scores, cv=cv, workflow=workflow, submission=submission,
-                executor=executor, limits=limits,
-                check_job=executor.submit(CheckTask(workflow, submission), limits))
+                executor=executor, limits=limits, check_key=key,
+                check_job=Job(check, limits, outcome=checked) if checked
+                else executor.submit(check, limits))
     if wait:
         plan.finish_check()
     return plan

@@ -127,14 +127,18 @@ class TrialConfig(StrictModel):
     number: int = Field(ge=0)  # this trial's number in the study
     pruner: PrunerConfig = PrunerConfig()
     timeout: float | None = Field(default=None, gt=0)  # seconds the whole run may take
+    # write each fold's scores to the study as it ends; false: only where the pruner can act,
+    # the rest when the run ends (what the sweeper asks: fewer storage transactions per trial)
+    record_each_fold: bool = True
 
 
 def trial_override(storage: str, study_name: str, number: int, pruner: PrunerConfig,
-                   timeout: float | None = None) -> str:
+                   timeout: float | None = None, record_each_fold: bool = True) -> str:
     """The Hydra override that turns a job into trial ``number`` of a study.
 
     ``timeout`` (seconds) bounds the whole run while it runs: its folds are
-    stopped when it is reached, and the trial fails.
+    stopped when it is reached, and the trial fails. ``record_each_fold``:
+    see :class:`TrialConfig`.
     """
     def quote(text: str) -> str:
         return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -142,12 +146,24 @@ def trial_override(storage: str, study_name: str, number: int, pruner: PrunerCon
     fields = ", ".join(f"{k}: {quote(v) if isinstance(v, str) else v}"
                        for k, v in pruner.model_dump().items())
     limit = "" if timeout is None else f", timeout: {float(timeout)!r}"
+    record = "" if record_each_fold else ", record_each_fold: false"
     return (f"trial={{storage: {quote(storage)}, study_name: {quote(study_name)}, "
-            f"number: {number}, pruner: {{{fields}}}{limit}}}")
+            f"number: {number}, pruner: {{{fields}}}{limit}{record}}}")
 
 
 class TrialReporter:
-    """Reports a run's folds to its Optuna trial; raises ``TrialPruned`` when told to."""
+    """Reports a run's folds to its Optuna trial; raises ``TrialPruned`` when told to.
+
+    By default each fold is recorded as it ends (its running mean as the
+    intermediate value, the fold scores as user attributes). With
+    ``record_each_fold: false`` (the sweeper's trials) a fold is written only
+    where the pruner can act on it: never without a pruner (``type: none``);
+    with the median pruner, not before ``n_warmup_steps`` folds, nor while the
+    study had fewer than ``n_startup_trials`` complete trials when this trial
+    started. The rest is written when the trial is pruned or finishes: the
+    same values, fewer storage transactions while it runs. The pruner is
+    never asked without a pruner.
+    """
 
     def __init__(self, config: TrialConfig, official: str) -> None:
         import optuna
@@ -159,6 +175,11 @@ class TrialReporter:
         self.official = official
         self.valid: dict[int, float] = {}
         self.test: dict[int, float] = {}
+        self.running: dict[int, float] = {}  # step -> running mean valid score
+        self.written: set[int] = set()  # steps reported to the storage
+        self.never_prunes = config.pruner.type == "none"
+        self.each_fold = config.record_each_fold
+        self.first_prunable = _first_prunable_step(config.pruner, study)
 
     def report(self, fold: int, scores: dict[str, dict[str, float]] | None) -> None:
         """Record a finished fold; prune when the running mean valid score is bad."""
@@ -168,21 +189,58 @@ class TrialReporter:
             return
         self.valid[fold] = scores["valid"][self.official]
         self.test[fold] = scores["test"][self.official]
-        self.trial.set_user_attr("fold_valid_scores",
-                                 {str(k): v for k, v in sorted(self.valid.items())})
-        self.trial.set_user_attr("fold_test_scores",
-                                 {str(k): v for k, v in sorted(self.test.items())})
+        step = len(self.valid)
         running = sum(self.valid.values()) / len(self.valid)
         if math.isfinite(running):
-            self.trial.report(running, step=len(self.valid))
+            self.running[step] = running
+        prunable = self.first_prunable is not None and step >= self.first_prunable
+        if self.each_fold and not prunable:
+            self._write_values(step)
+            self._write_scores()
+        if not prunable:
+            return  # the pruner cannot act here (recorded above, or with the rest at the end)
+        self._write_values(step)
+        if self.each_fold:
+            self._write_scores()
         if self.trial.should_prune():
+            self._write_values()
+            self._write_scores()
             raise optuna.TrialPruned(
                 f"pruned after {len(self.valid)} fold(s): mean valid {self.official} "
                 f"{running:.6g}")
 
+    def _write_values(self, *steps: int) -> None:
+        """Report the running means of ``steps`` (all not yet written when none is given)."""
+        for step in sorted(steps or self.running):
+            if step in self.running and step not in self.written:
+                self.trial.report(self.running[step], step=step)
+                self.written.add(step)
+
+    def _write_scores(self) -> None:
+        self.trial.set_user_attr("fold_valid_scores",
+                                 {str(k): v for k, v in sorted(self.valid.items())})
+        self.trial.set_user_attr("fold_test_scores",
+                                 {str(k): v for k, v in sorted(self.test.items())})
+
     def finish(self, summary: dict[str, Any]) -> None:
-        """Record the run's mean test score and directory (never used to choose)."""
+        """Record the fold scores, the run's mean test score (never used to choose) and folds."""
+        self._write_values()
+        self._write_scores()
         test = summary["mean"].get("test", {}).get(self.official)
         if test is not None:
             self.trial.set_user_attr("mean_test_score", test)
         self.trial.set_user_attr("n_folds_run", len(self.valid))
+
+
+def _first_prunable_step(spec: PrunerConfig, study: optuna.Study) -> int | None:
+    """The first step (folds done) at which the pruner may prune this trial; None: never."""
+    if spec.type == "none":
+        return None
+    if spec.type == "median":
+        from optuna.trial import TrialState
+
+        complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if len(complete) < spec.n_startup_trials:
+            return None
+        return max(1, spec.n_warmup_steps)
+    return 1

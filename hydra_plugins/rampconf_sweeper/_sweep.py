@@ -94,11 +94,18 @@ class RampconfSweeperImpl:
               config: DictConfig) -> None:
         """Keep Hydra's context and config; make the launcher that runs the jobs."""
         from hydra.core.plugins import Plugins
+        from hydra.types import HydraContext
 
-        self.hydra_context = hydra_context
+        from ._compose import ReusingConfigLoader
+
+        # the checks of the plan and the launcher compose each job's config from one
+        # shared composition
+        self.hydra_context = HydraContext(
+            config_loader=ReusingConfigLoader(hydra_context.config_loader),  # type: ignore[arg-type]
+            callbacks=hydra_context.callbacks)
         self.config = config
         self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=hydra_context, task_function=task_function, config=config)
+            hydra_context=self.hydra_context, task_function=task_function, config=config)
 
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         """Run the sweep; the job returns of every batch.
@@ -146,7 +153,7 @@ class RampconfSweeperImpl:
             trial.set_user_attr("worker", self.worker)
             overrides = [*plan.space.overrides(values),
                          trial_override(plan.storage, plan.study_name, trial.number,
-                                        plan.pruner, timeout)]
+                                        plan.pruner, timeout, record_each_fold=False)]
             batch.append((trial, overrides))
         return batch
 

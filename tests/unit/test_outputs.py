@@ -55,3 +55,32 @@ def test_atomic_path_renames_only_at_the_end(tmp_path):
         assert not path.exists()  # a reader never sees a part
     assert path.read_bytes() == b"abc"
     assert not tmp.exists()
+
+
+def test_csv_text_writes_what_pandas_writes_for_the_run_tables():
+    import numpy as np
+    import pandas as pd
+
+    from rampconf.outputs import FOLD_COLUMNS, csv_text
+
+    folds = [
+        {"fold": 1, "status": "failed", "seed": np.uint32(4294967295), "n_train": 7,
+         "n_valid": 3, "train_time": None, "valid_time": None, "test_time": None,
+         "error": 'ValueError: bad, "quoted"\nsecond line', "indices_sha256": "ab" * 32},
+        {"fold": 0, "status": "ok", "seed": 12, "n_train": np.int64(8), "n_valid": 2,
+         "train_time": 0.1 + 0.2, "valid_time": 1e-05, "test_time": 3.0, "error": "",
+         "indices_sha256": "cd" * 32},
+    ]
+    scores = [{"fold": f, "step": step, "score": name, "value": value}
+              for f in (1, 0) for step in ("train", "valid")
+              for name, value in (("acc", 2 / 3), ("nll", float("nan")), ("n", np.float64(1)),
+                                  ("inf", float("inf")))]
+    expected_folds = pd.DataFrame(folds).sort_values("fold").to_csv(
+        index=False, float_format="%.17g", na_rep="")
+    expected_scores = pd.DataFrame(scores).to_csv(index=False, float_format="%.17g",
+                                                  na_rep="NaN")
+    assert csv_text(FOLD_COLUMNS, sorted(folds, key=lambda r: r["fold"])) == expected_folds
+    assert csv_text(["fold", "step", "score", "value"], scores, na_rep="NaN") == expected_scores
+    only_failed = [dict(folds[0], fold=2)]
+    assert csv_text(FOLD_COLUMNS, only_failed) == pd.DataFrame(only_failed).to_csv(
+        index=False, float_format="%.17g", na_rep="")

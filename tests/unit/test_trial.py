@@ -30,3 +30,56 @@ def test_reporting_folds_leaves_optunas_log_level_alone(tmp_path, verbosity):
     stored = optuna.load_study(study_name="s", storage=storage).trials[0]
     assert stored.intermediate_values == {1: 0.5, 2: 0.625}
     assert stored.user_attrs["fold_valid_scores"] == {"0": 0.5, "1": 0.75}
+
+
+def test_folds_before_the_pruner_can_act_are_written_once_at_the_end(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
+    for value in (0.9, 0.8):  # two complete trials: the median pruner may act (startup 2)
+        done = study.ask()
+        for step in (1, 2, 3):
+            done.report(value, step=step)
+        study.tell(done, value)
+    trial = study.ask()
+    config = TrialConfig(storage=storage, study_name="s", number=trial.number,
+                         pruner=PrunerConfig(type="median", n_startup_trials=2,
+                                             n_warmup_steps=3), record_each_fold=False)
+
+    def stored():
+        return optuna.load_study(study_name="s", storage=storage).trials[-1]
+
+    reporter = TrialReporter(config, "acc")
+    reporter.report(0, {"valid": {"acc": 0.95}, "test": {"acc": 0.5}})
+    reporter.report(1, {"valid": {"acc": 0.85}, "test": {"acc": 0.5}})
+    assert stored().intermediate_values == {}  # warm-up folds: no transaction yet
+    with pytest.raises(optuna.TrialPruned, match="pruned after 3 fold"):
+        reporter.report(2, {"valid": {"acc": 0.1}, "test": {"acc": 0.5}})
+    pruned = stored()  # pruned at step 3 (below the median 0.85): every value is there
+    assert pruned.intermediate_values == pytest.approx({1: 0.95, 2: 0.9, 3: 0.6333333333})
+    assert pruned.user_attrs["fold_valid_scores"] == {"0": 0.95, "1": 0.85, "2": 0.1}
+
+    second = study.ask()
+    reporter = TrialReporter(config.model_copy(update={"number": second.number}), "acc")
+    for fold, value in enumerate((0.9, 0.9, 0.9)):
+        reporter.report(fold, {"valid": {"acc": value}, "test": {"acc": 0.5}})
+    assert stored().intermediate_values == {3: 0.9}  # the step the pruner was asked at
+    reporter.finish({"mean": {"test": {"acc": 0.5}}})
+    assert stored().intermediate_values == {1: 0.9, 2: 0.9, 3: 0.9}
+    assert stored().user_attrs["n_folds_run"] == 3
+
+
+def test_without_a_pruner_a_sweep_trial_writes_its_folds_when_it_ends(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
+    config = TrialConfig(storage=storage, study_name="s", number=study.ask().number,
+                         pruner=PrunerConfig(type="none"), record_each_fold=False)
+    reporter = TrialReporter(config, "acc")
+    reporter.report(0, {"valid": {"acc": 0.5}, "test": {"acc": 0.25}})
+    reporter.report(1, {"valid": {"acc": 0.75}, "test": {"acc": 0.5}})
+    assert optuna.load_study(study_name="s", storage=storage).trials[0].intermediate_values == {}
+    reporter.finish({"mean": {"test": {"acc": 0.375}}})
+    stored = optuna.load_study(study_name="s", storage=storage).trials[0]
+    assert stored.intermediate_values == {1: 0.5, 2: 0.625}
+    assert stored.user_attrs["fold_valid_scores"] == {"0": 0.5, "1": 0.75}
+    assert stored.user_attrs["fold_test_scores"] == {"0": 0.25, "1": 0.5}
+    assert stored.user_attrs["mean_test_score"] == 0.375

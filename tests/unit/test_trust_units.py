@@ -152,3 +152,27 @@ def test_run_directories_are_claimed_once(tmp_path):
     (old / "summary.json").write_text("{}")  # a run of an older version, without the marker
     assert claim_run_dir(old) == tmp_path / "old_1"
     assert (old / "summary.json").read_text() == "{}" and not (old / MARKER).exists()
+
+
+def test_a_check_is_reused_only_for_the_same_files_and_parameter_names(tmp_path):
+    from rampconf.execution import check_key
+    from rampconf.plugin import make_plugin
+    from rampconf.submission import Submission
+    from rampconf.workflows import BaseWorkflow
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "estimator.py").write_text("def get_estimator(C=1.0):\n    return None\n")
+    workflow = make_plugin("workflow", "estimator", {}, "workflow", BaseWorkflow)
+
+    def key(params):
+        return check_key(workflow, Submission(name="mine", path=folder, params=params))
+
+    assert key({"C": 0.5}) == key({"C": 2.0})  # values never reach the check
+    assert key({"C": 0.5}) != key({"C": 0.5, "D": 1})
+    assert key({"C": 0.5}) != key({"estimator": {"C": 0.5}})
+    before = key({})
+    (folder / "estimator.py").write_text("def get_estimator(C=2.0):\n    return None\n")
+    assert key({}) != before
+    (folder / "notes.txt").write_text("a file beside it")
+    assert key({}) != before
