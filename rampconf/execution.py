@@ -222,24 +222,41 @@ def check_data_paths(reader: BaseReader, data_root: Path, allowed: bool) -> None
         raise ConfigError(errors[0], lines=errors)
 
 
-_categories: dict[str, type[Warning]] = {}
 _registry: dict[Any, Any] = {}  # what was shown already, as a module's __warningregistry__
 
 
 def emit_warnings(records: Any) -> None:
     """Show the warnings a fold process recorded (category, message, file, line), each once."""
-    import builtins
-
     for record in records if isinstance(records, list) else []:
         try:
             name, message, filename, lineno = (str(record[0]), str(record[1]),
                                                str(record[2]), int(record[3]))
         except (TypeError, ValueError, IndexError):
             continue
-        category = getattr(builtins, name, None)
-        if not (isinstance(category, type) and issubclass(category, Warning)):
-            category = _categories.setdefault(name, type(name, (UserWarning,), {}))
-        warnings.warn_explicit(message, category, filename, lineno, registry=_registry)
+        warnings.warn_explicit(message, warning_category(name), filename, lineno,
+                               registry=_registry)
+
+
+def warning_category(name: str) -> type[Warning]:
+    """The warning class a fold process named (``module.QualName``), as the runner can have it.
+
+    A built-in class, or one of a module the runner imported already (scikit-learn's
+    ``ConvergenceWarning``): that class itself, never an import. Otherwise a
+    ``UserWarning`` subclass of that name from :mod:`rampconf.fold_warnings`.
+    """
+    import builtins
+    import sys
+
+    from rampconf import fold_warnings
+
+    module_name, _, short = name.rpartition(".")
+    found = getattr(sys.modules.get(module_name) or builtins, short, None)
+    if isinstance(found, type) and issubclass(found, Warning):
+        return found
+    if not short.isidentifier() or short.startswith("__"):
+        return UserWarning
+    category: type[Warning] = getattr(fold_warnings, short)
+    return category
 
 
 def _predicting_file(plan: Plan) -> Path:

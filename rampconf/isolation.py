@@ -187,7 +187,8 @@ def recorded_warnings() -> Iterator[list[warnings.WarningMessage]]:
 
 
 def _warning_records(caught: list[warnings.WarningMessage]) -> list[list[Any]]:
-    records = {(w.category.__name__, str(w.message), str(w.filename), int(w.lineno))
+    records = {(f"{w.category.__module__}.{w.category.__qualname__}", str(w.message),
+                str(w.filename), int(w.lineno))
                for w in caught}
     return [list(record) for record in sorted(records)[:MAX_WARNINGS]]
 

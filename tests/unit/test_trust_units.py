@@ -176,3 +176,28 @@ def test_a_check_is_reused_only_for_the_same_files_and_parameter_names(tmp_path)
     assert key({}) != before
     (folder / "notes.txt").write_text("a file beside it")
     assert key({}) != before
+
+
+def test_warning_classes_named_by_a_fold_are_found_again_by_module_and_name():
+    import importlib
+    import subprocess
+    import sys
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from rampconf.execution import warning_category
+
+    assert warning_category("sklearn.exceptions.ConvergenceWarning") is ConvergenceWarning
+    assert warning_category("builtins.RuntimeWarning") is RuntimeWarning
+    made = warning_category("not_imported_here.module.OddWarning")
+    assert issubclass(made, UserWarning) and made.__name__ == "OddWarning"
+    assert made is warning_category("elsewhere.OddWarning")  # one class per name
+    assert warning_category("x.__class__") is UserWarning
+    # a fresh process finds it by its module and name, as pytest-xdist looks warnings up
+    module = importlib.import_module(made.__module__)
+    assert getattr(module, made.__name__) is made
+    code = (f"import importlib; c = getattr(importlib.import_module({made.__module__!r}), "
+            f"{made.__name__!r}); print(issubclass(c, UserWarning), c.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True", "OddWarning"]
