@@ -171,7 +171,8 @@ def prepare(config: RunConfig, wait: bool = True) -> Plan:
     check_data_paths(reader, data_root, config.allow_outside_data_root)
     executor, limits = make_executor(config, reader, submission)
     executor.preload(preload_modules(workflow, prediction, submission))
-    key = check_key(workflow, submission)
+    key = check_key(workflow, submission)  # and where it ran (a sandbox, a cluster)
+    key = None if key is None else (*key, config.sandbox, config.backend, config.dask_address)
     checked = cached_check(key)  # the same files and parameter names, checked by this process
     check = CheckTask(workflow, submission)
     plan = Plan(config=config, data_root=data_root, reader=reader, prediction=prediction,
