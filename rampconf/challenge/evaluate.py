@@ -46,11 +46,12 @@ RECORD = "record.json"
 def submission_hash(folder: Path, identity: str) -> str:
     """SHA-256 of the challenge's identity and of every file's relative path and content."""
     from rampconf.challenge.kit import submission_files
+    from rampconf.outputs import file_sha256
 
     digest = hashlib.sha256(identity.encode())
     for path in submission_files(folder):
         digest.update(b"\0" + path.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(bytes.fromhex(file_sha256(path)))
     return digest.hexdigest()
 
 
