@@ -150,7 +150,6 @@ def _score_tables(run: RunInfo) -> list[str]:
 
 def _fold_plot(run: RunInfo, score: str) -> str:
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(6, 3.2))
     ax = figure.subplots()
@@ -158,18 +157,11 @@ def _fold_plot(run: RunInfo, score: str) -> str:
         values = run.fold_values(step, score)
         if values:
             ax.plot(list(values), list(values.values()), "o-", label=step, color=COLOURS[step])
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("fold")
-    ax.set_ylabel(score)
-    ax.set_title(f"{score} per fold and step")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    return _png(figure)
+    return _line_plot(figure, ax, "fold", score, f"{score} per fold and step")
 
 
 def _bagging_plot(run: RunInfo, score: str) -> str | None:
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
 
     curve = run.result.bagged
     if curve.empty:
@@ -180,10 +172,18 @@ def _bagging_plot(run: RunInfo, score: str) -> str | None:
         part = curve[(curve["step"] == step) & (curve["score"] == score)]
         ax.plot(part["n_folds"], part["value"], "o-", label=f"bagged {step}",
                 color=COLOURS[step])
+    return _line_plot(figure, ax, "folds bagged", score,
+                      f"bagging curve: {score} against the number of folds bagged")
+
+
+def _line_plot(figure: Any, ax: Any, xlabel: str, ylabel: str, title: str) -> str:
+    """The PNG of a plot of lines over folds: integer ticks, labels, legend, grid."""
+    from matplotlib.ticker import MaxNLocator
+
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("folds bagged")
-    ax.set_ylabel(score)
-    ax.set_title(f"bagging curve: {score} against the number of folds bagged")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend()
     ax.grid(alpha=0.3)
     return _png(figure)
