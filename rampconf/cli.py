@@ -24,19 +24,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import hydra
-from omegaconf import DictConfig, OmegaConf
-
 from rampconf import registry
 from rampconf.errors import ConfigError, ErrorExit, RampconfError, RunInterrupted
 from rampconf.resources import packaged_conf_dir
 
-__all__ = ["main"]
+__all__ = ["main", "run_and_report"]
 
 #: Groups whose choice is checked before Hydra runs (a submission is checked against
 #: its problem's folder when the run is prepared, which can say how to create one).
 GROUPS = ("problem", "workflow", "cv")
-_state: dict[str, Any] = {"exit_code": 0}
+_state: dict[str, Any] = {"exit_code": 0, "runner": None}
 
 
 def _plugins_help() -> str:
@@ -56,8 +53,11 @@ def _plugins_help() -> str:
     return "\n".join(lines)
 
 
-if not OmegaConf.has_resolver("rampconf_plugins"):
-    OmegaConf.register_new_resolver("rampconf_plugins", _plugins_help)
+def _register_resolver() -> None:
+    from omegaconf import OmegaConf
+
+    if not OmegaConf.has_resolver("rampconf_plugins"):
+        OmegaConf.register_new_resolver("rampconf_plugins", _plugins_help)
 
 
 def group_options(group: str) -> list[str]:
@@ -142,39 +142,79 @@ def _debug_requested(argv: list[str]) -> bool:
     return os.environ.get("RAMPCONF_DEBUG", "") not in ("", "0") or "debug=true" in argv
 
 
-@hydra.main(version_base="1.3", config_path=str(packaged_conf_dir()), config_name="config")
-def _task(cfg: DictConfig) -> float | None:
-    """The Hydra task: returns the official mean valid score, for sweepers."""
+def _task(cfg: Any) -> float | None:
+    """The Hydra task: returns the official mean valid score, for sweepers.
+
+    A single run from the command line is run by the pre-warmed runner
+    process when there is one (:mod:`rampconf.prewarm`), once its config is
+    validated here; otherwise, and in a multirun, in this process.
+    """
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
+    from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    from rampconf.api import run_config
     from rampconf.configguard import env_interpolations
 
     hydra_cfg = HydraConfig.get()
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     debug = _debug_requested(sys.argv[1:])
+    runner, _state["runner"] = _state.get("runner"), None
     try:
-        try:
-            raw = OmegaConf.to_container(cfg, resolve=True)
-        except OmegaConfBaseException as exc:
-            from rampconf.hydra_errors import composition_error
+        raw = OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as exc:
+        from rampconf.hydra_errors import composition_error
 
-            raise ConfigError(composition_error(exc)) from None
+        error = ConfigError(composition_error(exc))
+        if multirun:
+            raise error from None
+        answer = _error_answer(error, debug)
+    else:
         assert isinstance(raw, dict)
-        result = run_config({str(key): value for key, value in raw.items()},
-                            run_dir=Path(hydra_cfg.runtime.output_dir),
-                            overrides=list(hydra_cfg.overrides.task),
-                            quiet=raw.get("trial") is not None,  # the sweeper prints a line
-                            masked=env_interpolations(cfg))
+        kwargs: dict[str, Any] = {
+            "raw": {str(key): value for key, value in raw.items()},
+            "run_dir": Path(hydra_cfg.runtime.output_dir),
+            "overrides": list(hydra_cfg.overrides.task),
+            "quiet": raw.get("trial") is not None,  # the sweeper prints a line
+            "masked": env_interpolations(cfg)}
+        if runner is not None and not multirun:
+            from rampconf.schema import validate_config
+
+            try:
+                validate_config(kwargs["raw"])  # a config error is reported from here, at once
+            except RampconfError as exc:
+                answer = _error_answer(exc, debug)
+            else:
+                answer = runner.run({"kwargs": kwargs, "debug": debug})
+        else:
+            answer = run_and_report(kwargs, multirun, debug)
+    if answer["discard"]:
+        _discard_hydra_run_dir(hydra_cfg)  # found before the run started: leave nothing
+    _state["exit_code"] = answer["exit_code"]
+    return answer["objective"]
+
+
+def _error_answer(exc: RampconfError, debug: bool) -> dict[str, Any]:
+    print_error(exc, debug)
+    return {"exit_code": exc.exit_code, "objective": None, "discard": True}
+
+
+def run_and_report(kwargs: dict[str, Any], multirun: bool, debug: bool) -> dict[str, Any]:
+    """Run :func:`rampconf.api.run_config` with ``kwargs``, print its errors; what the task returns.
+
+    The answer: ``exit_code``, ``objective`` (the official mean valid score,
+    or None) and ``discard`` (the run stopped before it started: Hydra's run
+    directory is to be removed). In a multirun, errors and failed folds are
+    raised instead, for the sweeper to record.
+    """
+    from rampconf.api import run_config
+
+    try:
+        result = run_config(**kwargs)
     except RampconfError as exc:
         if multirun:
             raise
-        _discard_hydra_run_dir(hydra_cfg)  # found before the run started: leave nothing
-        print_error(exc, debug)
-        _state["exit_code"] = exc.exit_code
-        return None
+        return _error_answer(exc, debug)
     except RunInterrupted as exc:
         if multirun:
             raise
@@ -183,23 +223,24 @@ def _task(cfg: DictConfig) -> float | None:
         saved = f"; {done} of {partial.get('n_folds', '?')} folds finished, saved in " \
                 f"{exc.run_dir} (summary.json: status interrupted)" if exc.run_dir else ""
         print(f"interrupted by {signal.Signals(exc.signal).name}{saved}", file=sys.stderr)
-        _state["exit_code"] = exc.exit_code
-        return None
-    if result.status != "ok":
-        failed = ", ".join(map(str, result.summary["failed_folds"]))
-        first = result.folds[result.folds["status"] != "ok"]["error"].iloc[0] \
-            if (result.folds["status"] != "ok").any() else "the retrain failed"
-        message = (f"the submission failed in fold(s) {failed}: {first} "
-                   f"(tracebacks in {result.run_dir}/errors/{saved_folds(result.summary)})")
-        if multirun:
-            raise RuntimeError(message)
-        print(f"error: {message}", file=sys.stderr)
-        _state["exit_code"] = 1
-    return result.objective
+        return {"exit_code": exc.exit_code, "objective": None, "discard": False}
+    if result.status == "ok":
+        return {"exit_code": 0, "objective": result.objective, "discard": False}
+    failed = ", ".join(map(str, result.summary["failed_folds"]))
+    first = result.folds[result.folds["status"] != "ok"]["error"].iloc[0] \
+        if (result.folds["status"] != "ok").any() else "the retrain failed"
+    message = (f"the submission failed in fold(s) {failed}: {first} "
+               f"(tracebacks in {result.run_dir}/errors/{saved_folds(result.summary)})")
+    if multirun:
+        raise RuntimeError(message)
+    print(f"error: {message}", file=sys.stderr)
+    return {"exit_code": 1, "objective": result.objective, "discard": False}
 
 
 def _discard_hydra_run_dir(hydra_cfg: Any) -> None:
     """Remove the run directory Hydra made, if it holds only Hydra's own files."""
+    from omegaconf import OmegaConf
+
     from rampconf.hydra_errors import discard_run_dir
 
     try:
@@ -221,15 +262,28 @@ def main() -> None:
         from rampconf.describe import main as describe
 
         sys.exit(describe(argv[1:]))
+    from rampconf import prewarm
+
+    runner = _state["runner"] = prewarm.start(argv)  # its imports overlap what follows
+    try:
+        _main(argv, runner is None)
+    finally:
+        if _state.get("runner") is not None:  # the command ended before the run
+            _state["runner"].close()
+
+
+def _main(argv: list[str], warm: bool) -> None:
     errors = precheck(argv)
     if errors:
         for line in errors:
             print(f"config error: {line}", file=sys.stderr)
         sys.exit(2)
-    if not any(arg.startswith("-") and arg not in ("-m", "--multirun") for arg in argv):
+    if warm and not any(arg.startswith("-") and arg not in ("-m", "--multirun") for arg in argv):
         from rampconf.execution import warm_up
 
         warm_up(argv)
+    import hydra
+
     from rampconf.api import register_submissions
 
     register_submissions(argv)
@@ -239,9 +293,12 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     from rampconf.hydra_once import compose_once
 
+    _register_resolver()
+    task = hydra.main(version_base="1.3", config_path=str(packaged_conf_dir()),
+                      config_name="config")(_task)
     with hydra_raises() as full_error_asked, compose_once(argv):
         try:
-            _task()
+            task()
         except ErrorExit as stop:  # an error found in Hydra's machinery (sweeper, config source)
             print_error(stop.error, _debug_requested(argv))
             sys.exit(stop.error.exit_code)

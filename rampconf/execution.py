@@ -28,12 +28,27 @@ if TYPE_CHECKING:
     from rampconf.workers import Executor, Limits, TaskOutcome
     from rampconf.workflows import BaseWorkflow
 
-__all__ = ["cached_check", "check_data_paths", "check_key", "emit_warnings", "fold_result",
-           "make_executor", "preload_modules", "remember_check", "routed_parameters", "warm_up"]
+__all__ = [
+    "cached_check",
+    "check_data_paths",
+    "check_key",
+    "emit_warnings",
+    "fold_result",
+    "make_executor",
+    "preload_modules",
+    "remember_check",
+    "routed_parameters",
+    "start_check",
+    "warm_up",
+]
 
 #: Packages the fork server may import ahead of the folds when a submission imports them:
 #: well-known, fork-safe libraries (others are imported by the fold process itself).
 PRELOADABLE = ("numpy", "pandas", "scipy", "sklearn")
+#: What a fork server imports as soon as it starts, before any run asks (the modules of
+#: most tabular submissions): on an idle core, while the runner gets ready.
+WARM_MODULES = ("pandas", "sklearn", "sklearn.compose", "sklearn.ensemble", "sklearn.impute",
+                "sklearn.linear_model", "sklearn.pipeline", "sklearn.preprocessing")
 MAX_SOURCE_BYTES = 1 << 20
 
 
@@ -85,7 +100,7 @@ def warm_up(arguments: Sequence[str]) -> None:
         return
     from rampconf.workers import get_executor
 
-    get_executor().preload(["pandas", "sklearn"])
+    get_executor().preload(WARM_MODULES)
 
 
 def _imports(path: Path) -> set[str]:
@@ -300,3 +315,29 @@ def fold_result(plan: Plan, result: FoldResult, outcome: TaskOutcome, y_train: n
     return result
 
 
+def start_check(config: RunConfig, data_root: Path, reader: BaseReader,
+                prediction: BasePrediction, workflow: BaseWorkflow) -> tuple[Any, ...]:
+    """Find the submission, make the executor, preload its modules and submit its check.
+
+    Returns ``(submission, executor, limits, check key, check job)``; see
+    :func:`rampconf.runner.prepare`.
+    """
+    from rampconf.isolation import CheckTask
+    from rampconf.submission import Submission, find_submission
+    from rampconf.workers import Job
+
+    problem = config.problem
+    folder = find_submission(problem.submissions_folder, config.submission.name,
+                             config.submission.path, workflow.elements)
+    submission = Submission(name=config.submission.name, path=folder,
+                            params=dict(config.submission.params),
+                            extra_files=reader.extra_files())
+    check_data_paths(reader, data_root, config.allow_outside_data_root)
+    executor, limits = make_executor(config, reader, submission)
+    executor.preload(preload_modules(workflow, prediction, submission))
+    key = check_key(workflow, submission)  # and where it ran (a sandbox, a cluster)
+    key = None if key is None else (*key, config.sandbox, config.backend, config.dask_address)
+    checked = cached_check(key)  # the same files and parameter names, checked by this process
+    check = CheckTask(workflow, submission)
+    job = Job(check, limits, outcome=checked) if checked else executor.submit(check, limits)
+    return submission, executor, limits, key, job

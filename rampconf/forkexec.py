@@ -66,7 +66,7 @@ class ForkServerExecutor(Executor):
 
     def __init__(self, sandbox: Sandbox | None = None) -> None:
         self.sandbox = sandbox
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | _Forked | None = None
         self._control: socket.socket | None = None
         self._selector = selectors.DefaultSelector()
         self._running: dict[int, _Running] = {}
@@ -90,6 +90,36 @@ class ForkServerExecutor(Executor):
                                          stdin=subprocess.DEVNULL, start_new_session=True)
         theirs.close()
         ours.setblocking(False)
+        self._control = ours
+        self._selector.register(ours, selectors.EVENT_READ, None)
+        self._preloaded = set()
+
+    def start_forked(self) -> None:
+        """Start the fork server by forking this process instead of starting Python again.
+
+        For a process that has imported what the server needs and holds
+        nothing of a run yet (:mod:`rampconf.prewarm`): the server is then
+        ready at once. As with :meth:`start`, it leads a session of its own,
+        its working directory is ``/``, its standard input ``/dev/null``, and
+        it keeps no descriptor of this process but its control socket.
+        """
+        if self.sandbox is not None or (self._process is not None
+                                        and self._process.poll() is None):
+            return
+        self._reset()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _become_server(theirs.fileno())
+            finally:
+                os._exit(1)
+        theirs.close()
+        ours.setblocking(False)
+        self._process = _Forked(pid)
         self._control = ours
         self._selector.register(ours, selectors.EVENT_READ, None)
         self._preloaded = set()
@@ -251,6 +281,69 @@ class ForkServerExecutor(Executor):
                 self._selector.unregister(self._control)
             self._control.close()
             self._control = None
+
+
+class _Forked:
+    """The few calls of :class:`subprocess.Popen` the executor makes, for a forked server."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            with contextlib.suppress(ChildProcessError):
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired(f"fork server {self.pid}", timeout or 0.0)
+            time.sleep(0.005)
+        assert self.returncode is not None
+        return self.returncode
+
+
+def _become_server(fd: int) -> None:
+    """In the forked child: leave the parent's state and serve on ``fd`` (never returns)."""
+    from rampconf import forkserver
+
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    keep = sorted({0, 1, 2, fd})
+    for low, high in zip(keep, [*keep[1:], os.sysconf("SC_OPEN_MAX")], strict=True):
+        os.closerange(low + 1, high)  # nothing of the parent's: pipes, sockets, files
+    if sys.path and sys.path[0] in (os.getcwd(), ""):  # as `python -m` in "/" would have it
+        sys.path[0] = "/"
+    os.chdir("/")
+    for key in [key for key in os.environ if key.startswith("RAMPCONF_")]:
+        del os.environ[key]
+    sys.argv = [forkserver.__file__, str(fd)]
+    _set_command_line(f"python -m rampconf.forkserver {fd}".encode())
+    forkserver.main([str(fd)])
+    os._exit(0)
+
+
+def _set_command_line(title: bytes) -> None:
+    """Write ``title`` over this process's command line, as ``/proc/PID/cmdline`` shows it.
+
+    A forked server would show the runner's command line (the data root in
+    it) to the fold processes; the kernel reads it from this process's memory
+    (``arg_start`` to ``arg_end``, fields 48 and 49 of ``/proc/self/stat``).
+    """
+    import ctypes
+
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        with open("/proc/self/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        start, end = int(fields[45]), int(fields[46])  # fields[0] is field 3, the state
+        if end > start:
+            ctypes.memmove(start, title[:end - start - 1].ljust(end - start, b"\0"), end - start)
 
 
 def _outcome(job: Job, ended: dict[str, Any], data: bytes) -> TaskOutcome:

@@ -23,13 +23,13 @@ import numpy as np
 from rampconf.compat import compat_mode
 from rampconf.cv import BaseCV
 from rampconf.datacheck import check_data, check_scores
-from rampconf.errors import ConfigError, DataError, RunInterrupted
+from rampconf.errors import ConfigError, DataError, RampconfError, RunInterrupted
 from rampconf.plugin import make_plugin
 from rampconf.predictions import BasePrediction
 from rampconf.readers import BaseReader, Dataset, head_rows
 from rampconf.scores import BaseScore
 from rampconf.scoring import Scoring
-from rampconf.submission import Submission, find_submission
+from rampconf.submission import Submission
 from rampconf.workflows import BaseWorkflow
 
 if TYPE_CHECKING:
@@ -136,6 +136,20 @@ def prepare(config: RunConfig, wait: bool = True) -> Plan:
                    "problem.data", BaseReader, data_root=data_root)
     prediction = build("prediction", problem.prediction.type,
                        problem.prediction.plugin_params(), "problem.prediction", BasePrediction)
+    wf_path = "workflow" if config.workflow is not None else "problem.workflow"
+    workflow = build("workflow", config.workflow_spec.type, config.workflow_spec.plugin_params(),
+                     wf_path, BaseWorkflow)
+    # The submission's check starts now, so that the fork server imports the submission's
+    # modules while the scores and the CV scheme (scikit-learn's metrics, splitters) are
+    # imported here; an error in them is still reported first (the check is then dropped).
+    started: tuple[Any, ...] | RampconfError | None = None
+    if not errors:
+        from rampconf.execution import start_check
+
+        try:
+            started = start_check(config, data_root, reader, prediction, workflow)
+        except RampconfError as exc:  # reported after the errors of the other plugins
+            started = exc
     scores = [
         build("score", spec.type, spec.plugin_params(), f"problem.scores.{key}", BaseScore,
               name=spec.name or key, precision=spec.precision)
@@ -143,43 +157,19 @@ def prepare(config: RunConfig, wait: bool = True) -> Plan:
     ]
     cv_path = "cv" if config.cv is not None else "problem.cv"
     cv = build("cv", config.cv_spec.type, config.cv_spec.plugin_params(), cv_path, BaseCV)
-    wf_path = "workflow" if config.workflow is not None else "problem.workflow"
-    workflow = build("workflow", config.workflow_spec.type, config.workflow_spec.plugin_params(),
-                     wf_path, BaseWorkflow)
     if reader is not None and cv is not None and cv.needs_groups \
             and not getattr(reader.params, "groups", None):
         errors.append(f"{cv_path}.type: {config.cv_spec.type} needs groups; set "
                       "problem.data.groups to the column that holds them, got none")
     if errors:
         raise ConfigError(errors[0], lines=errors)
-
-    folder = find_submission(problem.submissions_folder, config.submission.name,
-                             config.submission.path, workflow.elements)
-    submission = Submission(name=config.submission.name, path=folder,
-                            params=dict(config.submission.params),
-                            extra_files=reader.extra_files())
-    from rampconf.execution import (
-        cached_check,
-        check_data_paths,
-        check_key,
-        make_executor,
-        preload_modules,
-    )
-    from rampconf.isolation import CheckTask
-    from rampconf.workers import Job
-
-    check_data_paths(reader, data_root, config.allow_outside_data_root)
-    executor, limits = make_executor(config, reader, submission)
-    executor.preload(preload_modules(workflow, prediction, submission))
-    key = check_key(workflow, submission)  # and where it ran (a sandbox, a cluster)
-    key = None if key is None else (*key, config.sandbox, config.backend, config.dask_address)
-    checked = cached_check(key)  # the same files and parameter names, checked by this process
-    check = CheckTask(workflow, submission)
+    if isinstance(started, RampconfError):
+        raise started
+    assert started is not None
+    submission, executor, limits, key, job = started
     plan = Plan(config=config, data_root=data_root, reader=reader, prediction=prediction,
                 scores=scores, cv=cv, workflow=workflow, submission=submission,
-                executor=executor, limits=limits, check_key=key,
-                check_job=Job(check, limits, outcome=checked) if checked
-                else executor.submit(check, limits))
+                executor=executor, limits=limits, check_key=key, check_job=job)
     if wait:
         plan.finish_check()
     return plan

@@ -89,6 +89,19 @@ def test_no_data_root_in_argv_environment_or_working_directory(run_cli, tmp_path
             leaks = [arg for arg in sys.argv if "data_root" in arg or {str(kits)!r} in arg]
             leaks += [key for key in os.environ if key.startswith("RAMPCONF")]
             leaks += [f"cwd holds {{name}}" for name in os.listdir(".")]
+            # nor in the fork server's command line, nor in a descriptor the fold inherited
+            with open(f"/proc/{{os.getppid()}}/cmdline", "rb") as cmdline:
+                server = cmdline.read().decode()
+            leaks += [f"server {{server!r}}" for word in ("data_root", {str(kits)!r})
+                      if word in server]
+            links = []
+            for fd in os.listdir("/proc/self/fd"):
+                try:
+                    links.append(os.readlink(f"/proc/self/fd/{{fd}}"))
+                except OSError:  # the descriptor listdir used, closed since
+                    continue
+            leaks += [f"descriptor of {{link}}" for link in links
+                      if {str(kits)!r} in link or "outputs" in link]
             if leaks:
                 raise RuntimeError(f"leaked: {{leaks}}")
             return RandomForestClassifier(n_estimators=2, random_state=0)

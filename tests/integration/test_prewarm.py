@@ -1,0 +1,75 @@
+"""The pre-warmed runner of a command-line run (rampconf.prewarm): same run, other processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import cli_env
+
+pytestmark = pytest.mark.slow
+
+
+def _run(tmp_path: Path, kits: Path, prewarm: str, name: str) -> tuple[int, list[int], Path]:
+    """An iris run whose folds write their process ancestry; (pid, ancestry, run dir)."""
+    spy = tmp_path / f"ancestry-{name}.txt"
+    env = {**cli_env(), "RAMPCONF_PREWARM": prewarm, "SPY_FILE": str(spy)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rampconf", "problem=iris_kit", f"data_root={kits}",
+         "submission=spy", "progress=false", f"hydra.run.dir={name}"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "bagged over folds" in out
+    ancestry = [int(word) for word in spy.read_text().split()[:3]]
+    return proc.pid, ancestry, tmp_path / name
+
+
+def test_a_run_is_the_same_with_and_without_the_prewarmed_runner(tmp_path, kits):
+    folder = tmp_path / "submissions" / "iris" / "spy"
+    folder.mkdir(parents=True)
+    (folder / "estimator.py").write_text(textwrap.dedent("""
+        import os
+
+        from sklearn.ensemble import RandomForestClassifier
+
+
+        def _parent(pid):
+            with open(f"/proc/{pid}/stat") as stat:
+                return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+        def get_estimator():
+            server = os.getppid()  # fold process -> fork server -> its parent -> ...
+            with open(os.environ["SPY_FILE"], "w") as out:
+                out.write(f"{server} {_parent(server)} {_parent(_parent(server))}")
+            return RandomForestClassifier(n_estimators=5, random_state=0)
+        """))
+    pid_on, (server_on, owner_on, above_on), on = _run(tmp_path, kits, "1", "on")
+    pid_off, (server_off, owner_off, _), off = _run(tmp_path, kits, "0", "off")
+    # with it, the fork server is forked by the runner process, a child of the command's
+    assert owner_on != pid_on and above_on == pid_on
+    # without it, the fork server is the command's own child
+    assert owner_off == pid_off
+    assert server_on != server_off
+    # and the numbers, the bagged predictions and the files are the same
+    for table in ("scores.csv", "bagged_scores.csv"):
+        assert (on / table).read_bytes() == (off / table).read_bytes(), table
+    folds_on, folds_off = pd.read_csv(on / "folds.csv"), pd.read_csv(off / "folds.csv")
+    timing = [c for c in folds_on.columns if "time" in c or c in ("peak_memory", "elapsed")]
+    pd.testing.assert_frame_equal(folds_on.drop(columns=timing), folds_off.drop(columns=timing))
+    assert sorted(p.name for p in on.iterdir()) == sorted(p.name for p in off.iterdir())
+
+
+def test_a_config_error_is_reported_once_by_the_command(run_cli, kits, tmp_path):
+    proc = run_cli("problem=iris_kit", f"data_root={kits}", "n_jobs=abc")
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "config error: n_jobs: input should be a valid integer, unable to parse string as an "
+        "integer, got 'abc'"]
+    assert not (tmp_path / "outputs").exists()
