@@ -312,7 +312,11 @@ def _become_server(fd: int) -> None:
     """In the forked child: leave the parent's state and serve on ``fd`` (never returns)."""
     from rampconf import forkserver
 
+    parent = os.getppid()
     os.setsid()
+    forkserver._libc.prctl(forkserver.PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with its parent
+    if os.getppid() != parent:
+        os._exit(0)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     keep = sorted({0, 1, 2, fd})

@@ -97,7 +97,13 @@ def _has_sweep(overrides: list[str]) -> bool:
 
 @contextlib.contextmanager
 def _groups_listed_once() -> Iterator[None]:
-    """``--help``: the groups and their options read from one copy of the repository."""
+    """``--help``: the groups and their options read from one copy of the repository.
+
+    And, when nothing can change the help (no override, no ``./conf/config.yaml``,
+    no other primary config, a template without ``$CONFIG``), its text is taken
+    from the packaged ``config.yaml`` without composing the whole config (the
+    default problem, its scores...): the same text (a test compares them).
+    """
     from hydra._internal.hydra import Hydra
 
     original = Hydra.app_help
@@ -121,7 +127,14 @@ def _groups_listed_once() -> Iterator[None]:
 
         loader.get_group_options = get_group_options
         try:
-            return original(self, *args, **kwargs)
+            help_cfg = _packaged_help(*args, **kwargs)
+            if help_cfg is None:
+                return original(self, *args, **kwargs)
+            from omegaconf import OmegaConf
+
+            args_parser, parsed = _help_arguments(*args, **kwargs)
+            print(self.get_help(help_cfg, OmegaConf.create(), args_parser, parsed.resolve))
+            return None
         finally:
             del loader.get_group_options
 
@@ -130,3 +143,30 @@ def _groups_listed_once() -> Iterator[None]:
         yield
     finally:
         Hydra.app_help = original  # type: ignore[method-assign]
+
+
+def _help_arguments(config_name: Any = None, args_parser: Any = None,
+                    args: Any = None) -> tuple[Any, Any]:
+    return args_parser, args
+
+
+def _packaged_help(config_name: Any = None, args_parser: Any = None, args: Any = None) -> Any:
+    """``hydra.help`` of the packaged primary config, when it is the one Hydra would use."""
+    import os
+
+    from rampconf.resources import packaged_conf_dir
+
+    if config_name != "config" or args is None or args.overrides or args.config_dir \
+            or args.config_path or args.config_name \
+            or os.path.exists(os.path.join(os.getcwd(), "conf", "config.yaml")):
+        return None
+    from omegaconf import OmegaConf
+
+    primary = OmegaConf.load(packaged_conf_dir() / "config.yaml")
+    help_cfg = OmegaConf.select(primary, "hydra.help")
+    defaults = [str(entry) for entry in OmegaConf.select(primary, "defaults", default=[])]
+    if help_cfg is None or any("hydra/help" in entry for entry in defaults) \
+            or not {"app_name", "header", "footer", "template"} <= set(help_cfg) \
+            or "$CONFIG" in str(help_cfg.template):
+        return None
+    return help_cfg

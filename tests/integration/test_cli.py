@@ -114,6 +114,23 @@ def test_help_lists_options_including_the_users(run_cli, tmp_path):
         assert expected in proc.stdout, expected
 
 
+def test_help_read_without_composing_is_the_composed_help(run_cli, tmp_path):
+    """Plain ``--help`` takes its text from the packaged config.yaml; with an override (or a
+    ./conf/config.yaml) Hydra composes the whole config first: the same text."""
+    quick = run_cli("--help")
+    composed = run_cli("--help", "hydra.job.name=composed")  # an override: Hydra's own path
+    assert quick.returncode == composed.returncode == 0, quick.stderr + composed.stderr
+    assert quick.stdout == composed.stdout
+    assert "== Configuration groups ==" in quick.stdout and "score: accuracy" in quick.stdout
+    (tmp_path / "conf").mkdir()  # a primary config of the user's: its own help is printed
+    (tmp_path / "conf" / "config.yaml").write_text(
+        "defaults:\n  - problem: iris\n  - _self_\nhydra:\n  help:\n"
+        "    template: 'my help: $APP_CONFIG_GROUPS'\n")
+    mine = run_cli("--help")
+    assert mine.returncode == 0, mine.stderr
+    assert mine.stdout.startswith("my help: ")
+
+
 def test_user_problem_in_yaml_overrides_and_extends(run_cli, tmp_path):
     """A user's ./conf/problem/iris.yaml replaces the built-in one; new problems work."""
     (tmp_path / "conf" / "problem").mkdir(parents=True)
