@@ -30,6 +30,7 @@ The server ends, killing every fold, when the runner closes the socket.
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import selectors
@@ -130,9 +131,14 @@ class Server:
 
     def _fork(self, message: dict[str, Any], fd: int) -> None:
         folder = None if self.private_tmp else tempfile.mkdtemp(prefix="rampconf-fold-")
+        # What the server holds (the imported modules) is left out of the fold's garbage
+        # collections: collecting would write to every object's header, copying the pages
+        # the fold shares with the server (its memory, and the time to copy it).
+        gc.freeze()
         pid = os.fork()
         if pid == 0:  # the fold process
             code = SETUP_FAILED
+            gc.enable()
             try:
                 _become_fold(self, fd, folder)
                 code = 0
@@ -262,6 +268,7 @@ def main(argv: list[str] | None = None) -> None:
         del sys.path[0]
     private_tmp = int(args[2]) if len(args) > 2 and args[1] == "--private-tmp" else None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
+    gc.disable()  # no holes in the pages the fold processes share (see Server._fork)
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
     # fold processes (same user) cannot attach to the server to watch later folds' inputs
     _libc.prctl(PR_SET_DUMPABLE, 0)
