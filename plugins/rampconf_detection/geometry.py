@@ -380,7 +380,8 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
         True rows of the groups whose optimal matching may not be unique (another
         one within :data:`TIE_MARGIN`, a matched IoU below it, or a group left to
         the solver): there, another solver may pick another optimal matching.
-        Empty unless ``find_ties``.
+        Empty unless ``find_ties``; with it, the groups left to the solver are
+        not solved (their pairs are missing from ``parts``).
     """
     empty = np.empty(0, dtype=np.intp)
     if not len(t):
@@ -431,6 +432,8 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
     big = np.flatnonzero(~small)
     bounds = np.flatnonzero(np.r_[True, g[big][1:] != g[big][:-1], True]) if len(big) \
         else np.empty(0, dtype=np.intp)
+    if find_ties:   # whether the solver's optimum is unique is not known: left unsolved
+        return parts, np.concatenate([*tied, tr[big]])
     for a, b in itertools.pairwise(bounds):
         edges = big[a:b]
         rows_of = np.zeros(k[edges[0]], dtype=np.intp)
@@ -441,8 +444,6 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
         r, c = linear_sum_assignment(1.0 - matrix)
         keep = matrix[r, c] > 0
         parts.append((rows_of[r[keep]], cols_of[c[keep]], matrix[r, c][keep]))
-        if find_ties:   # whether the solver's optimum is unique is not known
-            tied.append(rows_of)
     return parts, np.concatenate(tied)
 
 
@@ -465,11 +466,15 @@ def _tied_choices(values: np.ndarray, total: np.ndarray, best: np.ndarray,
     may leave it out). ``values`` (groups, choices, k): the IoU of each choice.
     """
     groups = np.arange(len(best))
-    positive = np.where(values > 0, choices, -1)
     near = total >= total[groups, best][:, None] - TIE_MARGIN
-    differs = (positive != positive[groups, best][:, None, :]).any(axis=2)
     chosen = values[groups, best]
-    return (near & differs).any(axis=1) | ((chosen > 0) & (chosen < TIE_MARGIN)).any(axis=1)
+    tied = ((chosen > 0) & (chosen < TIE_MARGIN)).any(axis=1)
+    # Only groups with another assignment within the margin can tie.
+    some = np.flatnonzero(np.count_nonzero(near, axis=1) > 1)
+    positive = np.where(values[some] > 0, choices, -1)
+    differs = (positive != positive[np.arange(len(some)), best[some]][:, None, :]).any(axis=2)
+    tied[some] |= (near[some] & differs).any(axis=1)
+    return tied
 
 
 def _rank_in_group(values: np.ndarray, new_group: np.ndarray) -> np.ndarray:
