@@ -105,7 +105,9 @@ def _merge_all(flats: list[Flat], predicted: np.ndarray, iou_threshold: float,
     n_nodes = int(offsets[-1])
     graph = coo_matrix((np.ones(len(source)), (source, target)), shape=(n_nodes, n_nodes))
     _, label = connected_components(graph, directed=False)
-    nodes = np.unique(np.concatenate([source, target]))   # sorted: fold, then row
+    linked_node = np.zeros(n_nodes, dtype=bool)
+    linked_node[source] = linked_node[target] = True
+    nodes = np.flatnonzero(linked_node)                  # sorted: fold, then row
     nodes = nodes[np.argsort(node_image[nodes], kind="stable")]   # image, fold, row
     # Groups in order of their first node, as RAMP lists its connected components.
     _, first, group = np.unique(label[nodes], return_index=True, return_inverse=True)
@@ -162,7 +164,9 @@ def merge_detections(preds: Sequence[np.ndarray], iou_threshold: float = 0.5,
     n_nodes = int(offsets[-1])
     graph = coo_matrix((np.ones(len(source)), (source, target)), shape=(n_nodes, n_nodes))
     _, label = connected_components(graph, directed=False)
-    nodes = np.unique(np.concatenate([source, target]))   # sorted: fold, then row
+    linked_node = np.zeros(n_nodes, dtype=bool)
+    linked_node[source] = linked_node[target] = True
+    nodes = np.flatnonzero(linked_node)                  # sorted: fold, then row
     # Groups in order of their first node, as RAMP lists its connected components.
     _, first, group = np.unique(label[nodes], return_index=True, return_inverse=True)
     group = np.argsort(np.argsort(first))[group]

@@ -9,7 +9,7 @@ window): the first score computes them, the next ones reuse them.
 
 Inputs are compared by content, bit for bit (a copy of their bytes is kept, not
 the arrays), so a changed input is never served another input's results; each
-thread keeps the last :data:`KEPT` inputs.
+thread keeps the work of its last :data:`KEPT` inputs (until it scores others).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from rampconf_detection.geometry import Flat, IoUFormula, TieBreak, match_pairs,
 
 __all__ = ["KEPT", "Shared", "clear", "shared"]
 
-#: Number of (true circles, detections, IoU formula) inputs each thread keeps.
-KEPT = 2
+#: Number of (true circles, detections, IoU formula) inputs each thread keeps: a
+#: run scores one set of predictions with all its scores, then the next.
+KEPT = 1
 
 Match = tuple[np.ndarray, np.ndarray, np.ndarray]
 
