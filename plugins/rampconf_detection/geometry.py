@@ -51,7 +51,9 @@ IoUFormula = Literal["exact", "ramp"]
 #: only when IoUs tie exactly, e.g. a detection with integer coordinates midway
 #: between two true circles). ``"grouped"``: the overlapping pairs are split
 #: into independent groups, each solved alone (fast on large images).
-#: ``"ramp"``: the image's whole IoU matrix is solved at once, as ramp-workflow.
+#: ``"ramp"``: the matching of the solver on the image's whole IoU matrix, as
+#: ramp-workflow; the groups are still solved alone where their optimum is the
+#: only one (within :data:`TIE_MARGIN`), and only the other images are solved whole.
 TieBreak = Literal["grouped", "ramp"]
 
 

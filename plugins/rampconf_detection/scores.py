@@ -19,6 +19,9 @@ Every score reproduces ramp-workflow 0.7.0 number for number (checked against
   overlaps (see :data:`~rampconf_detection.geometry.IoUFormula`). When IoUs tie
   exactly, ``ties: ramp`` picks the same optimal matching as ramp-workflow
   (:data:`~rampconf_detection.geometry.TieBreak`). ``compat=ramp`` selects both.
+* The scores of one set of predictions share their pairs of overlapping circles
+  and their matchings (:mod:`rampconf_detection.shared`): the eleven scores of
+  the Mars craters kit compute three matchings, not nine.
 * A ratio whose denominator is empty (no detection for precision, no true
   circle for recall, no match for the MADs, ...) is undefined, as in RAMP:
   recorded as NaN with the reason
