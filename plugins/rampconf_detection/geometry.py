@@ -423,9 +423,14 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
     col[by_col] = _rank_in_group(pr[by_col], np.r_[True, g[by_col][1:] != g[by_col][:-1]])
     k, m = n_rows[g], n_cols[g]
     small = np.zeros(len(g), dtype=bool)
-    for shape in set(zip(k.tolist(), m.tolist(), strict=True)):
+    shape_key = k * (int(m.max()) + 1) + m
+    by_shape = np.argsort(shape_key, kind="stable")   # pairs by group shape, in order
+    shape_key = shape_key[by_shape]
+    starts = np.flatnonzero(np.r_[True, shape_key[1:] != shape_key[:-1], True])
+    for first, last in itertools.pairwise(starts.tolist()):
+        sel = by_shape[first:last]
+        shape = (int(k[sel[0]]), int(m[sel[0]]))
         if _n_choices(*shape) <= ENUMERATED_CHOICES:
-            sel = np.flatnonzero((k == shape[0]) & (m == shape[1]))
             small[sel] = True
             t_sel, p_sel, iou_sel, tied_rows = _enumerate_groups(
                 g[sel], row[sel], col[sel], tr[sel], pr[sel], iou[rest[sel]], shape, find_ties)
