@@ -1,22 +1,33 @@
-"""Time of all eleven Mars-crater scores: rampconf against ramp-workflow 0.7.0.
+"""Time of all eleven Mars-crater scores and of the bagging of detections: rampconf
+against ramp-workflow 0.7.0.
 
 Generates 2,000 synthetic images with about 20 craters each (seeded) and
 predictions around them (jittered true craters, misses and false alarms with
-confidences), then times every detection score of the mars_craters problem
-(ap, ospa, scp, precision and recall at IoU 0, 0.5, 0.9, madc, madr) in both
-implementations, each in its own process (ours with ``iou_formula: ramp``, the
-same arithmetic as the exact formula, so that the values can be compared): ours in this environment,
-ramp-workflow 0.7.0 in a separate virtual environment that this script creates
-(``benchmarks/.ramp-workflow-env``) with ``pip install ramp-workflow==0.7.0``.
-It prints both times, the ratio and the largest difference between the values.
+confidences), plus three folds' predictions of every image (each its own
+jitter, misses and false alarms), then times in both implementations
 
-    python benchmarks/bench_detection_scores.py [--images 2000] [--craters 20]
+* every detection score of the mars_craters problem (ap, ospa, scp, precision
+  and recall at IoU 0, 0.5, 0.9, madc, madr), one call each;
+* the bagging of the three folds' predictions (ours: the ``detection``
+  prediction type's ``combine``; ramp-workflow: its detection
+  ``Predictions.combine``), as when a run bags its folds' test predictions,
+
+each implementation in its own process, ours with ramp-workflow's circle IoU
+(``iou_formula: ramp``, same arithmetic) so that the values can be compared:
+ours in this environment, ramp-workflow 0.7.0 in ``$RAMPCONF_RAMP_PYTHON`` or a
+virtual environment that this script creates (``benchmarks/.ramp-workflow-env``).
+The two run one after the other ``--repeat`` times (default 3); it prints the
+median times of each part, the ratios and the largest differences between the
+values (scores, and every coordinate of the bagged detections).
+
+    python benchmarks/bench_detection_scores.py [--images 2000] [--craters 20] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,7 +76,22 @@ def make_data(n_images: int, n_craters: int, seed: int) -> dict:
         y_true.append([tuple(map(float, c)) for c in true])
         y_pred.append([(float(p), *map(float, c)) for p, c in zip(confidence, circles,
                                                                   strict=True)])
-    return {"y_true": y_true, "y_pred": y_pred}
+    folds = [[_detections(true, rng) for true in y_true] for _ in range(3)]
+    return {"y_true": y_true, "y_pred": y_pred, "folds": folds}
+
+
+def _detections(true: list[tuple[float, ...]], rng: np.random.Generator) -> list[tuple]:
+    """One fold's detections of an image: 80 % of the craters, jittered, and false alarms."""
+    craters = np.asarray(true, dtype=float).reshape(-1, 3)
+    found = craters[rng.random(len(craters)) < 0.8]
+    jitter = found + rng.normal(0, 1.0, found.shape) * [1, 1, 0.3]
+    n_false = len(craters) // 4
+    false = np.column_stack([rng.uniform(0, 224, n_false), rng.uniform(0, 224, n_false),
+                             rng.uniform(4, 20, n_false)])
+    confidence = np.concatenate([rng.uniform(0.3, 1.0, len(jitter)),
+                                 rng.uniform(0.0, 0.7, n_false)])
+    return [(float(p), *map(float, c)) for p, c in zip(confidence, np.vstack([jitter, false]),
+                                                       strict=True)]
 
 
 TIMER = r'''
@@ -73,17 +99,29 @@ import json, sys, time
 data = json.load(open(sys.argv[1]))
 y_true = [[tuple(c) for c in image] for image in data["y_true"]]
 y_pred = [[tuple(c) for c in image] for image in data["y_pred"]]
+folds = [[[tuple(c) for c in image] for image in fold] for fold in data["folds"]]
 scores = json.loads(sys.argv[2])
 which = sys.argv[3]
+import numpy as np
 if which == "ramp":
     import rampwf.score_types as st
+    from rampwf.prediction_types.detection import Predictions
     def build(cls, kwargs):
         return getattr(st, cls)(**kwargs)
     def call(score):
         return score(y_true, y_pred)
+    def as_folds():
+        out = []
+        for fold in folds:
+            array = np.empty(len(fold), dtype=object)
+            array[:] = fold
+            out.append(Predictions(y_pred=array))
+        return out
+    def combine(predictions):
+        return Predictions.combine(predictions).y_pred
 else:
-    import numpy as np
     from rampconf.plugin import make_plugin
+    from rampconf.predictions import BasePrediction
     from rampconf.scores import BaseScore
     ours = json.loads(sys.argv[4])
     def build(cls, kwargs):
@@ -91,18 +129,32 @@ else:
         if cls != "SCP":  # ramp-workflow's circle IoU, so that the values can be compared
             params["iou_formula"] = "ramp"
         return make_plugin("score", ours[cls], params, "bench", BaseScore)
-    true = np.empty(len(y_true), dtype=object)
-    pred = np.empty(len(y_pred), dtype=object)
-    for i, (t, p) in enumerate(zip(y_true, y_pred)):
-        true[i] = np.asarray(t, dtype=float).reshape(-1, 3)
-        pred[i] = np.asarray(p, dtype=float).reshape(-1, 4)
+    def objects(images, width):
+        array = np.empty(len(images), dtype=object)
+        for i, image in enumerate(images):
+            array[i] = np.asarray(image, dtype=float).reshape(-1, width)
+        return array
+    true, pred = objects(y_true, 3), objects(y_pred, 4)
     def call(score):
         return score(true, pred)
+    prediction = make_plugin("prediction", "detection", {"iou_formula": "ramp"}, "bench",
+                             BasePrediction)
+    def as_folds():
+        return [objects(fold, 4) for fold in folds]
+    def combine(predictions):
+        return prediction.combine(predictions)
 built = [(name, build(cls, kwargs)) for name, cls, kwargs in scores]
 values, start = {}, time.perf_counter()
 for name, score in built:
     values[name] = float(call(score))
-print(json.dumps({"seconds": time.perf_counter() - start, "values": values}))
+seconds = time.perf_counter() - start
+predictions = as_folds()
+start = time.perf_counter()
+combined = combine(predictions)
+combine_seconds = time.perf_counter() - start
+bagged = [np.asarray(image, dtype=float).reshape(-1, 4).tolist() for image in combined]
+print(json.dumps({"seconds": seconds, "values": values, "combine_seconds": combine_seconds,
+                  "combined": bagged}))
 '''
 
 
@@ -117,23 +169,52 @@ def run(python: Path, data_path: Path, which: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def bagged_difference(ours: list, ramp: list) -> float:
+    """Largest difference between the coordinates of two baggings (inf: other shapes)."""
+    largest = 0.0
+    for a, b in zip(ours, ramp, strict=True):
+        a, b = np.asarray(a, dtype=float).reshape(-1, 4), np.asarray(b, dtype=float).reshape(-1, 4)
+        if a.shape != b.shape:
+            return float("inf")
+        if len(a):
+            largest = max(largest, float(np.abs(a - b).max()))
+    return largest
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--craters", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    runs: dict[str, list[dict]] = {"ramp": [], "ours": []}
     with tempfile.TemporaryDirectory() as tmp:
         data_path = Path(tmp) / "detections.json"
         data_path.write_text(json.dumps(make_data(args.images, args.craters, args.seed)))
-        ramp = run(ramp_python(), data_path, "ramp")
-        ours = run(Path(sys.executable), data_path, "ours")
+        for _ in range(args.repeat):
+            runs["ramp"].append(run(ramp_python(), data_path, "ramp"))
+            runs["ours"].append(run(Path(sys.executable), data_path, "ours"))
+    ramp, ours = runs["ramp"][-1], runs["ours"][-1]
     diff = max(abs(ours["values"][n] - ramp["values"][n]) for n, _, _ in SCORES)
-    print(f"{args.images} images, about {args.craters} craters each, all eleven scores")
-    print(f"  ramp-workflow 0.7.0: {ramp['seconds']:8.2f} s")
-    print(f"  rampconf:            {ours['seconds']:8.2f} s")
-    print(f"  speed-up: {ramp['seconds'] / ours['seconds']:.1f}x (goal >= 10x); "
-          f"largest difference between the values: {diff:.2e}")
+    bag_diff = bagged_difference(ours["combined"], ramp["combined"])
+
+    def median(which: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[which])
+
+    def total(which: str) -> float:
+        return statistics.median(r["seconds"] + r["combine_seconds"] for r in runs[which])
+
+    print(f"{args.images} images, about {args.craters} craters each; medians of "
+          f"{args.repeat} runs of each (ramp-workflow, then ours)")
+    print(f"{'':24}{'ramp-workflow 0.7.0':>20}{'rampconf':>10}{'speed-up':>10}")
+    for label, key in (("eleven scores", "seconds"), ("bagging 3 folds", "combine_seconds")):
+        r, o = median("ramp", key), median("ours", key)
+        print(f"  {label:22}{r:18.3f} s{o:8.3f} s{r / o:9.1f}x")
+    r, o = total("ramp"), total("ours")
+    print(f"  {'scores + bagging':22}{r:18.3f} s{o:8.3f} s{r / o:9.1f}x (goal >= 50x)")
+    print(f"  largest difference between the values: scores {diff:.2e}, "
+          f"bagged detections {bag_diff:.2e}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ __all__ = [
     "in_window",
     "iou_matrix",
     "match_images",
+    "match_pairs",
     "near_pairs",
     "pair_iou",
     "rasterize",
@@ -50,7 +51,9 @@ IoUFormula = Literal["exact", "ramp"]
 #: only when IoUs tie exactly, e.g. a detection with integer coordinates midway
 #: between two true circles). ``"grouped"``: the overlapping pairs are split
 #: into independent groups, each solved alone (fast on large images).
-#: ``"ramp"``: the image's whole IoU matrix is solved at once, as ramp-workflow.
+#: ``"ramp"``: the matching of the solver on the image's whole IoU matrix, as
+#: ramp-workflow; the groups are still solved alone where their optimum is the
+#: only one (within :data:`TIE_MARGIN`), and only the other images are solved whole.
 TieBreak = Literal["grouped", "ramp"]
 
 
@@ -271,8 +274,10 @@ def match_images(true: Flat, pred: Flat, formula: IoUFormula = "exact", *,
         or one detection is its best pair, only larger groups need the solver.
     ties : {"grouped", "ramp"}, default "grouped"
         Which optimal matching to return when several are (exact ties of the
-        IoU, see :data:`TieBreak`): ``"ramp"`` solves every image's whole IoU
-        matrix at once, as ramp-workflow, even without ``keep_zero``.
+        IoU, see :data:`TieBreak`): ``"ramp"`` gives the matching of the
+        solver on every image's whole IoU matrix, as ramp-workflow, even
+        without ``keep_zero`` (the groups' matching where it is the only
+        optimal one, else the image solved whole).
 
     Returns
     -------
@@ -280,25 +285,56 @@ def match_images(true: Flat, pred: Flat, formula: IoUFormula = "exact", *,
         Matched rows of ``true.values`` and ``pred.values`` and their IoU, by
         increasing true row.
     """
-    t, p, iou = pair_iou(true, pred, formula)
-    if keep_zero or ties == "ramp":
+    return match_pairs(true, pred, *pair_iou(true, pred, formula), keep_zero=keep_zero,
+                       ties=ties)
+
+
+def match_pairs(true: Flat, pred: Flat, t: np.ndarray, p: np.ndarray, iou: np.ndarray, *,
+                keep_zero: bool = True, ties: TieBreak = "grouped"
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`match_images` from the pairs ``(t, p, iou)`` that :func:`pair_iou` gives."""
+    if keep_zero:
         k, m = true.counts(), pred.counts()
-        images = np.flatnonzero((k > 0) & (m > 0))
-        groups = np.asarray(np.searchsorted(true.image[t], np.r_[images, true.n_images]))
-        true_start, pred_start = np.cumsum(k) - k, np.cumsum(m) - m
-        parts = [_solve(t[a:b], p[a:b], iou[a:b], np.arange(k[g]) + true_start[g],
-                        np.arange(m[g]) + pred_start[g], keep_zero=keep_zero)
-                 for g, a, b in zip(images, groups[:-1], groups[1:], strict=True)]
+        parts = _solve_images(true, pred, t, p, iou, np.flatnonzero((k > 0) & (m > 0)),
+                              keep_zero=True)
     else:
         positive = iou > 0
         t, p, iou = t[positive], p[positive], iou[positive]
-        parts = _solve_groups(t, p, iou, len(true.values), len(pred.values))
+        parts, tied = _solve_groups(t, p, iou, len(true.values), len(pred.values),
+                                    find_ties=ties == "ramp")
+        if ties == "ramp" and len(tied):
+            # The groups' optimum is the whole image's unless it is not unique: the
+            # images of such groups are solved whole, as ramp-workflow solves them.
+            images = np.unique(true.image[tied])
+            redo = np.zeros(true.n_images, dtype=bool)
+            redo[images] = True
+            parts = [tuple(x[~redo[true.image[part[0]]]] for x in part) for part in parts]
+            on_image = redo[true.image[t]]
+            parts += _solve_images(true, pred, t[on_image], p[on_image], iou[on_image],
+                                   images, keep_zero=False)
     if not parts:
         empty = np.empty(0, dtype=np.intp)
         return empty, empty, np.empty(0)
     t, p, iou = (np.concatenate(x) for x in zip(*parts, strict=True))
     order = np.argsort(t, kind="stable")
     return t[order], p[order], iou[order]
+
+
+def _solve_images(true: Flat, pred: Flat, t: np.ndarray, p: np.ndarray, iou: np.ndarray,
+                  images: np.ndarray, keep_zero: bool
+                  ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """One assignment per image of ``images`` (with circles on both sides), as ramp-workflow.
+
+    ``(t, p, iou)`` are the image's nonzero pairs (sorted by ``t``); every other
+    pair of the image has IoU 0.
+    """
+    k, m = true.counts(), pred.counts()
+    bounds = np.asarray(np.searchsorted(true.image[t], np.r_[images, true.n_images]))
+    true_start, pred_start = np.cumsum(k) - k, np.cumsum(m) - m
+    return [_solve(t[a:b], p[a:b], iou[a:b], np.arange(k[g]) + true_start[g],
+                   np.arange(m[g]) + pred_start[g], keep_zero=keep_zero)
+            for g, a, b in zip(images.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
+                               strict=True)]
 
 
 def _solve(t: np.ndarray, p: np.ndarray, iou: np.ndarray, rows: np.ndarray,
@@ -316,6 +352,9 @@ def _solve(t: np.ndarray, p: np.ndarray, iou: np.ndarray, rows: np.ndarray,
 #: Groups of overlapping pairs with at most this many assignments are solved by
 #: enumerating them all at once (vectorised); larger ones by the solver.
 ENUMERATED_CHOICES = 720
+#: Two matchings whose summed IoUs differ by less than this may be swapped by the
+#: rounding of the solver's costs ``1 - iou``: such a group's optimum is not unique.
+TIE_MARGIN = 1e-9
 
 
 def _n_choices(k: int, m: int) -> int:
@@ -323,24 +362,40 @@ def _n_choices(k: int, m: int) -> int:
     return math.perm(max(k, m), min(k, m))
 
 
-def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_pred: int
-                  ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_pred: int,
+                  find_ties: bool = True) -> tuple[list[Pairs], np.ndarray]:
     """Matched pairs of IoU > 0 from the overlapping pairs ``(t, p, iou)``.
 
     The pairs form connected groups (a circle in two pairs links them); the
     optimal matching is the union of each group's. A group with one true circle
     or one detection takes its largest IoU; small groups are solved by
     enumerating all their assignments at once; larger ones by the solver.
+
+    Returns
+    -------
+    parts : list of (true rows, pred rows, iou)
+        The matched pairs.
+    tied : ndarray
+        True rows of the groups whose optimal matching may not be unique (another
+        one within :data:`TIE_MARGIN`, a matched IoU below it, or a group left to
+        the solver): there, another solver may pick another optimal matching.
+        Empty unless ``find_ties``; with it, the groups left to the solver are
+        not solved (their pairs are missing from ``parts``).
     """
+    empty = np.empty(0, dtype=np.intp)
     if not len(t):
-        return []
+        return [], empty
     # A pair whose two circles are in no other pair is a group of its own.
     t_count, p_count = np.bincount(t, minlength=n_true), np.bincount(p, minlength=n_pred)
     alone = (t_count[t] == 1) & (p_count[p] == 1)
     parts = [(t[alone], p[alone], iou[alone])]
+    tied = [t[alone & (iou < TIE_MARGIN)] if find_ties else t[:0]]
     t, p, iou = t[~alone], p[~alone], iou[~alone]
     if not len(t):
-        return parts
+        return parts, np.concatenate(tied)
     graph = coo_matrix((np.ones(len(t)), (t, n_true + p)), shape=(n_true + n_pred,) * 2)
     _, label = connected_components(graph, directed=False)
     group = label[t]
@@ -349,11 +404,15 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
     star = (n_rows[group] == 1) | (n_cols[group] == 1)
     # A group around one circle matches it once: to its largest IoU (first on ties).
     order = np.flatnonzero(star)[np.lexsort((-iou[star], group[star]))]
-    best = order[np.r_[True, group[order][1:] != group[order][:-1]]] if len(order) else order
+    head = np.r_[True, group[order][1:] != group[order][:-1]] if len(order) \
+        else np.empty(0, dtype=bool)
+    best = order[head]
     parts.append((t[best], p[best], iou[best]))
+    if find_ties:   # a star is tied when its runner-up is within the margin of its best
+        tied.append(_tied_stars(t, group, iou, order, head))
     rest = np.flatnonzero(~star)
     if not len(rest):
-        return parts
+        return parts, np.concatenate(tied)
     rest = rest[np.lexsort((t[rest], group[rest]))]
     g, tr, pr = group[rest], t[rest], p[rest]
     # Rank of each pair's true circle and detection within its group.
@@ -364,15 +423,24 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
     col[by_col] = _rank_in_group(pr[by_col], np.r_[True, g[by_col][1:] != g[by_col][:-1]])
     k, m = n_rows[g], n_cols[g]
     small = np.zeros(len(g), dtype=bool)
-    for shape in set(zip(k.tolist(), m.tolist(), strict=True)):
+    shape_key = k * (int(m.max()) + 1) + m
+    by_shape = np.argsort(shape_key, kind="stable")   # pairs by group shape, in order
+    shape_key = shape_key[by_shape]
+    starts = np.flatnonzero(np.r_[True, shape_key[1:] != shape_key[:-1], True])
+    for first, last in itertools.pairwise(starts.tolist()):
+        sel = by_shape[first:last]
+        shape = (int(k[sel[0]]), int(m[sel[0]]))
         if _n_choices(*shape) <= ENUMERATED_CHOICES:
-            sel = np.flatnonzero((k == shape[0]) & (m == shape[1]))
             small[sel] = True
-            parts.append(_enumerate_groups(g[sel], row[sel], col[sel], tr[sel], pr[sel],
-                                           iou[rest[sel]], shape))
+            t_sel, p_sel, iou_sel, tied_rows = _enumerate_groups(
+                g[sel], row[sel], col[sel], tr[sel], pr[sel], iou[rest[sel]], shape, find_ties)
+            parts.append((t_sel, p_sel, iou_sel))
+            tied.append(tied_rows)
     big = np.flatnonzero(~small)
     bounds = np.flatnonzero(np.r_[True, g[big][1:] != g[big][:-1], True]) if len(big) \
         else np.empty(0, dtype=np.intp)
+    if find_ties:   # whether the solver's optimum is unique is not known: left unsolved
+        return parts, np.concatenate([*tied, tr[big]])
     for a, b in itertools.pairwise(bounds):
         edges = big[a:b]
         rows_of = np.zeros(k[edges[0]], dtype=np.intp)
@@ -383,7 +451,37 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
         r, c = linear_sum_assignment(1.0 - matrix)
         keep = matrix[r, c] > 0
         parts.append((rows_of[r[keep]], cols_of[c[keep]], matrix[r, c][keep]))
-    return parts
+    return parts, np.concatenate(tied)
+
+
+def _tied_stars(t: np.ndarray, group: np.ndarray, iou: np.ndarray, order: np.ndarray,
+                head: np.ndarray) -> np.ndarray:
+    """True rows of the stars (pairs ``order``, best first per group) that may tie."""
+    second = np.flatnonzero(~head)                             # after the best pair...
+    second = second[head[second - 1]] if len(second) else second   # ...right after it
+    close = iou[order[second]] >= iou[order[second - 1]] - TIE_MARGIN
+    best = order[head]
+    tied = np.r_[group[order[second[close]]], group[best[iou[best] < TIE_MARGIN]]]
+    return t[order[np.isin(group[order], tied)]]
+
+
+def _tied_choices(values: np.ndarray, total: np.ndarray, best: np.ndarray,
+                  choices: np.ndarray) -> np.ndarray:
+    """Groups where another assignment within the margin has other pairs of IoU > 0.
+
+    Also those whose best assignment holds an IoU below the margin (the solver
+    may leave it out). ``values`` (groups, choices, k): the IoU of each choice.
+    """
+    groups = np.arange(len(best))
+    near = total >= total[groups, best][:, None] - TIE_MARGIN
+    chosen = values[groups, best]
+    tied = ((chosen > 0) & (chosen < TIE_MARGIN)).any(axis=1)
+    # Only groups with another assignment within the margin can tie.
+    some = np.flatnonzero(np.count_nonzero(near, axis=1) > 1)
+    positive = np.where(values[some] > 0, choices, -1)
+    differs = (positive != positive[np.arange(len(some)), best[some]][:, None, :]).any(axis=2)
+    tied[some] |= (near[some] & differs).any(axis=1)
+    return tied
 
 
 def _rank_in_group(values: np.ndarray, new_group: np.ndarray) -> np.ndarray:
@@ -394,9 +492,13 @@ def _rank_in_group(values: np.ndarray, new_group: np.ndarray) -> np.ndarray:
 
 
 def _enumerate_groups(group: np.ndarray, row: np.ndarray, col: np.ndarray, t: np.ndarray,
-                      p: np.ndarray, iou: np.ndarray, shape: tuple[int, int]
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best assignment of every group of one ``shape`` (k true circles, m detections)."""
+                      p: np.ndarray, iou: np.ndarray, shape: tuple[int, int],
+                      find_ties: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Best assignment of every group of one ``shape`` (k true circles, m detections).
+
+    Returns the matched true rows, pred rows and IoUs, then the true rows of the
+    tied groups (see :func:`_solve_groups`; empty unless ``find_ties``).
+    """
     k, m = shape
     ids, index = np.unique(group, return_inverse=True)
     matrix = np.zeros((len(ids), k, m))
@@ -408,15 +510,20 @@ def _enumerate_groups(group: np.ndarray, row: np.ndarray, col: np.ndarray, t: np
     if transpose:   # assign each detection a distinct true circle instead
         matrix, k, m = matrix.transpose(0, 2, 1), m, k
     choices = np.array(list(itertools.permutations(range(m), k)))   # (n_choices, k)
-    total = matrix[:, np.arange(k), choices].sum(axis=2)           # (n_groups, n_choices)
-    chosen = choices[np.argmax(total, axis=1)]                     # (n_groups, k)
+    values = matrix[:, np.arange(k), choices]                      # (n_groups, n_choices, k)
+    total = values.sum(axis=2)                                     # (n_groups, n_choices)
+    best = np.argmax(total, axis=1)
+    chosen = choices[best]                                         # (n_groups, k)
+    tied = _tied_choices(values, total, best, choices) if find_ties \
+        else np.zeros(len(ids), dtype=bool)
     groups = np.repeat(np.arange(len(ids)), k)
     rows, cols = np.tile(np.arange(k), len(ids)), chosen.ravel()
     value = matrix[groups, rows, cols]
     if transpose:
         rows, cols = cols, rows
     keep = value > 0
-    return (true_of[groups, rows][keep], pred_of[groups, cols][keep], value[keep])
+    return (true_of[groups, rows][keep], pred_of[groups, cols][keep], value[keep],
+            true_of[tied].ravel())
 
 
 def _inside(row_term: np.ndarray, col: np.ndarray, centre: np.ndarray,

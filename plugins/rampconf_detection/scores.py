@@ -19,6 +19,9 @@ Every score reproduces ramp-workflow 0.7.0 number for number (checked against
   overlaps (see :data:`~rampconf_detection.geometry.IoUFormula`). When IoUs tie
   exactly, ``ties: ramp`` picks the same optimal matching as ramp-workflow
   (:data:`~rampconf_detection.geometry.TieBreak`). ``compat=ramp`` selects both.
+* The scores of one set of predictions share their pairs of overlapping circles
+  and their matchings (:mod:`rampconf_detection.shared`): the eleven scores of
+  the Mars craters kit compute three matchings, not nine.
 * A ratio whose denominator is empty (no detection for precision, no true
   circle for recall, no match for the MADs, ...) is undefined, as in RAMP:
   recorded as NaN with the reason
@@ -43,11 +46,10 @@ from rampconf_detection.geometry import (
     TieBreak,
     flatten,
     in_window,
-    match_images,
     near_pairs,
-    pair_iou,
     rasterize,
 )
+from rampconf_detection.shared import shared
 
 __all__ = [
     "OSPA",
@@ -146,18 +148,18 @@ class DetectionScore(BaseScore[_ParamsT]):
 class _ThresholdScore(DetectionScore[_ThresholdT]):
     """A detection score of the detections above the confidence threshold.
 
-    Subclasses implement :meth:`score_flat`, called by :meth:`score` with the
-    true circles and the detections whose confidence is above
-    ``conf_threshold``.
+    Subclasses implement :meth:`score_kept`, called by :meth:`score` with the
+    true circles, all detections and the mask of those whose confidence is
+    above ``conf_threshold``.
     """
 
     def score(self, y_true: Any, y_pred: Any) -> float:
         true, pred, confidence = self.split(y_true, y_pred)
-        return self.score_flat(true, pred.select(confidence > self.params.conf_threshold))
+        return self.score_kept(true, pred, confidence > self.params.conf_threshold)
 
     @abc.abstractmethod
-    def score_flat(self, true: Flat, pred: Flat) -> float:
-        """The score of the kept detections ``pred`` against ``true``."""
+    def score_kept(self, true: Flat, pred: Flat, kept: np.ndarray) -> float:
+        """The score of the detections ``pred.select(kept)`` against ``true``."""
 
 
 class AveragePrecisionParams(StrictModel):
@@ -194,7 +196,7 @@ class AveragePrecision(DetectionScore[AveragePrecisionParams]):
             raise UndefinedScore("no true circle in any image")
         # Nearby (true, detection) pairs grouped by detection, then by true circle:
         # every other true circle has IoU 0 with the detection.
-        t, p, iou = pair_iou(true, pred, self.params.iou_formula)
+        t, p, iou = shared(true, pred, self.params.iou_formula).pairs()
         by_detection = np.lexsort((t, p))
         t, p, iou = t[by_detection], p[by_detection], iou[by_detection]
         best_iou = np.zeros(len(confidence))
@@ -250,15 +252,15 @@ class OSPA(_ThresholdScore[OSPAParams]):
     minimum: ClassVar[float] = 0.0
     maximum: ClassVar[float] = 1.0
 
-    def score_flat(self, true: Flat, pred: Flat) -> float:
+    def score_kept(self, true: Flat, pred: Flat, kept: np.ndarray) -> float:
         true_in = in_window(true.values, self.params.minipatch)
-        pred_in = in_window(pred.values, self.params.minipatch)
+        pred_in = in_window(pred.values[kept], self.params.minipatch)
         n_total = int(true_in.sum() + pred_in.sum())
         if n_total == 0:
             return 1.0
         # Pairs of IoU 0 add nothing.
-        t, p, iou = match_images(true, pred, self.params.iou_formula, keep_zero=False,
-                                 ties=self.params.ties)
+        t, p, iou = shared(true, pred, self.params.iou_formula).match(
+            np.ones(len(true.values), dtype=bool), kept, keep_zero=False, ties=self.params.ties)
         similarity = np.sum(iou * true_in[t]) + np.sum(iou * pred_in[p])
         return float(1.0 - similarity / n_total)
 
@@ -287,7 +289,8 @@ class SCP(_ThresholdScore[SCPParams]):
     minimum: ClassVar[float] = 0.0
     maximum: ClassVar[float] = 1.0
 
-    def score_flat(self, true: Flat, pred: Flat) -> float:
+    def score_kept(self, true: Flat, pred: Flat, kept: np.ndarray) -> float:
+        pred = pred.select(kept)
         height, width = self.params.shape
         window = self.params.minipatch or [0, height, 0, width]
         rows = slice(window[0], window[1]).indices(height)[:2]
@@ -460,14 +463,15 @@ class _Matched(_ThresholdScore[IoUParams]):
     #: Which side the scoring window filters *before* the matching: "pred" or "true".
     window_side: ClassVar[str] = "true"
 
-    def score_flat(self, true: Flat, pred: Flat) -> float:
+    def score_kept(self, true: Flat, pred: Flat, kept: np.ndarray) -> float:
+        true_kept = np.ones(len(true.values), dtype=bool)
         if self.window_side == "pred":
-            pred = pred.select(in_window(pred.values, self.params.minipatch))
+            kept = kept & in_window(pred.values, self.params.minipatch)
         else:
-            true = true.select(in_window(true.values, self.params.minipatch))
-        t, p, iou = match_images(true, pred, self.params.iou_formula,
-                                 keep_zero=self.counts_zero_iou(), ties=self.params.ties)
-        return self.score_matches(true.values, pred.values, t, p, iou)
+            true_kept = in_window(true.values, self.params.minipatch)
+        t, p, iou = shared(true, pred, self.params.iou_formula).match(
+            true_kept, kept, keep_zero=self.counts_zero_iou(), ties=self.params.ties)
+        return self.score_matches(true.values[true_kept], pred.values[kept], t, p, iou)
 
     @abc.abstractmethod
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
