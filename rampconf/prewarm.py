@@ -62,6 +62,20 @@ class Runner:
         self.pid = pid
         self.sock = sock
 
+    def validate(self, raw: dict[str, Any]) -> dict[str, Any] | None:
+        """The runner's verdict on a composed config (it has pydantic and the models loaded).
+
+        ``{"ok": True}``, or ``{"ok": False, "label", "lines", "exit_code"}``
+        for a config error; None when the runner cannot say (it ended, or its
+        validation failed unexpectedly): validate here then.
+        """
+        try:
+            _send(self.sock, {"op": "validate", "raw": raw})
+            verdict = _receive(self.sock)
+        except OSError:
+            return None
+        return verdict if isinstance(verdict, dict) and "ok" in verdict else None
+
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         """Have the runner run ``request`` (see :func:`_serve`); its answer.
 
@@ -142,10 +156,18 @@ def _serve(sock: socket.socket, parent: int, preload_server: bool) -> int:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # the terminal's input stays the parent's
     os.close(devnull)
+    from rampconf.schema import validate_config
+
+    # The command's config is validated here, on a thread, while the libraries are imported:
+    # the command then imports no pydantic, and reports a config error at once.
+    validator = threading.Thread(target=_validate_first, args=(sock, validate_config),
+                                 name="rampconf-validate", daemon=True)
+    validator.start()
     import numpy  # noqa: F401 - what every run, and the fork server, needs
     import pandas  # noqa: F401
     import sklearn.base  # noqa: F401
 
+    validator.join()  # no other thread when the fork server is forked
     if preload_server:
         from rampconf.forkexec import ForkServerExecutor
         from rampconf.workers import get_executor
@@ -188,6 +210,28 @@ def _serve(sock: socket.socket, parent: int, preload_server: bool) -> int:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _send(sock, answer)
     return 0
+
+
+def _validate_first(sock: socket.socket, validate: Any) -> None:
+    """Answer the command's first message: the validation of its config (see Runner.validate)."""
+    from rampconf.errors import RampconfError
+
+    try:
+        message = _receive(sock)
+    except OSError:
+        return
+    if not isinstance(message, dict) or message.get("op") != "validate":
+        return
+    try:
+        validate(message["raw"])
+        verdict: dict[str, Any] = {"ok": True}
+    except RampconfError as exc:
+        verdict = {"ok": False, "label": exc.label, "lines": exc.lines,
+                   "exit_code": exc.exit_code}
+    except Exception:  # not the runner's to say: the command validates itself
+        verdict = {}
+    with contextlib.suppress(OSError):
+        _send(sock, verdict)
 
 
 def _exit(code: int) -> None:
