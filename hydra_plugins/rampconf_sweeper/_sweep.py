@@ -24,6 +24,7 @@ trials recorded first). The command line chooses the exit code.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import socket
 import time
@@ -126,6 +127,10 @@ class RampconfSweeperImpl:
         plan.sweep_dir.mkdir(parents=True, exist_ok=True)
         sampler = TrialSeededSampler(self.settings["sampler"], self.settings["seed"])
         study, storage = open_study(plan, sampler)
+        # what is loaded by now (Hydra, Optuna, the plugins, scikit-learn) lives as long as the
+        # sweep: left out of the garbage collector's full collections, which walked it all
+        # between trials (~0.1 s each); the trials' own objects are collected as usual
+        gc.freeze()
         return self._run(plan, study, storage)
 
     def _launch(self, batch: Batch) -> list[JobReturn]:
