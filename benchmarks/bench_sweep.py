@@ -318,7 +318,7 @@ def sweeper_options(checkout: Path | None = None) -> set[str]:
         code = ("import dataclasses; from hydra_plugins.rampconf_sweeper import "
                 "RampconfSweeperConf as C; print(' '.join(f.name for f in dataclasses.fields(C)))")
         proc = subprocess.run([sys.executable, "-c", code], env=checkout_env(checkout),
-                              capture_output=True, text=True, check=False)
+                              cwd=checkout, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             sys.exit(f"--before {checkout}: no sweeper there: {proc.stderr[-500:]}")
         return set(proc.stdout.split())
