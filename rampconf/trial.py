@@ -13,6 +13,7 @@ when the study's pruner says so.
 from __future__ import annotations
 
 import math
+import os
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
@@ -22,8 +23,9 @@ from rampconf.plugin import StrictModel
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["PrunerConfig", "TrialConfig", "TrialReporter", "engine_url", "load_trial",
-           "make_pruner", "open_storage", "take_held", "trial_override", "write_batch"]
+__all__ = ["PrunerConfig", "TrialConfig", "TrialReporter", "engine_url", "hold_for_sweeper",
+           "load_trial", "make_pruner", "open_storage", "take_held", "trial_override",
+           "write_batch"]
 
 
 class PrunerConfig(StrictModel):
@@ -245,7 +247,7 @@ class TrialReporter:
         ``held``: the predictions of a light run (:attr:`RunWriter.held`), kept in
         this process for the sweeper (:func:`take_held`).
         """
-        if held:
+        if held and _held_for == os.getpid():
             _held[self.key] = held
         attrs: dict[str, Any] = {"n_folds_run": len(self.valid)}
         test = summary["mean"].get("test", {}).get(self.official)
@@ -257,6 +259,16 @@ class TrialReporter:
 
 
 _held: dict[tuple[str, str, int], list[Any]] = {}
+_held_for: int | None = None  # the process whose sweeper takes held predictions
+
+
+def hold_for_sweeper() -> None:
+    """Light trials run in this process from now on hold their predictions for its sweeper.
+
+    Elsewhere (a launcher's worker process) nothing is held: nobody would take it.
+    """
+    global _held_for
+    _held_for = os.getpid()
 
 
 def take_held(storage: str, study_name: str, number: int) -> list[Any] | None:

@@ -131,6 +131,10 @@ class RampconfSweeperImpl:
         # sweep: left out of the garbage collector's full collections, which walked it all
         # between trials (~0.1 s each); the trials' own objects are collected as usual
         gc.freeze()
+        if self.settings["trial_output"] == "light":
+            from rampconf.trial import hold_for_sweeper
+
+            hold_for_sweeper()  # trials run here keep their predictions for _keep_if_best
         return self._run(plan, study, storage)
 
     def _launch(self, batch: Batch) -> list[JobReturn]:

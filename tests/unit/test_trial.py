@@ -96,13 +96,20 @@ def _finished_trial(storage: str, commits: list[int] | None = None):
     reporter = TrialReporter(config, "acc")
     reporter.report(0, {"valid": {"acc": 0.5}, "test": {"acc": 0.25}})
     reporter.report(1, {"valid": {"acc": 0.75}, "test": {"acc": 0.5}})
-    if commits is not None:
+    if commits is None:
+        reporter.finish({"mean": {"test": {"acc": 0.375}}}, run_dir="/runs/0")
+    else:
         import sqlalchemy
 
-        sqlalchemy.event.listen(open_storage(storage).engine, "commit",
-                                lambda connection: commits.append(1))
-    reporter.finish({"mean": {"test": {"acc": 0.375}}}, run_dir="/runs/0")
-    return optuna.load_study(study_name="s", storage=storage).trials[0]
+        engine = open_storage(storage).engine
+
+        def count(connection):
+            commits.append(1)
+
+        sqlalchemy.event.listen(engine, "commit", count)
+        reporter.finish({"mean": {"test": {"acc": 0.375}}}, run_dir="/runs/0")
+        sqlalchemy.event.remove(engine, "commit", count)
+    return optuna.load_study(study_name="s", storage=open_storage(storage)).trials[0]
 
 
 def test_a_trial_ends_in_one_database_transaction_with_what_a_journal_gets_call_by_call(
