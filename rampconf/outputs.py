@@ -25,7 +25,9 @@ Layout (all paths relative to the run directory)::
 Ragged predictions (detection) are stored as several arrays per part,
 ``<part>_<key>``, as the prediction type's ``pack`` documents.
 
-``.hydra/`` (command-line runs) holds Hydra's own unresolved config and overrides.
+``.hydra/`` (command-line runs) holds Hydra's own unresolved config and overrides. A sweep
+trial's light output (``hydra.sweeper.trial_output=light``) has neither ``.hydra/`` nor
+``figures/``, and ``predictions/`` only in the best trial's directory.
 """
 
 from __future__ import annotations
