@@ -149,24 +149,6 @@ def run(
     return run_config(raw, run_dir=run_dir, overrides=items, quiet=quiet, masked=masked)
 
 
-def _mean_std(fold_scores: dict[int, dict[str, dict[str, float]]]
-              ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
-    import numpy as np
-
-    mean: dict[str, dict[str, float]] = {}
-    std: dict[str, dict[str, float]] = {}
-    if not fold_scores:
-        return mean, std
-    first = next(iter(fold_scores.values()))
-    for step, values in first.items():
-        mean[step], std[step] = {}, {}
-        for name in values:
-            column = np.array([fold_scores[f][step][name] for f in sorted(fold_scores)])
-            mean[step][name] = float(np.mean(column))
-            std[step][name] = float(np.std(column))  # population std, as RAMP
-    return mean, std
-
-
 def _execute(plan: Any, train: Any, test: Any, on_fold: Any, quiet: bool,
              console: Console, deadline: float | None) -> dict[str, Any]:
     """Run the folds, with a progress bar unless ``quiet``."""
@@ -232,7 +214,9 @@ def run_config(
     from rampconf.report import make_console, print_run
 
     plan = runner.prepare(config, wait=False)  # the isolated check runs while data loads
-    draw_figures = config.n_figures > 0 and _can_draw(plan.prediction, config.n_figures)
+    light = config.trial is not None and config.trial.output == "light"  # no figures either
+    draw_figures = config.n_figures > 0 and not light and _can_draw(plan.prediction,
+                                                                   config.n_figures)
     console = console or make_console()
     try:
         train, test = runner.load_data(plan)
@@ -252,7 +236,7 @@ def run_config(
     metadata: dict[str, Any] = {}
     try:
         writer = RunWriter(run_dir, save_predictions=config.save_predictions,
-                           pack=plan.prediction.pack)
+                           pack=plan.prediction.pack, light=light)
         resolved = config.model_dump(mode="json")
         resolved["data_root"] = str(plan.data_root)
         writer.write_config(_masked(resolved, masked or {}))
@@ -302,7 +286,7 @@ def run_config(
                                                  fold.valid_idx[:config.n_figures], fold.fold)
         summary = _finish(plan, writer, outcome, metadata, elapsed)
         if reporter is not None:
-            reporter.finish(summary)
+            reporter.finish(summary, str(run_dir), writer.held)
     except KeyboardInterrupt as exc:
         interrupted = exc if isinstance(exc, RunInterrupted) else RunInterrupted()
         interrupted.run_dir = run_dir
@@ -341,6 +325,7 @@ def _masked(resolved: dict[str, Any], masked: dict[str, str]) -> dict[str, Any]:
 def _finish(plan: Any, writer: Any, outcome: dict[str, Any], metadata: dict[str, Any],
             elapsed: float | None, interrupted: Any = None) -> dict[str, Any]:
     """Write the bagging, the retrain, the metadata and ``summary.json`` (last)."""
+    from rampconf.scoring import mean_std
     from rampconf.submission import describe_submission
 
     config = plan.config
@@ -351,7 +336,7 @@ def _finish(plan: Any, writer: Any, outcome: dict[str, Any], metadata: dict[str,
     retrain = outcome.get("retrain")
     if retrain is not None:
         writer.write_retrain(retrain)
-    mean, std = _mean_std(outcome.get("fold_scores", {}))
+    mean, std = mean_std(outcome.get("fold_scores", {}))
     failed: list[int | str] = [r.fold for r in results if r.status != "ok"]
     if retrain is not None and retrain["result"].status != "ok":
         failed.append("retrain")

@@ -25,12 +25,13 @@ Layout (all paths relative to the run directory)::
 Ragged predictions (detection) are stored as several arrays per part,
 ``<part>_<key>``, as the prediction type's ``pack`` documents.
 
-``.hydra/`` (command-line runs) holds Hydra's own unresolved config and overrides.
+``.hydra/`` (command-line runs) holds Hydra's own unresolved config and overrides. A sweep
+trial's light output (``hydra.sweeper.trial_output=light``) has neither ``.hydra/`` nor
+``figures/``, and ``predictions/`` only in the best trial's directory.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import os
@@ -42,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from rampconf.provenance import file_sha256, package_versions  # noqa: F401 - their old home
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -252,59 +255,27 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunResult:
                      bagged=read("bagged_scores.csv"), folds=read("folds.csv"), config=config)
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of Python and of the packages that decide a run's numbers."""
-    return dict(_package_versions())
-
-
-@functools.cache
-def _package_versions() -> dict[str, str]:  # read once per process (each trial of a sweep)
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
-    versions = {"python": platform.python_version()}
-    for name in ("rampconf", "numpy", "pandas", "scikit-learn", "scipy", "hydra-core",
-                 "omegaconf", "pydantic", "joblib"):
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return versions
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in chunks (once per process while the file is unchanged)."""
-    stat = os.stat(path)
-    key = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-    if key not in _hashes:
-        _hashes[key] = _file_sha256(path)
-    return _hashes[key]
-
-
-_hashes: dict[tuple[Any, ...], str] = {}
-
-
-def _file_sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 FOLD_COLUMNS = ["fold", "status", "seed", "n_train", "n_valid", "train_time", "valid_time",
                 "test_time", "error", "indices_sha256"]
 
 
 class RunWriter:
-    """Writes a run directory as the run goes: each fold as it ends, the summary last."""
+    """Writes a run directory as the run goes: each fold as it ends, the summary last.
+
+    ``light`` (a sweep trial's light output): the tables and ``metadata.json``
+    are written once, with the summary, and the predictions are kept in
+    :attr:`held` (path, arrays) instead of written (see :func:`write_held`).
+    """
 
     def __init__(self, run_dir: Path, save_predictions: bool = True,
-                 pack: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None) -> None:
+                 pack: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None,
+                 light: bool = False) -> None:
         self.run_dir = run_dir
         self.save_predictions = save_predictions
+        self.light = light
+        self.held: list[tuple[Path, dict[str, np.ndarray]]] = []
+        self._metadata: dict[str, Any] | None = None
+        self._tables: tuple[int, int] | None = None  # rows written in the tables
         self.pack = pack or (lambda y_pred: {"": np.asarray(y_pred)})
         self.fold_rows: list[dict[str, Any]] = []
         self.score_rows: list[dict[str, Any]] = []
@@ -320,7 +291,16 @@ class RunWriter:
 
     def write_metadata(self, metadata: dict[str, Any]) -> None:
         """``metadata.json``: overrides, seeds, versions, data hashes, times."""
+        if self.light:
+            self._metadata = metadata  # written with the summary
+            return
         write_json(self.run_dir / "metadata.json", metadata)
+
+    def _npz(self, path: Path, **arrays: np.ndarray) -> None:
+        if self.light:
+            self.held.append((path, arrays))
+        else:
+            write_npz(path, **arrays)
 
     def write_fold(self, result: Any, scores: dict[str, dict[str, float]] | None,
                    n_train_rows: int) -> None:
@@ -341,13 +321,17 @@ class RunWriter:
             write_atomic(self.run_dir / "errors" / f"fold_{result.fold}.txt",
                          "\n".join(result.error) + "\n")
         if self.save_predictions and result.status == "ok":
-            write_npz(self.run_dir / "predictions" / f"fold_{result.fold}.npz",
+            self._npz(self.run_dir / "predictions" / f"fold_{result.fold}.npz",
                       **self._packed(train=result.y_pred_train, test=result.y_pred_test),
                       train_idx=result.train_idx, valid_idx=result.valid_idx)
-        self.write_tables()
+        if not self.light:
+            self.write_tables()
 
     def write_tables(self) -> None:
         """``scores.csv``, then ``folds.csv`` (a fold listed there has its scores written)."""
+        if self._tables == (len(self.score_rows), len(self.fold_rows)):
+            return  # written already, unchanged since
+        self._tables = (len(self.score_rows), len(self.fold_rows))
         scores = sorted(self.score_rows, key=lambda row: row["fold"])  # stable: steps in order
         write_atomic(self.run_dir / "scores.csv",
                      csv_text(["fold", "step", "score", "value"], scores, na_rep="NaN"))
@@ -369,7 +353,7 @@ class RunWriter:
         frame = pd.DataFrame(rows, columns=["n_folds", "step", "score", "value"])
         write_csv(self.run_dir / "bagged_scores.csv", frame, na_rep="NaN")
         if self.save_predictions and predictions:
-            write_npz(self.run_dir / "predictions" / "bagged.npz", **self._packed(**predictions))
+            self._npz(self.run_dir / "predictions" / "bagged.npz", **self._packed(**predictions))
         return frame
 
     def write_retrain(self, retrain: dict[str, Any]) -> None:
@@ -382,7 +366,7 @@ class RunWriter:
         if result.error:
             write_atomic(self.run_dir / "errors" / "retrain.txt", "\n".join(result.error) + "\n")
         if self.save_predictions and scores:
-            write_npz(self.run_dir / "predictions" / "retrain.npz",
+            self._npz(self.run_dir / "predictions" / "retrain.npz",
                       **self._packed(train=result.y_pred_train, test=result.y_pred_test))
 
     def _packed(self, **parts: np.ndarray) -> dict[str, np.ndarray]:
@@ -391,5 +375,15 @@ class RunWriter:
                 for part, y_pred in parts.items() for key, array in self.pack(y_pred).items()}
 
     def write_summary(self, summary: dict[str, Any]) -> None:
-        """``summary.json``, written last."""
+        """``summary.json``, written last (light: the tables and metadata just before)."""
+        if self.light:
+            self.write_tables()
+            if self._metadata is not None:
+                write_json(self.run_dir / "metadata.json", self._metadata)
         write_json(self.run_dir / "summary.json", summary)
+
+
+def write_held(held: list[tuple[Path, dict[str, np.ndarray]]]) -> None:
+    """Write the predictions a light run held (:attr:`RunWriter.held`), as a full run would."""
+    for path, arrays in held:
+        write_npz(path, **arrays)

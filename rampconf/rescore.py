@@ -144,9 +144,9 @@ def score_saved(data: ProblemData, folds: list[SavedFold],
 def summary_of(base: dict[str, Any], data: ProblemData, scored: dict[str, Any]
                ) -> dict[str, Any]:
     """``base`` (a run's summary) with every score-dependent entry recomputed from ``scored``."""
-    from rampconf.api import _mean_std
+    from rampconf.scoring import mean_std
 
-    mean, std = _mean_std(scored["fold_scores"])
+    mean, std = mean_std(scored["fold_scores"])
     scores = data.scores
     return {**base,
             "official_score": scores[0].name,

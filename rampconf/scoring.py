@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rampconf.predictions import BasePrediction
     from rampconf.scores import BaseScore
 
-__all__ = ["Scoring", "undefined_warnings"]
+__all__ = ["Scoring", "mean_std", "undefined_warnings"]
 
 #: How many places a warning names before it says "and N more".
 SHOWN_PLACES = 4
@@ -133,3 +133,20 @@ def undefined_warnings(records: list[dict[str, Any]]) -> list[str]:
             places += f" and {len(where) - SHOWN_PLACES} more"
         lines.append(f"{record['score']} is undefined (NaN) in {places}: {record['reason']}")
     return lines
+
+
+def mean_std(fold_scores: dict[int, dict[str, dict[str, float]]]
+             ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Mean and (population) standard deviation over folds: step -> score -> value."""
+    mean: dict[str, dict[str, float]] = {}
+    std: dict[str, dict[str, float]] = {}
+    if not fold_scores:
+        return mean, std
+    first = next(iter(fold_scores.values()))
+    for step, values in first.items():
+        mean[step], std[step] = {}, {}
+        for name in values:
+            column = np.array([fold_scores[f][step][name] for f in sorted(fold_scores)])
+            mean[step][name] = float(np.mean(column))
+            std[step][name] = float(np.std(column))  # population std, as RAMP
+    return mean, std

@@ -13,6 +13,7 @@ when the study's pruner says so.
 from __future__ import annotations
 
 import math
+import os
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
@@ -22,8 +23,9 @@ from rampconf.plugin import StrictModel
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["PrunerConfig", "TrialConfig", "TrialReporter", "engine_url", "load_trial",
-           "make_pruner", "open_storage", "trial_override"]
+__all__ = ["PrunerConfig", "TrialConfig", "TrialReporter", "engine_url", "hold_for_sweeper",
+           "load_trial", "make_pruner", "open_storage", "take_held", "trial_override",
+           "write_batch"]
 
 
 class PrunerConfig(StrictModel):
@@ -130,15 +132,19 @@ class TrialConfig(StrictModel):
     # write each fold's scores to the study as it ends; false: only where the pruner can act,
     # the rest when the run ends (what the sweeper asks: fewer storage transactions per trial)
     record_each_fold: bool = True
+    # light: the run writes its tables and metadata once and holds its predictions in memory
+    # for the sweeper (written for the best trial only); full: a run directory like any run's
+    output: Literal["full", "light"] = "full"
 
 
 def trial_override(storage: str, study_name: str, number: int, pruner: PrunerConfig,
-                   timeout: float | None = None, record_each_fold: bool = True) -> str:
+                   timeout: float | None = None, record_each_fold: bool = True,
+                   output: str = "full") -> str:
     """The Hydra override that turns a job into trial ``number`` of a study.
 
     ``timeout`` (seconds) bounds the whole run while it runs: its folds are
-    stopped when it is reached, and the trial fails. ``record_each_fold``:
-    see :class:`TrialConfig`.
+    stopped when it is reached, and the trial fails. ``record_each_fold``
+    and ``output``: see :class:`TrialConfig`.
     """
     def quote(text: str) -> str:
         return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -147,8 +153,9 @@ def trial_override(storage: str, study_name: str, number: int, pruner: PrunerCon
                        for k, v in pruner.model_dump().items())
     limit = "" if timeout is None else f", timeout: {float(timeout)!r}"
     record = "" if record_each_fold else ", record_each_fold: false"
+    light = "" if output == "full" else f", output: {output}"
     return (f"trial={{storage: {quote(storage)}, study_name: {quote(study_name)}, "
-            f"number: {number}, pruner: {{{fields}}}{limit}{record}}}")
+            f"number: {number}, pruner: {{{fields}}}{limit}{record}{light}}}")
 
 
 class TrialReporter:
@@ -172,6 +179,8 @@ class TrialReporter:
         study = optuna.load_study(study_name=config.study_name, storage=storage,
                                   pruner=make_pruner(config.pruner))
         self.trial = load_trial(study, storage, config.number)
+        self.key = (config.storage, config.study_name, config.number)
+        self.storage = storage
         self.official = official
         self.valid: dict[int, float] = {}
         self.test: dict[int, float] = {}
@@ -203,8 +212,7 @@ class TrialReporter:
         if self.each_fold:
             self._write_scores()
         if self.trial.should_prune():
-            self._write_values()
-            self._write_scores()
+            self._write_rest({})
             raise optuna.TrialPruned(
                 f"pruned after {len(self.valid)} fold(s): mean valid {self.official} "
                 f"{running:.6g}")
@@ -217,19 +225,90 @@ class TrialReporter:
                 self.written.add(step)
 
     def _write_scores(self) -> None:
-        self.trial.set_user_attr("fold_valid_scores",
-                                 {str(k): v for k, v in sorted(self.valid.items())})
-        self.trial.set_user_attr("fold_test_scores",
-                                 {str(k): v for k, v in sorted(self.test.items())})
+        for key, value in self._scores().items():
+            self.trial.set_user_attr(key, value)
 
-    def finish(self, summary: dict[str, Any]) -> None:
-        """Record the fold scores, the run's mean test score (never used to choose) and folds."""
-        self._write_values()
-        self._write_scores()
+    def _scores(self) -> dict[str, Any]:
+        return {"fold_valid_scores": {str(k): v for k, v in sorted(self.valid.items())},
+                "fold_test_scores": {str(k): v for k, v in sorted(self.test.items())}}
+
+    def _write_rest(self, attrs: dict[str, Any]) -> None:
+        """The running means not written yet, the fold scores and ``attrs``: one transaction."""
+        values = {step: value for step, value in sorted(self.running.items())
+                  if step not in self.written}
+        write_batch(self.storage, self.trial, values, {**self._scores(), **attrs})
+        self.written.update(values)
+
+    def finish(self, summary: dict[str, Any], run_dir: str | None = None,
+               held: list[Any] | None = None) -> None:
+        """Record the fold scores, the run's mean test score (never used to choose), the folds
+        run and the run directory (``job_dir``), in one storage transaction where it can.
+
+        ``held``: the predictions of a light run (:attr:`RunWriter.held`), kept in
+        this process for the sweeper (:func:`take_held`).
+        """
+        if held and _held_for == os.getpid():
+            _held[self.key] = held
+        attrs: dict[str, Any] = {"n_folds_run": len(self.valid)}
         test = summary["mean"].get("test", {}).get(self.official)
         if test is not None:
-            self.trial.set_user_attr("mean_test_score", test)
-        self.trial.set_user_attr("n_folds_run", len(self.valid))
+            attrs["mean_test_score"] = test
+        if run_dir is not None:
+            attrs["job_dir"] = run_dir
+        self._write_rest(attrs)
+
+
+_held: dict[tuple[str, str, int], list[Any]] = {}
+_held_for: int | None = None  # the process whose sweeper takes held predictions
+
+
+def hold_for_sweeper() -> None:
+    """Light trials run in this process from now on hold their predictions for its sweeper.
+
+    Elsewhere (a launcher's worker process) nothing is held: nobody would take it.
+    """
+    global _held_for
+    _held_for = os.getpid()
+
+
+def take_held(storage: str, study_name: str, number: int) -> list[Any] | None:
+    """The predictions a light trial held (``(path, arrays)`` pairs), once; None: none here.
+
+    A trial run in the sweeper's process (Hydra's basic launcher) leaves them
+    here; a trial run elsewhere (joblib, submitit) does not.
+    """
+    return _held.pop((storage, study_name, number), None)
+
+
+def write_batch(storage: optuna.storages.BaseStorage, trial: optuna.trial.Trial,
+                values: dict[int, float], attrs: dict[str, Any]) -> None:
+    """Report ``values`` (step -> intermediate value) and set the user attributes ``attrs``.
+
+    On a database storage (SQLite, PostgreSQL) they go in one transaction (one
+    commit, not one per value) through the storage's own writing functions;
+    elsewhere (a journal file), one call each as :class:`optuna.trial.Trial` does.
+    """
+    import optuna
+
+    batched = isinstance(storage, optuna.storages.RDBStorage) and all(
+        hasattr(storage, name) for name in ("_set_trial_intermediate_value_without_commit",
+                                            "_set_trial_attr_without_commit", "scoped_session"))
+    if not batched:
+        for step, value in values.items():
+            trial.report(value, step=step)
+        for key, attr in attrs.items():
+            trial.set_user_attr(key, attr)
+        return
+    from optuna.storages._rdb import models
+    from optuna.storages._rdb.storage import _create_scoped_session
+
+    with _create_scoped_session(storage.scoped_session, True) as session:  # type: ignore[attr-defined]
+        for step, value in values.items():
+            storage._set_trial_intermediate_value_without_commit(  # type: ignore[attr-defined]
+                session, trial._trial_id, step, float(value))
+        for key, attr in attrs.items():
+            storage._set_trial_attr_without_commit(  # type: ignore[attr-defined]
+                session, models.TrialUserAttributeModel, trial._trial_id, key, attr)
 
 
 def _first_prunable_step(spec: PrunerConfig, study: optuna.Study) -> int | None:

@@ -63,6 +63,10 @@ class RampconfSweeperConf:
     timeout: float | None = None  # seconds for the whole sweep; running trials stop then too
     trial_timeout: float | None = None  # seconds one trial may run (its folds are stopped)
     n_best: int = 5  # rows of the table of best trials printed at the end
+    # light: each trial's directory holds its config, scores and metadata (rerunnable), no
+    # predictions, pictures or .hydra/; the best trial's predictions are written at the end.
+    # full: every trial's directory as a single run's
+    trial_output: str = "light"
     # the search space: override key -> sweep expression (the command line wins)
     params: dict[str, Any] | None = None
 

@@ -24,17 +24,18 @@ __all__ = ["ReusingConfigLoader"]
 class ReusingConfigLoader:
     """Hydra's config loader, with :meth:`load_sweep_config` reusing one composition."""
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: Any, light: bool = False) -> None:
         self._loader = loader
         self._bases: dict[tuple[str, ...], Any] = {}
+        self._light = light  # the sweep's light trial output: no hydra.output_subdir per job
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in ("_loader", "_bases"):
+        if name.startswith("__") or name in ("_loader", "_bases", "_light"):
             raise AttributeError(name)
         return getattr(self._loader, name)
 
     def __getstate__(self) -> dict[str, Any]:  # a launcher's worker gets the loader, not the cache
-        return {"_loader": self._loader, "_bases": {}}
+        return {"_loader": self._loader, "_bases": {}, "_light": self._light}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -52,7 +53,7 @@ class ReusingConfigLoader:
         from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
         from hydra.core.override_parser.overrides_parser import OverridesParser
         from hydra.types import RunMode
-        from omegaconf import OmegaConf
+        from omegaconf import OmegaConf, read_write
 
         try:
             parsed = OverridesParser.create().parse_overrides(list(sweep_overrides))
@@ -76,5 +77,8 @@ class ReusingConfigLoader:
             overrides=parsed, kv_sep=job.config.override_dirname.kv_sep,
             item_sep=job.config.override_dirname.item_sep,
             exclude_keys=job.config.override_dirname.exclude_keys)
+        if self._light:  # the run's config.yaml and metadata.json say how to rerun it
+            with read_write(cfg.hydra):
+                cfg.hydra.output_subdir = None
         OmegaConf.copy_cache(from_config=master_config, to_config=cfg)
         return cfg

@@ -86,6 +86,8 @@ def check_settings(settings: dict[str, Any]) -> PrunerConfig:
     if s["sampler"] not in SAMPLERS:
         errors.append(f"hydra.sweeper.sampler: one of {', '.join(SAMPLERS)}, "
                       f"got {s['sampler']!r}")
+    if s["trial_output"] not in ("full", "light"):
+        errors.append(f"hydra.sweeper.trial_output: full or light, got {s['trial_output']!r}")
     rate = s["max_failure_rate"]
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
         errors.append(f"hydra.sweeper.max_failure_rate: a number in [0, 1], got {rate!r}")

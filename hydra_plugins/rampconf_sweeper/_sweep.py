@@ -24,6 +24,7 @@ trials recorded first). The command line chooses the exit code.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import socket
 import time
@@ -74,12 +75,13 @@ class RampconfSweeperImpl:
         trial_timeout: Any = None,
         n_best: Any = 5,
         params: Any = None,
+        trial_output: Any = "light",
     ) -> None:
         self.settings: dict[str, Any] = {
             "n_trials": n_trials, "n_jobs": n_jobs, "sampler": sampler, "seed": seed,
             "storage": storage, "study_name": study_name, "max_failures": max_failures,
             "max_failure_rate": max_failure_rate, "timeout": timeout,
-            "trial_timeout": trial_timeout, "n_best": n_best,
+            "trial_timeout": trial_timeout, "n_best": n_best, "trial_output": trial_output,
             "pruner": OmegaConf.to_container(pruner) if isinstance(pruner, DictConfig)
             else dict(pruner or {}),
             "params": OmegaConf.to_container(params) if isinstance(params, DictConfig)
@@ -89,6 +91,7 @@ class RampconfSweeperImpl:
         self.config: DictConfig | None = None
         self.launcher: Launcher | None = None
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.best_held: tuple[float, list[Any]] | None = None  # light: the best's predictions
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction,
               config: DictConfig) -> None:
@@ -101,7 +104,8 @@ class RampconfSweeperImpl:
         # the checks of the plan and the launcher compose each job's config from one
         # shared composition
         self.hydra_context = HydraContext(
-            config_loader=ReusingConfigLoader(hydra_context.config_loader),  # type: ignore[arg-type]
+            config_loader=ReusingConfigLoader(  # type: ignore[arg-type]
+                hydra_context.config_loader, light=self.settings["trial_output"] == "light"),
             callbacks=hydra_context.callbacks)
         self.config = config
         self.launcher = Plugins.instance().instantiate_launcher(
@@ -123,6 +127,14 @@ class RampconfSweeperImpl:
         plan.sweep_dir.mkdir(parents=True, exist_ok=True)
         sampler = TrialSeededSampler(self.settings["sampler"], self.settings["seed"])
         study, storage = open_study(plan, sampler)
+        # what is loaded by now (Hydra, Optuna, the plugins, scikit-learn) lives as long as the
+        # sweep: left out of the garbage collector's full collections, which walked it all
+        # between trials (~0.1 s each); the trials' own objects are collected as usual
+        gc.freeze()
+        if self.settings["trial_output"] == "light":
+            from rampconf.trial import hold_for_sweeper
+
+            hold_for_sweeper()  # trials run here keep their predictions for _keep_if_best
         return self._run(plan, study, storage)
 
     def _launch(self, batch: Batch) -> list[JobReturn]:
@@ -153,9 +165,33 @@ class RampconfSweeperImpl:
             trial.set_user_attr("worker", self.worker)
             overrides = [*plan.space.overrides(values),
                          trial_override(plan.storage, plan.study_name, trial.number,
-                                        plan.pruner, timeout, record_each_fold=False)]
+                                        plan.pruner, timeout, record_each_fold=False,
+                                        output=self.settings["trial_output"])]
             batch.append((trial, overrides))
         return batch
+
+    def _keep_if_best(self, plan: SweepPlan, number: int, state: str,
+                      value: float | None) -> None:
+        """Light output: keep the predictions a trial held if it is the best so far."""
+        from rampconf.trial import take_held
+
+        held = take_held(plan.storage, plan.study_name, number)
+        if held is None or state != "COMPLETE" or value is None:
+            return
+        sign = 1.0 if plan.direction == "maximize" else -1.0
+        if self.best_held is None or sign * value > sign * self.best_held[0]:
+            self.best_held = (value, held)
+
+    def _write_best_predictions(self, console: Any) -> None:
+        """Light output: write the predictions of the best trial run here into its directory."""
+        from rampconf.outputs import write_held
+
+        if self.best_held is None:
+            return
+        held, self.best_held = self.best_held[1], None
+        write_held(held)
+        console.print(f"predictions of the best trial of this sweep: {held[0][0].parent}",
+                      highlight=False, soft_wrap=True, markup=False)
 
     def _interrupted(self, study: optuna.Study, plan: SweepPlan, batch: Batch,
                      exc: BaseException) -> None:
@@ -172,6 +208,10 @@ class RampconfSweeperImpl:
                 trial.set_user_attr("interrupted", True)
                 study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
         write_results(study, plan)
+        with contextlib.suppress(OSError):
+            from rampconf.report import make_console
+
+            self._write_best_predictions(make_console())
 
     def _run(self, plan: SweepPlan, study: optuna.Study,
              storage: optuna.storages.BaseStorage) -> list[Sequence[JobReturn]]:
@@ -228,16 +268,18 @@ class RampconfSweeperImpl:
                 state, value, error = job_outcome(ret)
                 if error is not None:
                     trial.set_user_attr("error", error)
-                if ret.hydra_cfg is not None:
+                if ret.hydra_cfg is not None and state != "COMPLETE":  # a complete run wrote it
                     with contextlib.suppress(Exception):
                         trial.set_user_attr("job_dir",
                                             str(ret.hydra_cfg.hydra.runtime.output_dir))
                 study.tell(trial, values=value, state=TrialState[state], skip_if_finished=True)
+                self._keep_if_best(plan, trial.number, state, value)
                 budget.record(state, error, trial.number)
                 print_trial(console, plan, trial, state, value, error)
             write_results(study, plan)
             stop_message = budget.exceeded()
         write_results(study, plan)
+        self._write_best_predictions(console)
         print_summary(console, study, plan, self.settings["n_best"])
         if stop_message is not None:
             raise SweepError(stop_message)

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -438,3 +439,44 @@ def test_a_trial_is_stopped_at_its_time_limit_while_it_runs(run_cli, tmp_path, l
     assert len(frame) == (3 if limit == "trial_timeout" else 1)
     assert set(frame["state"]) == {"FAIL"}
     assert frame["error"].str.contains("the run's time limit was reached").all()
+
+
+def test_light_trial_output_keeps_scores_and_the_best_trials_predictions(run_cli, tmp_path):
+    base = ["-m", "submission=random_forest_10_10", "hydra/sweeper=rampconf", "progress=false",
+            "hydra.sweeper.n_trials=3", "hydra.sweeper.pruner.type=none",
+            "submission.params.n_estimators=range(2, 30)"]
+    proc = run_cli(*base, "hydra.sweep.dir=light")  # light is the default
+    assert proc.returncode == 0, proc.stderr
+    sweep = tmp_path / "light"
+    best = yaml.safe_load((sweep / "best_params.yaml").read_text())
+    for number in range(3):
+        run = sweep / str(number)
+        # scores, parameters and what reruns it; no Hydra files, no pictures
+        for name in ("summary.json", "scores.csv", "folds.csv", "bagged_scores.csv",
+                     "config.yaml", "metadata.json"):
+            assert (run / name).is_file(), (number, name)
+        assert not (run / ".hydra").exists() and not (run / "figures").exists()
+        overrides = json.loads((run / "metadata.json").read_text())["overrides"]
+        assert any(o.startswith("submission.params.n_estimators=") for o in overrides)
+        assert (run / "predictions").is_dir() == (number == best["best_trial"])
+    assert f"predictions of the best trial of this sweep: {sweep / str(best['best_trial'])}" \
+        in proc.stdout
+
+    # the best trial's predictions are those a plain run of its command writes
+    rerun = run_cli(*shlex.split(best["command"])[3:], "hydra.run.dir=rerun")
+    assert rerun.returncode == 0, rerun.stderr
+    kept = sweep / str(best["best_trial"]) / "predictions"
+    fresh = tmp_path / "rerun" / "predictions"
+    assert sorted(p.name for p in kept.iterdir()) == sorted(p.name for p in fresh.iterdir())
+    for path in fresh.iterdir():
+        with np.load(path) as a, np.load(kept / path.name) as b:
+            assert sorted(a.files) == sorted(b.files)
+            for key in a.files:
+                np.testing.assert_array_equal(a[key], b[key])
+
+    # full: every trial's directory is a single run's
+    proc = run_cli(*base, "hydra.sweep.dir=full", "hydra.sweeper.trial_output=full")
+    assert proc.returncode == 0, proc.stderr
+    for number in range(3):
+        assert (tmp_path / "full" / str(number) / ".hydra" / "overrides.yaml").is_file()
+        assert (tmp_path / "full" / str(number) / "predictions" / "bagged.npz").is_file()

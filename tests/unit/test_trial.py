@@ -83,3 +83,71 @@ def test_without_a_pruner_a_sweep_trial_writes_its_folds_when_it_ends(tmp_path):
     assert stored.user_attrs["fold_valid_scores"] == {"0": 0.5, "1": 0.75}
     assert stored.user_attrs["fold_test_scores"] == {"0": 0.25, "1": 0.5}
     assert stored.user_attrs["mean_test_score"] == 0.375
+
+
+def _finished_trial(storage: str, commits: list[int] | None = None):
+    """Trial 0 of a new study, reported two folds and finished; what the storage holds."""
+    from rampconf.trial import open_storage
+
+    study = optuna.create_study(study_name="s", storage=open_storage(storage),
+                                direction="maximize")
+    config = TrialConfig(storage=storage, study_name="s", number=study.ask().number,
+                         pruner=PrunerConfig(type="none"), record_each_fold=False)
+    reporter = TrialReporter(config, "acc")
+    reporter.report(0, {"valid": {"acc": 0.5}, "test": {"acc": 0.25}})
+    reporter.report(1, {"valid": {"acc": 0.75}, "test": {"acc": 0.5}})
+    if commits is None:
+        reporter.finish({"mean": {"test": {"acc": 0.375}}}, run_dir="/runs/0")
+    else:
+        import sqlalchemy
+
+        engine = open_storage(storage).engine
+
+        def count(connection):
+            commits.append(1)
+
+        sqlalchemy.event.listen(engine, "commit", count)
+        reporter.finish({"mean": {"test": {"acc": 0.375}}}, run_dir="/runs/0")
+        sqlalchemy.event.remove(engine, "commit", count)
+    return optuna.load_study(study_name="s", storage=open_storage(storage)).trials[0]
+
+
+def test_a_trial_ends_in_one_database_transaction_with_what_a_journal_gets_call_by_call(
+        tmp_path):
+    commits: list[int] = []
+    database = _finished_trial(f"sqlite:///{tmp_path / 'study.db'}", commits)
+    assert len(commits) == 1  # the intermediate values and every attribute together
+    journal = _finished_trial(f"journal:///{tmp_path / 'study.log'}")
+    for stored in (database, journal):
+        assert stored.intermediate_values == {1: 0.5, 2: 0.625}
+        assert stored.user_attrs == {
+            "fold_valid_scores": {"0": 0.5, "1": 0.75},
+            "fold_test_scores": {"0": 0.25, "1": 0.5},
+            "mean_test_score": 0.375, "n_folds_run": 2, "job_dir": "/runs/0"}
+
+
+def test_a_light_trial_holds_its_predictions_only_for_a_sweeper_in_its_process(tmp_path):
+    from pathlib import Path
+
+    import numpy as np
+
+    from rampconf import trial as trial_module
+
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
+    held = [(Path(tmp_path / "predictions" / "bagged.npz"), {"valid": np.zeros(3)})]
+    for number, sweeper_here in ((study.ask().number, False), (study.ask().number, True)):
+        if sweeper_here:
+            trial_module.hold_for_sweeper()
+        config = TrialConfig(storage=storage, study_name="s", number=number,
+                             pruner=PrunerConfig(type="none"), record_each_fold=False,
+                             output="light")
+        reporter = TrialReporter(config, "acc")
+        reporter.report(0, {"valid": {"acc": 0.5}, "test": {"acc": 0.25}})
+        reporter.finish({"mean": {"test": {"acc": 0.25}}}, held=held)
+    try:
+        assert trial_module.take_held(storage, "s", 0) is None  # no sweeper to take them
+        assert trial_module.take_held(storage, "s", 1) is held
+        assert trial_module.take_held(storage, "s", 1) is None  # taken once
+    finally:
+        trial_module._held_for = None

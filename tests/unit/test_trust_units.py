@@ -5,16 +5,18 @@ from __future__ import annotations
 import io
 import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import yaml
 
 from rampconf.configguard import check_config_file
+from rampconf.isolation import Task, send_task, serve_task
 from rampconf.limits import parse_memory
 from rampconf.resources import packaged_conf_dir
 from rampconf.rundir import MARKER, claim_run_dir
-from rampconf.wire import decode, dumps_task, encode, loads_task, to_plain
+from rampconf.wire import decode, dumps_task, encode, loads_task, recv_exact, to_plain
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -201,3 +203,39 @@ def test_warning_classes_named_by_a_fold_are_found_again_by_module_and_name():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["True", "OddWarning"]
+
+
+class _GarbageTask(Task):
+    """Reports what a fold process's garbage collector sees while the task runs."""
+
+    def run(self) -> dict[str, Any]:
+        import gc
+
+        frozen = gc.get_freeze_count()
+        cycle: list[Any] = []
+        cycle.append(cycle)
+        del cycle
+        return {"status": "ok", "frozen": frozen, "collected": gc.collect()}
+
+
+def test_a_fold_process_freezes_what_it_inherited_and_collects_its_own_garbage():
+    import gc
+    import socket
+    import struct
+    import threading
+
+    ours, theirs = socket.socketpair()
+    task_bytes, _ = dumps_task(_GarbageTask())
+    try:
+        server = threading.Thread(target=serve_task, args=(theirs,))
+        server.start()
+        send_task(ours, _GarbageTask(), b"", task_bytes, [])
+        (size,) = struct.unpack("<Q", recv_exact(ours, 8))
+        answer = decode(recv_exact(ours, size))
+        server.join()
+    finally:
+        gc.unfreeze()  # serve_task froze this test process's objects
+        ours.close()
+    assert answer["status"] == "ok"
+    assert answer["frozen"] > 1000  # the inherited objects (here: pytest's) are left alone
+    assert answer["collected"] >= 1  # the task's own cycle is still collected
