@@ -155,7 +155,7 @@ SKIPPED = {
     "docs/tutorials/mars-craters.md": 1,  # a minute-long detector run the domain page runs
     "docs/tutorials/challenge.md": 4,  # run in order with the first by test_challenge_docs.py
     "docs/mlflow.md": 2,  # pip install; a web server
-    "docs/performance.md": 5,  # benchmarks: minutes each, they print figures, assert nothing
+    "docs/performance.md": 6,  # benchmarks: minutes each, they print figures, assert nothing
     "docs/tutorials/scaling.md": 5,  # PostgreSQL, the benchmark, Slurm (two), a web server
 }
 
