@@ -153,6 +153,8 @@ def _serve(sock: socket.socket, parent: int, preload_server: bool) -> int:
         return 0
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # until the run starts: the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # a background process group may still write to the terminal with `stty tostop`
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # the terminal's input stays the parent's
     os.close(devnull)
