@@ -6,7 +6,6 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -15,14 +14,13 @@ from rampconf_detection.geometry import (
     IoUFormula,
     as_circles,
     flatten,
-    iou_matrix,
     match_images,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["combine_detections", "merge_detections"]
+__all__ = ["combine_detections"]
 
 
 def combine_detections(fold_predictions: Sequence[Any], iou_threshold: float = 0.5,
@@ -32,14 +30,21 @@ def combine_detections(fold_predictions: Sequence[Any], iou_threshold: float = 0
     For each image, the folds that predicted it (not ``None``) are merged:
 
     * one fold: its detections, unchanged;
-    * two or more (``n`` of them): see :func:`merge_detections`;
+    * two or more (``n`` of them): every pair of folds is matched optimally
+      (maximum summed IoU) and matched detections with IoU above
+      ``iou_threshold`` are linked; each connected group of linked detections
+      becomes one detection, position and radius averaged with the confidences
+      as weights, confidence ``sum(confidences) / n`` (a fold that missed the
+      object lowers it); a detection no other fold confirms is dropped; groups
+      come in the order of their first detection (fold, then row), and a group
+      whose confidences are all 0 is the plain mean;
     * none: ``None`` (ramp-workflow returns an empty list there).
 
     All images are merged at once: the detections of each pair of folds are
     matched over all images together (:func:`~rampconf_detection.geometry.match_images`
     with ramp-workflow's choice among equally good matchings), the links of
     all images form one graph, and each group is averaged by one reduction.
-    The values are those of :func:`merge_detections` applied image by image.
+    The values are those of that merge done image by image (a test compares them).
 
     Parameters
     ----------
@@ -130,58 +135,3 @@ def _merge_all(flats: list[Flat], predicted: np.ndarray, iou_threshold: float,
         size = np.diff(np.r_[starts, len(members)])
         merged[zero] = (np.add.reduceat(members, starts, axis=0) / size[:, None])[zero]
     return merged, node_image[nodes[order[starts]]]
-
-
-def merge_detections(preds: Sequence[np.ndarray], iou_threshold: float = 0.5,
-                     iou_formula: IoUFormula = "exact") -> np.ndarray:
-    """Merge the detections of ``n >= 2`` folds on one image.
-
-    Every pair of folds is matched optimally (maximum summed IoU); matched
-    detections with IoU above ``iou_threshold`` are linked. Each connected group
-    of linked detections becomes one detection: position and radius averaged
-    with the confidences as weights, confidence ``sum(confidences) / n`` (a
-    fold that missed the object lowers it). A detection that no other fold
-    confirms is dropped. Groups come in the order of their first detection
-    (fold, then row); a group whose confidences are all 0 is the plain mean.
-
-    Returns
-    -------
-    ndarray of shape (g, 4)
-        ``(confidence, row, col, radius)`` of the merged detections.
-    """
-    offsets = np.cumsum([0] + [len(p) for p in preds])
-    sources, targets = [], []
-    for a in range(len(preds)):
-        for b in range(a + 1, len(preds)):
-            iou = iou_matrix(preds[a][:, 1:], preds[b][:, 1:], iou_formula)
-            rows, cols = linear_sum_assignment(1.0 - iou)
-            linked = iou[rows, cols] > iou_threshold
-            sources.append(rows[linked] + offsets[a])
-            targets.append(cols[linked] + offsets[b])
-    source, target = np.concatenate(sources), np.concatenate(targets)
-    if not len(source):
-        return np.empty((0, 4))
-    n_nodes = int(offsets[-1])
-    graph = coo_matrix((np.ones(len(source)), (source, target)), shape=(n_nodes, n_nodes))
-    _, label = connected_components(graph, directed=False)
-    linked_node = np.zeros(n_nodes, dtype=bool)
-    linked_node[source] = linked_node[target] = True
-    nodes = np.flatnonzero(linked_node)                  # sorted: fold, then row
-    # Groups in order of their first node, as RAMP lists its connected components.
-    _, first, group = np.unique(label[nodes], return_index=True, return_inverse=True)
-    group = np.argsort(np.argsort(first))[group]
-    order = np.argsort(group, kind="stable")
-    members, group = np.concatenate(preds)[nodes[order]], group[order]
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    confidence = members[:, 0]
-    total = np.add.reduceat(confidence, starts)
-    merged = np.empty((len(starts), 4))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        merged[:, 1:] = np.add.reduceat(members[:, 1:] * confidence[:, None], starts,
-                                        axis=0) / total[:, None]
-    merged[:, 0] = total / len(preds)
-    zero = total == 0
-    if zero.any():   # no weights: the plain mean, confidence 0
-        size = np.diff(np.r_[starts, len(members)])
-        merged[zero] = (np.add.reduceat(members, starts, axis=0) / size[:, None])[zero]
-    return merged

@@ -1,6 +1,6 @@
 """The all-images-at-once detection code against straightforward per-image references.
 
-Bagging (``combine_detections``) is compared with :func:`merge_detections`
+Bagging (``combine_detections``) is compared with :func:`merge_detections` (below)
 applied image by image, the matching with ramp-workflow's choice among equal
 optima (``ties="ramp"``) with one ``linear_sum_assignment`` per image, and the
 matching scores (which share their pairs and matchings between scores) with
@@ -17,10 +17,12 @@ from typing import Any
 import numpy as np
 import pytest
 from rampconf_detection import geometry, shared
-from rampconf_detection.combine import combine_detections, merge_detections
+from rampconf_detection.combine import combine_detections
 from rampconf_detection.geometry import as_circles, flatten, in_window, iou_matrix, match_images
 from rampconf_detection.scores import average_precision
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from rampconf.compat import compat_mode
 from rampconf.plugin import make_plugin
@@ -95,6 +97,61 @@ def folds_of(seed: int, n_folds: int, n_images: int = 120, integer: bool = False
             images.append(moved[keep])
         folds.append(objects(images))
     return folds
+
+
+def merge_detections(preds: list[np.ndarray], iou_threshold: float = 0.5,
+                     iou_formula: Any = "exact") -> np.ndarray:
+    """The per-image reference: merge the detections of ``n >= 2`` folds on one image.
+
+    Every pair of folds is matched optimally (maximum summed IoU); matched
+    detections with IoU above ``iou_threshold`` are linked. Each connected group
+    of linked detections becomes one detection: position and radius averaged
+    with the confidences as weights, confidence ``sum(confidences) / n`` (a
+    fold that missed the object lowers it). A detection that no other fold
+    confirms is dropped. Groups come in the order of their first detection
+    (fold, then row); a group whose confidences are all 0 is the plain mean.
+
+    Returns
+    -------
+    ndarray of shape (g, 4)
+        ``(confidence, row, col, radius)`` of the merged detections.
+    """
+    offsets = np.cumsum([0] + [len(p) for p in preds])
+    sources, targets = [], []
+    for a in range(len(preds)):
+        for b in range(a + 1, len(preds)):
+            iou = iou_matrix(preds[a][:, 1:], preds[b][:, 1:], iou_formula)
+            rows, cols = linear_sum_assignment(1.0 - iou)
+            linked = iou[rows, cols] > iou_threshold
+            sources.append(rows[linked] + offsets[a])
+            targets.append(cols[linked] + offsets[b])
+    source, target = np.concatenate(sources), np.concatenate(targets)
+    if not len(source):
+        return np.empty((0, 4))
+    n_nodes = int(offsets[-1])
+    graph = coo_matrix((np.ones(len(source)), (source, target)), shape=(n_nodes, n_nodes))
+    _, label = connected_components(graph, directed=False)
+    linked_node = np.zeros(n_nodes, dtype=bool)
+    linked_node[source] = linked_node[target] = True
+    nodes = np.flatnonzero(linked_node)                  # sorted: fold, then row
+    # Groups in order of their first node, as RAMP lists its connected components.
+    _, first, group = np.unique(label[nodes], return_index=True, return_inverse=True)
+    group = np.argsort(np.argsort(first))[group]
+    order = np.argsort(group, kind="stable")
+    members, group = np.concatenate(preds)[nodes[order]], group[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    confidence = members[:, 0]
+    total = np.add.reduceat(confidence, starts)
+    merged = np.empty((len(starts), 4))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        merged[:, 1:] = np.add.reduceat(members[:, 1:] * confidence[:, None], starts,
+                                        axis=0) / total[:, None]
+    merged[:, 0] = total / len(preds)
+    zero = total == 0
+    if zero.any():   # no weights: the plain mean, confidence 0
+        size = np.diff(np.r_[starts, len(members)])
+        merged[zero] = (np.add.reduceat(members, starts, axis=0) / size[:, None])[zero]
+    return merged
 
 
 def bagged_image_by_image(folds: list[np.ndarray], iou_threshold: float, formula: str
