@@ -178,29 +178,19 @@ def _task(cfg: Any) -> float | None:
             "quiet": raw.get("trial") is not None,  # the sweeper prints a line
             "masked": env_interpolations(cfg)}
         if runner is not None and not multirun:
-            verdict = runner.validate(kwargs["raw"]) or _validate_here(kwargs["raw"])
-            if verdict["ok"]:
+            from rampconf.prewarm import verdict, verdict_error
+
+            found = runner.validate(kwargs["raw"]) or verdict(kwargs["raw"])
+            if found["ok"]:
                 answer = runner.run({"kwargs": kwargs, "debug": debug})
             else:  # found by the runner: printed here, as the command's own errors are
-                found = RampconfError(verdict["lines"][0], lines=verdict["lines"])
-                found.label, found.exit_code = verdict["label"], verdict["exit_code"]
-                answer = _error_answer(found, debug=False)
+                answer = _error_answer(verdict_error(found), debug=False)
         else:
             answer = run_and_report(kwargs, multirun, debug)
     if answer["discard"]:
         _discard_hydra_run_dir(hydra_cfg)  # found before the run started: leave nothing
     _state["exit_code"] = answer["exit_code"]
     return answer["objective"]
-
-
-def _validate_here(raw: dict[str, Any]) -> dict[str, Any]:
-    from rampconf.schema import validate_config
-
-    try:
-        validate_config(raw)
-    except RampconfError as exc:
-        return {"ok": False, "label": exc.label, "lines": exc.lines, "exit_code": exc.exit_code}
-    return {"ok": True}
 
 
 def _error_answer(exc: RampconfError, debug: bool) -> dict[str, Any]:

@@ -32,6 +32,7 @@ __all__ = [
     "cached_check",
     "check_data_paths",
     "check_key",
+    "default_executor",
     "emit_warnings",
     "fold_result",
     "make_executor",
@@ -84,6 +85,12 @@ def make_executor(config: RunConfig, reader: BaseReader,
     return get_executor(sandbox, in_process=config.unsafe_in_process), limits
 
 
+def default_executor(arguments: Sequence[str]) -> bool:
+    """Whether command-line overrides leave the default executor (the fork server, no sandbox)."""
+    return not any(arg.lstrip("+~").startswith(("sandbox=", "backend=", "unsafe_in_process="))
+                   for arg in arguments)
+
+
 def warm_up(arguments: Sequence[str]) -> None:
     """Start this process's fork server now, unless the arguments choose another executor.
 
@@ -93,10 +100,7 @@ def warm_up(arguments: Sequence[str]) -> None:
     """
     import sys
 
-    if sys.platform != "linux" or any(
-            arg.startswith(("sandbox=", "unsafe_in_process=", "+sandbox", "++sandbox",
-                            "backend="))
-            for arg in arguments):
+    if sys.platform != "linux" or not default_executor(arguments):
         return
     from rampconf.workers import get_executor
 

@@ -108,7 +108,7 @@ def _groups_listed_once() -> Iterator[None]:
 
     original = Hydra.app_help
 
-    def app_help(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def app_help(self: Any, config_name: str | None, args_parser: Any, args: Any) -> Any:
         loader = self.config_loader
         _, repository = loader._parse_overrides_and_create_caching_repo(None, [])
         listed = loader.get_group_options
@@ -127,13 +127,13 @@ def _groups_listed_once() -> Iterator[None]:
 
         loader.get_group_options = get_group_options
         try:
-            help_cfg = _packaged_help(*args, **kwargs)
+            help_cfg = _packaged_help(config_name, args)
             if help_cfg is None:
-                return original(self, *args, **kwargs)
+                return original(self, config_name=config_name, args_parser=args_parser,
+                                args=args)
             from omegaconf import OmegaConf
 
-            args_parser, parsed = _help_arguments(*args, **kwargs)
-            print(self.get_help(help_cfg, OmegaConf.create(), args_parser, parsed.resolve))
+            print(self.get_help(help_cfg, OmegaConf.create(), args_parser, args.resolve))
             return None
         finally:
             del loader.get_group_options
@@ -145,18 +145,13 @@ def _groups_listed_once() -> Iterator[None]:
         Hydra.app_help = original  # type: ignore[method-assign]
 
 
-def _help_arguments(config_name: Any = None, args_parser: Any = None,
-                    args: Any = None) -> tuple[Any, Any]:
-    return args_parser, args
-
-
-def _packaged_help(config_name: Any = None, args_parser: Any = None, args: Any = None) -> Any:
+def _packaged_help(config_name: str | None, args: Any) -> Any:
     """``hydra.help`` of the packaged primary config, when it is the one Hydra would use."""
     import os
 
     from rampconf.resources import packaged_conf_dir
 
-    if config_name != "config" or args is None or args.overrides or args.config_dir \
+    if config_name != "config" or args.overrides or args.config_dir \
             or args.config_path or args.config_name \
             or os.path.exists(os.path.join(os.getcwd(), "conf", "config.yaml")):
         return None

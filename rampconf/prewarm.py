@@ -41,7 +41,7 @@ import sys
 import threading
 from typing import Any
 
-__all__ = ["Runner", "start"]
+__all__ = ["Runner", "start", "verdict", "verdict_error"]
 
 PR_SET_PDEATHSIG = 1
 _HEADER = struct.Struct("<Q")
@@ -129,7 +129,9 @@ def start(argv: list[str]) -> Runner | None:
         code = 1
         try:
             ours.close()
-            code = _serve(theirs, parent, preload_server=_plain_executor(argv))
+            from rampconf.execution import default_executor
+
+            code = _serve(theirs, parent, preload_server=default_executor(argv))
         except BaseException:  # a bug of ours: say it, end with 1
             import traceback
 
@@ -138,11 +140,6 @@ def start(argv: list[str]) -> Runner | None:
             _exit(code)
     theirs.close()
     return Runner(pid, ours)
-
-
-def _plain_executor(argv: list[str]) -> bool:
-    """Whether the command line leaves the default executor (the fork server, no sandbox)."""
-    return not any(arg.lstrip("+~").startswith(("sandbox=", "backend=")) for arg in argv)
 
 
 def _serve(sock: socket.socket, parent: int, preload_server: bool) -> int:
@@ -158,11 +155,11 @@ def _serve(sock: socket.socket, parent: int, preload_server: bool) -> int:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # the terminal's input stays the parent's
     os.close(devnull)
-    from rampconf.schema import validate_config
+    import rampconf.schema  # noqa: F401 - pydantic and the config models, first
 
     # The command's config is validated here, on a thread, while the libraries are imported:
     # the command then imports no pydantic, and reports a config error at once.
-    validator = threading.Thread(target=_validate_first, args=(sock, validate_config),
+    validator = threading.Thread(target=_validate_first, args=(sock,),
                                  name="rampconf-validate", daemon=True)
     validator.start()
     import numpy  # noqa: F401 - what every run, and the fork server, needs
@@ -214,10 +211,29 @@ def _serve(sock: socket.socket, parent: int, preload_server: bool) -> int:
     return 0
 
 
-def _validate_first(sock: socket.socket, validate: Any) -> None:
-    """Answer the command's first message: the validation of its config (see Runner.validate)."""
+def verdict(raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate a composed config; ``{"ok": True}`` or the config error as plain data."""
+    from rampconf.errors import RampconfError
+    from rampconf.schema import validate_config
+
+    try:
+        validate_config(raw)
+    except RampconfError as exc:
+        return {"ok": False, "label": exc.label, "lines": exc.lines, "exit_code": exc.exit_code}
+    return {"ok": True}
+
+
+def verdict_error(found: dict[str, Any]) -> Any:
+    """The error a failed :func:`verdict` describes, to print as the command's own."""
     from rampconf.errors import RampconfError
 
+    error = RampconfError(found["lines"][0], lines=found["lines"])
+    error.label, error.exit_code = found["label"], found["exit_code"]
+    return error
+
+
+def _validate_first(sock: socket.socket) -> None:
+    """Answer the command's first message: the validation of its config (see Runner.validate)."""
     try:
         message = _receive(sock)
     except OSError:
@@ -225,15 +241,11 @@ def _validate_first(sock: socket.socket, validate: Any) -> None:
     if not isinstance(message, dict) or message.get("op") != "validate":
         return
     try:
-        validate(message["raw"])
-        verdict: dict[str, Any] = {"ok": True}
-    except RampconfError as exc:
-        verdict = {"ok": False, "label": exc.label, "lines": exc.lines,
-                   "exit_code": exc.exit_code}
+        answer = verdict(message["raw"])
     except Exception:  # not the runner's to say: the command validates itself
-        verdict = {}
+        answer = {}
     with contextlib.suppress(OSError):
-        _send(sock, verdict)
+        _send(sock, answer)
 
 
 def _exit(code: int) -> None:
