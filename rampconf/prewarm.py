@@ -80,7 +80,8 @@ class Runner:
         """Have the runner run ``request`` (see :func:`_serve`); its answer.
 
         SIGINT and SIGTERM received meanwhile are passed on to the runner,
-        which stops the run and answers with exit code 130 / 143.
+        which stops the run and answers with exit code 130 / 143. A runner
+        that ends without answering (killed) is one error line and exit code 1.
         """
         request = {**request, "cwd": os.getcwd(), "env": dict(os.environ), "argv": sys.argv}
 
@@ -100,9 +101,11 @@ class Runner:
                 signal.signal(signum, handler)
             self.sock.close()
         _, status = os.waitpid(self.pid, 0)
-        if answer is None:
-            raise RuntimeError("the runner process ended without an answer "
-                               f"({_describe_status(status)})")
+        if answer is None:  # one line, as any error of a run (what it printed is above)
+            print(f"error: the process running the run ended without an answer "
+                  f"({_describe_status(status)}); RAMPCONF_PREWARM=0 runs it in this process",
+                  file=sys.stderr)
+            return {"exit_code": 1, "objective": None, "discard": False}
         return answer
 
     def close(self) -> None:

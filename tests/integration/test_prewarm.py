@@ -73,3 +73,25 @@ def test_a_config_error_is_reported_once_by_the_command(run_cli, kits, tmp_path)
         "config error: n_jobs: input should be a valid integer, unable to parse string as an "
         "integer, got 'abc'"]
     assert not (tmp_path / "outputs").exists()
+
+
+def test_a_runner_killed_during_the_run_is_one_error_line(run_cli, kits, tmp_path):
+    folder = tmp_path / "submissions" / "iris" / "assassin"
+    folder.mkdir(parents=True)
+    (folder / "estimator.py").write_text(textwrap.dedent("""
+        import os
+        import signal
+
+
+        def get_estimator():
+            with open(f"/proc/{os.getppid()}/stat") as stat:  # the fork server's parent
+                runner = int(stat.read().rsplit(")", 1)[1].split()[1])
+            os.kill(runner, signal.SIGKILL)
+        """))
+    proc = run_cli("problem=iris_kit", f"data_root={kits}", "submission=assassin",
+                   "progress=false")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: the process running the run ended without an answer (killed by SIGKILL); "
+        "RAMPCONF_PREWARM=0 runs it in this process")
+    assert "Traceback" not in proc.stderr
