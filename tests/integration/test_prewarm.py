@@ -95,3 +95,54 @@ def test_a_runner_killed_during_the_run_is_one_error_line(run_cli, kits, tmp_pat
         "error: the process running the run ended without an answer (killed by SIGKILL); "
         "RAMPCONF_PREWARM=0 runs it in this process")
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("prewarm", ["1", "0"])
+def test_fold_processes_import_nothing_to_fit_a_common_tabular_pipeline(tmp_path, kits, prewarm):
+    """The fork server has done scikit-learn's first-time work (lazy imports) once for all."""
+    folder = tmp_path / "submissions" / "titanic" / "watched"
+    folder.mkdir(parents=True)
+    (folder / "estimator.py").write_text(textwrap.dedent("""
+        import os
+        import sys
+
+        from sklearn.base import BaseEstimator, ClassifierMixin
+        from sklearn.compose import make_column_transformer
+        from sklearn.impute import SimpleImputer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+
+        class Watched(ClassifierMixin, BaseEstimator):
+            def fit(self, X, y):
+                before = set(sys.modules)
+                self.model_ = make_pipeline(
+                    make_column_transformer(
+                        (OneHotEncoder(handle_unknown="ignore"), ["Sex", "Pclass", "Embarked"]),
+                        (make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                         ["Age", "SibSp", "Parch", "Fare"])),
+                    LogisticRegression(max_iter=1000)).fit(X, y)
+                self.model_.predict_proba(X)
+                self.classes_ = self.model_.classes_
+                with open(os.environ["SPY_FILE"], "a") as out:
+                    out.write(" ".join(sorted(set(sys.modules) - before)) + "\\n")
+                return self
+
+            def predict_proba(self, X):
+                return self.model_.predict_proba(X)
+
+
+        def get_estimator():
+            return Watched()
+        """))
+    spy = tmp_path / "imported.txt"
+    proc = subprocess.run(
+        [sys.executable, "-m", "rampconf", "problem=titanic", f"data_root={kits}",
+         "submission=watched", "progress=false"],
+        cwd=tmp_path, env={**cli_env(), "RAMPCONF_PREWARM": prewarm, "SPY_FILE": str(spy)},
+        capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = spy.read_text().splitlines()
+    assert len(lines) >= 8  # one per fold (and the check's, when it fits)
+    assert lines == [""] * len(lines)
