@@ -21,7 +21,10 @@ Control protocol (one JSON object per packet of a ``SOCK_SEQPACKET`` socket):
 
 - runner -> server: ``{"op": "preload", "modules": [...]}``;
   ``{"op": "fork", "id": N, "timeout": s|null, "memory": bytes|null}`` with
-  the fold's socket as a passed file descriptor; ``{"op": "kill", "id": N}``.
+  the fold's socket as a passed file descriptor (with ``"armed": false``, a
+  primed process: no limit and no clock yet); ``{"op": "arm", "id": N,
+  "timeout": ..., "memory": ...}`` when a primed process gets its task (its
+  limits and its elapsed time start then); ``{"op": "kill", "id": N}``.
 - server -> runner: ``{"event": "started", "id": N, "pid": P}`` and
   ``{"event": "ended", "id": N, "code": int|null, "signal": int|null,
   "limit": null|"timeout"|"memory"|"killed", "elapsed": s, "peak_memory": bytes}``.
@@ -31,6 +34,7 @@ The server ends, killing every fold, when the runner closes the socket.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import json
@@ -42,7 +46,7 @@ import socket
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rampconf.limits import children, kill_tree, process_tree, resident_memory
@@ -59,12 +63,19 @@ _libc = ctypes.CDLL(None, use_errno=True)
 class _Fold:
     id: int
     pid: int
-    started: float
-    deadline: float | None
-    memory: int | None
     folder: str | None
+    started: float = field(default_factory=time.monotonic)
+    deadline: float | None = None
+    memory: int | None = None
     limit: str | None = None
     peak: int = 0
+
+    def arm(self, message: dict[str, Any]) -> None:
+        """The task starts now: its clock and its limits (``timeout``, ``memory``)."""
+        self.started = time.monotonic()
+        timeout = message.get("timeout")
+        self.deadline = None if timeout is None else self.started + timeout
+        self.memory = message.get("memory")
 
 
 class Server:
@@ -128,6 +139,10 @@ class Server:
                 exercise_libraries()
         elif message["op"] == "fork":
             self._fork(message, fds[0])
+        elif message["op"] == "arm":
+            for fold in self.folds.values():
+                if fold.id == message["id"] and fold.limit is None:
+                    fold.arm(message)
         elif message["op"] == "kill":
             for fold in self.folds.values():
                 if fold.id == message["id"] and fold.limit is None:
@@ -155,11 +170,9 @@ class Server:
             finally:
                 os._exit(code)
         os.close(fd)
-        timeout = message.get("timeout")
-        now = time.monotonic()
-        self.folds[pid] = _Fold(id=message["id"], pid=pid, started=now,
-                                deadline=None if timeout is None else now + timeout,
-                                memory=message.get("memory"), folder=folder)
+        fold = self.folds[pid] = _Fold(id=message["id"], pid=pid, folder=folder)
+        if message.get("armed", True):
+            fold.arm(message)
         self._send({"event": "started", "id": message["id"], "pid": pid})
 
     def _reap(self) -> None:
@@ -297,6 +310,44 @@ def _become_fold(server: Server, fd: int, folder: str | None) -> None:
             stream.flush()
         except (OSError, ValueError):
             continue
+
+
+def become_forked_server(fd: int) -> None:
+    """In the forked child: leave the parent's state and serve on ``fd`` (never returns)."""
+    parent = os.getppid()
+    os.setsid()
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with its parent
+    if os.getppid() != parent:
+        os._exit(0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    keep = sorted({0, 1, 2, fd})
+    for low, high in zip(keep, [*keep[1:], os.sysconf("SC_OPEN_MAX")], strict=True):
+        os.closerange(low + 1, high)  # nothing of the parent's: pipes, sockets, files
+    if sys.path and sys.path[0] in (os.getcwd(), ""):  # as `python -m` in "/" would have it
+        sys.path[0] = "/"
+    os.chdir("/")
+    for key in [key for key in os.environ if key.startswith("RAMPCONF_")]:
+        del os.environ[key]
+    sys.argv = [__file__, str(fd)]
+    _set_command_line(f"python -m rampconf.forkserver {fd}".encode())
+    main([str(fd)])
+    os._exit(0)
+
+
+def _set_command_line(title: bytes) -> None:
+    """Write ``title`` over this process's command line, as ``/proc/PID/cmdline`` shows it.
+
+    A forked server would show the runner's command line (the data root in
+    it) to the fold processes; the kernel reads it from this process's memory
+    (``arg_start`` to ``arg_end``, fields 48 and 49 of ``/proc/self/stat``).
+    """
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        with open("/proc/self/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        start, end = int(fields[45]), int(fields[46])  # fields[0] is field 3, the state
+        if end > start:
+            ctypes.memmove(start, title[:end - start - 1].ljust(end - start, b"\0"), end - start)
 
 
 def main(argv: list[str] | None = None) -> None:

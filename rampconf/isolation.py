@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from rampconf.submission import Submission
     from rampconf.workflows import BaseWorkflow
 
-__all__ = ["CheckTask", "FoldInputs", "FoldTask", "Task", "send_task", "serve_task"]
+__all__ = ["CheckTask", "FoldInputs", "FoldTask", "Task", "send_shared", "send_task", "serve_task"]
 
 
 class Task:
@@ -254,25 +254,36 @@ class CheckTask(Task):
                 "routed": {element: sorted(names) for element, names in routed.items()}}
 
 
-HEADER = struct.Struct("<QQQ")  # length of the shared part, of the task, number of descriptors
+SHARED_HEADER = struct.Struct("<QQ")  # length of the shared part, number of descriptors
+TASK_HEADER = struct.Struct("<Q")  # length of the task
 
 
-def send_task(sock: socket.socket, task: Task, shared: bytes, task_bytes: bytes,
-              fds: list[int]) -> None:
-    """Send a pickled task (and its shared part) to a fold process, descriptors first."""
-    socket.send_fds(sock, [HEADER.pack(len(shared), len(task_bytes), len(fds))], fds)
+def send_shared(sock: socket.socket, shared: bytes, fds: list[int]) -> None:
+    """Send a fold process the first part of its input: the run's shared inputs, pickled.
+
+    It may come well before the task (a primed process, see
+    :class:`~rampconf.forkexec.ForkServerExecutor`); ``shared`` may be empty.
+    """
+    socket.send_fds(sock, [SHARED_HEADER.pack(len(shared), len(fds))], fds)
     sock.sendall(shared)
-    sock.sendall(task_bytes)
+
+
+def send_task(sock: socket.socket, task_bytes: bytes) -> None:
+    """Send a fold process the second part of its input: its own task, pickled."""
+    sock.sendall(TASK_HEADER.pack(len(task_bytes)) + task_bytes)
 
 
 def serve_task(sock: socket.socket) -> None:
-    """In a fold process: receive the task, run it, send back its plain-data answer.
+    """In a fold process: receive the shared inputs, then the task; run it, send its answer.
 
     The objects inherited from the fork server (its modules, the preloaded
     libraries) are frozen out of the garbage collector first: a collection
     would otherwise walk them all, writing to (and so copying) every page of
     the inherited heap, about 80 ms per fold with scikit-learn and pandas
     loaded. Objects made by the task are collected as usual.
+
+    A process whose socket closes before its task came (a primed process
+    that was not needed) returns without running anything.
     """
     import gc
 
@@ -280,13 +291,19 @@ def serve_task(sock: socket.socket) -> None:
 
     gc.freeze()
 
-    data, fds, _, _ = socket.recv_fds(sock, HEADER.size, 64)
-    if len(data) < HEADER.size:
-        data += recv_exact(sock, HEADER.size - len(data))
-    shared_size, task_size, _ = HEADER.unpack(data)
-    shared = recv_exact(sock, shared_size)
+    data, fds, _, _ = socket.recv_fds(sock, SHARED_HEADER.size, 64)
+    if not data:
+        return
+    try:
+        if len(data) < SHARED_HEADER.size:
+            data += recv_exact(sock, SHARED_HEADER.size - len(data))
+        shared_size, _ = SHARED_HEADER.unpack(data)
+        shared = loads_task(recv_exact(sock, shared_size), fds) if shared_size else None
+        (task_size,) = TASK_HEADER.unpack(recv_exact(sock, TASK_HEADER.size))
+    except EOFError:
+        return
     task = loads_task(recv_exact(sock, task_size), fds)
-    task.shared = loads_task(shared, fds) if shared_size else None
+    task.shared = shared
     del shared
     answer = task.run()
     try:

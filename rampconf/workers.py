@@ -20,11 +20,14 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import signal
+import struct
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rampconf.limits import format_bytes
 from rampconf.wire import decode, encode
 
 if TYPE_CHECKING:
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
     from rampconf.sandbox import Sandbox
 
 __all__ = ["Executor", "InProcessExecutor", "Job", "Limits",
-           "TaskOutcome", "get_executor", "run_isolated"]
+           "TaskOutcome", "ended_outcome", "get_executor", "run_isolated"]
 
 @dataclass(frozen=True)
 class Limits:
@@ -88,6 +91,57 @@ def answer_outcome(task: Task, answer: Any, elapsed: float = 0.0) -> TaskOutcome
                                             "something that is not a task's answer"])
     error = [str(line) for line in answer.get("error", [])]
     return TaskOutcome(answer["status"], answer=answer, error=error, elapsed=elapsed)
+
+
+SIGNAL_HINTS = {
+    signal.SIGSEGV: "a segmentation fault: the submission or a compiled library it called "
+                    "crashed",
+    signal.SIGKILL: "killed from outside the run (the system's out-of-memory killer, or a user)",
+    signal.SIGABRT: "aborted by a compiled library",
+    signal.SIGBUS: "a bus error in compiled code",
+}
+
+
+def ended_outcome(job: Job, ended: dict[str, Any], data: bytes) -> TaskOutcome:
+    """A forked task's outcome from its process's end (the fork server's report) and the
+    bytes it sent (a length, then the encoded answer)."""
+    task, limits = job.task, job.limits
+    elapsed, peak = float(ended.get("elapsed") or 0.0), ended.get("peak_memory") or None
+    what = task.describe()
+    if ended.get("limit") == "timeout":
+        return TaskOutcome("timeout", elapsed=elapsed, peak_memory=peak, error=[
+            f"{what}: ran longer than fold_timeout={limits.timeout:g} s (wall time); its "
+            "processes were killed"])
+    if ended.get("limit") == "memory":
+        assert limits.memory is not None
+        return TaskOutcome("out_of_memory", elapsed=elapsed, peak_memory=peak, error=[
+            f"{what}: used more than fold_memory={format_bytes(limits.memory)} of memory "
+            f"({format_bytes(int(peak or 0))} resident); its processes were killed"])
+    if ended.get("limit") == "killed":
+        return TaskOutcome("cancelled", elapsed=elapsed, error=[f"{what}: stopped"])
+    answer = None
+    if len(data) >= 8:
+        (size,) = struct.unpack("<Q", data[:8])
+        if len(data) == 8 + size:
+            try:
+                answer = decode(data[8:])
+            except ValueError as exc:
+                return TaskOutcome("failed", elapsed=elapsed, error=[f"{what}: {exc}"])
+    if answer is not None:
+        outcome = answer_outcome(task, answer, elapsed)
+        outcome.peak_memory = peak
+        return outcome
+    if ended.get("signal"):
+        number = int(ended["signal"])
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ \
+            else f"signal {number}"
+        hint = SIGNAL_HINTS.get(number)  # type: ignore[call-overload]
+        return TaskOutcome("failed", elapsed=elapsed, error=[
+            f"{what}: the process running the submission was killed by {name}"
+            f"{f' ({hint})' if hint else ''} before it returned predictions"])
+    return TaskOutcome("failed", elapsed=elapsed, error=[
+        f"{what}: the process running the submission ended with exit code {ended.get('code')} "
+        "before it returned predictions (did the submission call os._exit() or exit?)"])
 
 
 class Executor(ABC):

@@ -228,6 +228,22 @@ def test_a_hanging_fold_is_stopped_at_fold_timeout(tmp_path, monkeypatch):
     assert result.summary["status"] == "failed" and result.summary["n_folds_ok"] == 1
 
 
+def test_fold_timeout_starts_with_the_task_not_with_the_primed_process(tmp_path, monkeypatch):
+    """Each fold's process is forked while the fold before it runs (3 s here), then waits."""
+    write_submission(tmp_path, "slow", """
+        import time
+
+
+        def get_estimator():
+            time.sleep(3)
+            return RandomForestClassifier(n_estimators=2, random_state=0)
+        """)
+    result = run_api(tmp_path, monkeypatch, "slow", "fold_timeout=5", "cv=kfold",
+                     "cv.n_splits=3")
+    # counted from the fork, folds 1 and 2 would have run 6 s
+    assert result.folds["status"].tolist() == ["ok", "ok", "ok"]
+
+
 def test_a_fold_over_fold_memory_is_stopped(tmp_path, monkeypatch):
     write_submission(tmp_path, "greedy", """
         import numpy as np

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from rampconf.configguard import check_config_file
-from rampconf.isolation import Task, send_task, serve_task
+from rampconf.isolation import Task, send_shared, send_task, serve_task
 from rampconf.limits import parse_memory
 from rampconf.resources import packaged_conf_dir
 from rampconf.rundir import MARKER, claim_run_dir
@@ -229,7 +229,8 @@ def test_a_fold_process_freezes_what_it_inherited_and_collects_its_own_garbage()
     try:
         server = threading.Thread(target=serve_task, args=(theirs,))
         server.start()
-        send_task(ours, _GarbageTask(), b"", task_bytes, [])
+        send_shared(ours, b"", [])
+        send_task(ours, task_bytes)
         (size,) = struct.unpack("<Q", recv_exact(ours, 8))
         answer = decode(recv_exact(ours, size))
         server.join()
