@@ -302,18 +302,21 @@ class SCP(_ThresholdScore[SCPParams]):
         bounds = np.unique(np.searchsorted(
             per_image, np.arange(0, per_image[-1] if len(per_image) else 0, SCP_CHUNK),
             side="right"))
+        images = [*bounds.tolist(), true.n_images]
+        # Rows are in image order: each chunk is a slice of each side.
+        true_rows, pred_rows = (np.searchsorted(flat.image, images).tolist()
+                                for flat in (true, pred))
         total = shared = 0.0
-        for first, last in itertools.pairwise([*bounds.tolist(), true.n_images]):
-            chunk_true, chunk_pred = (flat.select((flat.image >= first) & (flat.image < last))
-                                      for flat in (true, pred))
-            circles = Flat(np.concatenate([chunk_true.values, chunk_pred.values]),
-                           np.concatenate([chunk_true.image, chunk_pred.image]) - first,
+        for k, (first, last) in enumerate(itertools.pairwise(images)):
+            t, p = slice(*true_rows[k:k + 2]), slice(*pred_rows[k:k + 2])
+            circles = Flat(np.concatenate([true.values[t], pred.values[p]]),
+                           np.concatenate([true.image[t], pred.image[p]]) - first,
                            last - first)
             runs = _Runs(circles.values, self.params.shape, rows, cols)
             mass = np.bincount(runs.circle, weights=runs.weight[runs.circle] * runs.length,
                                minlength=len(circles.values))
             total += mass.sum()
-            shared += _shared_mass(circles, len(chunk_true.values), mass > 0, runs)
+            shared += _shared_mass(circles, t.stop - t.start, mass > 0, runs)
         if total == 0:
             raise UndefinedScore("no true circle and no detection in the scoring window")
         # sum |T - P| = sum T + sum P - 2 sum min(T, P)
