@@ -302,18 +302,21 @@ class SCP(_ThresholdScore[SCPParams]):
         bounds = np.unique(np.searchsorted(
             per_image, np.arange(0, per_image[-1] if len(per_image) else 0, SCP_CHUNK),
             side="right"))
+        images = [*bounds.tolist(), true.n_images]
+        # Rows are in image order: each chunk is a slice of each side.
+        true_rows, pred_rows = (np.searchsorted(flat.image, images).tolist()
+                                for flat in (true, pred))
         total = shared = 0.0
-        for first, last in itertools.pairwise([*bounds.tolist(), true.n_images]):
-            chunk_true, chunk_pred = (flat.select((flat.image >= first) & (flat.image < last))
-                                      for flat in (true, pred))
-            circles = Flat(np.concatenate([chunk_true.values, chunk_pred.values]),
-                           np.concatenate([chunk_true.image, chunk_pred.image]) - first,
+        for k, (first, last) in enumerate(itertools.pairwise(images)):
+            t, p = slice(*true_rows[k:k + 2]), slice(*pred_rows[k:k + 2])
+            circles = Flat(np.concatenate([true.values[t], pred.values[p]]),
+                           np.concatenate([true.image[t], pred.image[p]]) - first,
                            last - first)
             runs = _Runs(circles.values, self.params.shape, rows, cols)
             mass = np.bincount(runs.circle, weights=runs.weight[runs.circle] * runs.length,
                                minlength=len(circles.values))
             total += mass.sum()
-            shared += _shared_mass(circles, len(chunk_true.values), mass > 0, runs)
+            shared += _shared_mass(circles, t.stop - t.start, mass > 0, runs)
         if total == 0:
             raise UndefinedScore("no true circle and no detection in the scoring window")
         # sum |T - P| = sum T + sum P - 2 sum min(T, P)
@@ -354,22 +357,24 @@ class _Runs:
         self.rows = rows
 
     def overlaps(self, a: np.ndarray, b: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                            np.ndarray]:
         """Where the window runs of circles ``a[i]`` and ``b[i]`` share pixels, row by row.
 
-        Returns the pair ``i``, the row and the shared columns ``[lo, hi]``.
+        Returns the pair ``i``, the row, the shared columns ``[lo, hi]`` and the
+        runs of ``a[i]`` and ``b[i]`` on that row.
         """
         start = np.maximum(np.maximum(self.top[a], self.top[b]), self.rows[0])
         stop = np.minimum(np.minimum(self.bottom[a], self.bottom[b]), self.rows[1] - 1)
         count = np.maximum(stop - start + 1, 0)
         pair = np.repeat(np.arange(len(a)), count)
         row = np.arange(len(pair)) - np.repeat(np.cumsum(count) - count - start, count)
-        run_a = self.first[a][pair] + row - self.top[a][pair]
-        run_b = self.first[b][pair] + row - self.top[b][pair]
+        run_a = row + np.repeat(self.first[a] - self.top[a], count)
+        run_b = row + np.repeat(self.first[b] - self.top[b], count)
         lo = np.maximum(self.lo[run_a], self.lo[run_b])
         hi = np.minimum(self.hi[run_a], self.hi[run_b])
-        keep = lo <= hi
-        return pair[keep], row[keep], lo[keep], hi[keep]
+        keep = np.flatnonzero(lo <= hi)
+        return pair[keep], row[keep], lo[keep], hi[keep], run_a[keep], run_b[keep]
 
 
 def _shared_mass(circles: Flat, n_true: int, visible: np.ndarray, runs: _Runs) -> float:
@@ -381,76 +386,65 @@ def _shared_mass(circles: Flat, n_true: int, visible: np.ndarray, runs: _Runs) -
     of their weights, summed pair by pair over overlapping (true, detection)
     runs. Where two circles of the same side overlap (the *tangled* part of an
     image row, from the first to the last such overlap), the maps are rebuilt
-    cell by cell instead.
+    cell by cell instead, from the runs of the (true, detection) pairs there:
+    every circle that covers a pixel of both sides is in such a pair.
     """
     reach = np.abs(circles.values[:, 2]) + 1.0
-    is_true = np.arange(len(circles.values)) < n_true
-    true_rows, pred_rows = np.flatnonzero(visible & is_true), np.flatnonzero(visible & ~is_true)
+    shown = np.flatnonzero(visible)
+    # One search for the pairs of both kinds; true circles come first, so a < b.
+    i, j = near_pairs(circles.select(visible), reach[shown], circles.select(visible),
+                      reach[shown])
+    a, b = shown[i[i < j]], shown[j[i < j]]
+    pair, row, lo, hi, run_a, run_b = runs.overlaps(a, b)
+    a, b = a[pair], b[pair]
     n_window_rows = runs.rows[1] - runs.rows[0]
-
-    def key(circle: np.ndarray, row: np.ndarray) -> np.ndarray:   # (image, window row)
-        return circles.image[circle] * n_window_rows + row - runs.rows[0]
-
-    def pairs(a_rows: np.ndarray, b_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a, b = circles.select(a_rows), circles.select(b_rows)
-        i, j = near_pairs(a, reach[a_rows], b, reach[b_rows])
-        return a_rows[i], b_rows[j]
+    key = circles.image[a] * n_window_rows + row - runs.rows[0]   # (image, window row)
+    cross = (a < n_true) & (b >= n_true)
 
     # Tangled spans: columns shared by two circles of the same side.
-    spans = []
-    for side in (true_rows, pred_rows):
-        a, b = pairs(side, side)
-        a, b = a[a < b], b[a < b]
-        pair, row, lo, hi = runs.overlaps(a, b)
-        spans.append((key(a[pair], row), lo, hi))
-    span_key, span_lo, span_hi = (np.concatenate(x) for x in zip(*spans, strict=True))
-    order = np.argsort(span_key, kind="stable")
-    span_key, span_lo, span_hi = span_key[order], span_lo[order], span_hi[order]
-    first = np.flatnonzero(np.r_[True, span_key[1:] != span_key[:-1]]) if len(order) \
-        else np.empty(0, dtype=np.intp)
+    same = np.flatnonzero(~cross)
+    same = same[np.argsort(key[same], kind="stable")]
+    span_key, span_lo, span_hi = key[same], lo[same], hi[same]
+    t, p, lo, hi, run_t, run_p, key = (x[cross] for x in (a, b, lo, hi, run_a, run_b, key))
+    common = np.minimum(runs.weight[t], runs.weight[p])
+    if not len(same):
+        return float(np.sum(common * (hi - lo + 1)))
+    first = np.flatnonzero(np.r_[True, span_key[1:] != span_key[:-1]])
     tangled = span_key[first]
-    tangle_lo = np.minimum.reduceat(span_lo, first) if len(first) else span_lo
-    tangle_hi = np.maximum.reduceat(span_hi, first) if len(first) else span_hi
+    tangle_lo = np.minimum.reduceat(span_lo, first)
+    tangle_hi = np.maximum.reduceat(span_hi, first)
 
+    # (true, detection) pairs outside the tangled spans.
     n_keys = circles.n_images * n_window_rows
     if n_keys <= LOOKUP_ROWS:   # a lookup table: 4 bytes per image row
         table = np.full(n_keys, -1, dtype=np.int32)
         table[tangled] = np.arange(len(tangled), dtype=np.int32)
-
-    def find(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:   # index into tangled, found
-        if n_keys <= LOOKUP_ROWS:
-            index = table[keys]
-            return np.maximum(index, 0), index >= 0
-        index = np.minimum(np.searchsorted(tangled, keys), len(tangled) - 1)
-        return index, tangled[index] == keys
-
-    # (true, detection) pairs outside the tangled spans.
-    t, p = pairs(true_rows, pred_rows)
-    pair, row, lo, hi = runs.overlaps(t, p)
-    t, p = t[pair], p[pair]
-    common = np.minimum(runs.weight[t], runs.weight[p])
-    if not len(tangled):
-        return float(np.sum(common * (hi - lo + 1)))
-    index, found = find(key(t, row))
+        index = table[key]
+        found = index >= 0
+    else:
+        index = np.minimum(np.searchsorted(tangled, key), len(tangled) - 1)
+        found = tangled[index] == key
+    index = np.where(found, index, 0)
     inside = np.where(found, np.maximum(np.minimum(hi, tangle_hi[index])
                                         - np.maximum(lo, tangle_lo[index]) + 1, 0), 0)
     shared = np.sum(common * (hi - lo + 1 - inside))
+
     # Tangled spans, cell by cell: one cell more per span keeps the spans apart.
     width = tangle_hi - tangle_lo + 2
     offset = np.cumsum(width) - width
-    in_window = runs.length > 0
-    circle = runs.circle[in_window]
-    index, found = find(key(circle, runs.row[in_window]))
-    lo = np.maximum(runs.lo[in_window], tangle_lo[index])
-    hi = np.minimum(runs.hi[in_window], tangle_hi[index])
-    use = found & (lo <= hi)
-    circle, index, lo, hi = circle[use], index[use], lo[use], hi[use]
     cells = int(width.sum())
+    # Pairs that share pixels of a span hold every run that matters there.
+    found = np.flatnonzero(inside)
     maps = []
-    for side in (circle < n_true, circle >= n_true):
-        start = offset[index[side]] + lo[side] - tangle_lo[index[side]]
-        stop = start + hi[side] - lo[side] + 1
-        weight = runs.weight[circle[side]]
+    for pair_run in (run_t[found], run_p[found]):
+        span_of = np.full(len(runs.circle), -1)   # each run once, with its span
+        span_of[pair_run] = index[found]
+        run = np.flatnonzero(span_of >= 0)
+        span = span_of[run]
+        shift = offset[span] - tangle_lo[span]   # column -> cell
+        start = np.maximum(runs.lo[run], tangle_lo[span]) + shift
+        stop = np.minimum(runs.hi[run], tangle_hi[span]) + 1 + shift
+        weight = runs.weight[runs.circle[run]]
         steps = np.bincount(np.r_[start, stop], weights=np.r_[weight, -weight],
                             minlength=cells + 1)
         maps.append(np.cumsum(steps[:cells]))

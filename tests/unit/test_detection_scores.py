@@ -314,6 +314,41 @@ def test_scp_equals_the_dense_map_computation(monkeypatch: pytest.MonkeyPatch, s
         scp_by_dense_maps(y_true, y_pred, (60, 64), window), abs=1e-12)
 
 
+def awkward(n_images: int, seed: int) -> tuple[list[Any], list[Any]]:
+    """Images that stress SCP: borders, tiny and huge radii, piles of one side, no detection."""
+    rng = np.random.default_rng(seed)
+    y_true, y_pred = [], []
+    for image in range(n_images):
+        k = int(rng.integers(0, 9)) if image % 5 else 0   # every fifth image: no true circle
+        true = np.column_stack([rng.uniform(-15, 75, (k, 2)), rng.uniform(0.2, 14, k)])
+        if k and rng.random() < 0.3:
+            true[0, 2] = rng.uniform(40, 120)   # covers most of the image, or all of it
+        if k:   # true circles piled on the first one
+            pile = true[:1] + rng.normal(0, 2, (int(rng.integers(0, 4)), 3)) * [1, 1, 0.2]
+            true = np.vstack([true, np.abs(pile)])
+        found = true[rng.random(len(true)) < 0.7] + rng.normal(0, 1.5, (1, 3)) * [1, 1, 0.1]
+        extra = np.column_stack([rng.uniform(-10, 70, (3, 2)), rng.uniform(0.3, 16, 3)])
+        circles = np.vstack([found, found[:2] + 0.5, extra]) if image % 7 else np.empty((0, 3))
+        circles[:, 2] = np.abs(circles[:, 2]) + 0.1
+        y_true.append(true)
+        y_pred.append(np.column_stack([rng.uniform(0, 1, len(circles)), circles]))
+    return y_true, y_pred
+
+
+@pytest.mark.parametrize("lookup_rows", [1 << 22, 0], ids=["table", "bisection"])
+@pytest.mark.parametrize(("seed", "chunk"), [(5, 4096), (6, 4096), (7, 9)])
+def test_scp_equals_the_dense_maps_on_awkward_images(monkeypatch: pytest.MonkeyPatch,
+                                                     seed: int, chunk: int,
+                                                     lookup_rows: int) -> None:
+    monkeypatch.setattr(D, "SCP_CHUNK", chunk)
+    monkeypatch.setattr(D, "LOOKUP_ROWS", lookup_rows)   # 0: image rows found by bisection
+    y_true, y_pred = awkward(40, seed)
+    for window in ([5, 50, 8, 60], [0, 60, 0, 64], [20, 21, 0, 64]):
+        scp = build("scp", shape=[60, 64], minipatch=window)
+        assert scp(objects(y_true, 3), objects(y_pred, 4)) == pytest.approx(
+            scp_by_dense_maps(y_true, y_pred, (60, 64), window), abs=1e-12), window
+
+
 @pytest.mark.parametrize("images", [
     pytest.param([[(1, 2, 3)], [], None, [(4, 5, 6), (7, 8, 9)]], id="lists-and-none"),
     pytest.param(np.arange(12.0).reshape(2, 2, 3), id="3d-array"),
