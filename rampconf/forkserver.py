@@ -34,7 +34,6 @@ The server ends, killing every fold, when the runner closes the socket.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import gc
 import json
@@ -310,44 +309,6 @@ def _become_fold(server: Server, fd: int, folder: str | None) -> None:
             stream.flush()
         except (OSError, ValueError):
             continue
-
-
-def become_forked_server(fd: int) -> None:
-    """In the forked child: leave the parent's state and serve on ``fd`` (never returns)."""
-    parent = os.getppid()
-    os.setsid()
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with its parent
-    if os.getppid() != parent:
-        os._exit(0)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    keep = sorted({0, 1, 2, fd})
-    for low, high in zip(keep, [*keep[1:], os.sysconf("SC_OPEN_MAX")], strict=True):
-        os.closerange(low + 1, high)  # nothing of the parent's: pipes, sockets, files
-    if sys.path and sys.path[0] in (os.getcwd(), ""):  # as `python -m` in "/" would have it
-        sys.path[0] = "/"
-    os.chdir("/")
-    for key in [key for key in os.environ if key.startswith("RAMPCONF_")]:
-        del os.environ[key]
-    sys.argv = [__file__, str(fd)]
-    _set_command_line(f"python -m rampconf.forkserver {fd}".encode())
-    main([str(fd)])
-    os._exit(0)
-
-
-def _set_command_line(title: bytes) -> None:
-    """Write ``title`` over this process's command line, as ``/proc/PID/cmdline`` shows it.
-
-    A forked server would show the runner's command line (the data root in
-    it) to the fold processes; the kernel reads it from this process's memory
-    (``arg_start`` to ``arg_end``, fields 48 and 49 of ``/proc/self/stat``).
-    """
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        with open("/proc/self/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-        start, end = int(fields[45]), int(fields[46])  # fields[0] is field 3, the state
-        if end > start:
-            ctypes.memmove(start, title[:end - start - 1].ljust(end - start, b"\0"), end - start)
 
 
 def main(argv: list[str] | None = None) -> None:

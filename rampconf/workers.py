@@ -165,6 +165,10 @@ class Executor(ABC):
     def preload(self, modules: Sequence[str]) -> None:  # noqa: B027 - optional
         """Import ``modules`` ahead of the tasks that need them (a hint)."""
 
+    def settle(self) -> None:  # noqa: B027 - optional
+        """Wait until the processes of the tasks that answered have ended, with what they
+        started (called when :meth:`run` returns)."""
+
     def close(self) -> None:  # noqa: B027 - optional
         """Stop every task and release the backend."""
 
@@ -214,6 +218,7 @@ class Executor(ABC):
                 end = time.monotonic() + 10
                 while any(job.outcome is None for job in running) and time.monotonic() < end:
                     self.wait([j for j in running if j.outcome is None], end - time.monotonic())
+                self.settle()
 
 
 def _past(deadline: float | None) -> bool:
