@@ -34,7 +34,7 @@ from rampconf.errors import RampconfError
 from rampconf.wire import to_plain
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from rampconf.predictions import BasePrediction
     from rampconf.submission import Submission
@@ -273,7 +273,15 @@ def send_task(sock: socket.socket, task_bytes: bytes) -> None:
     sock.sendall(TASK_HEADER.pack(len(task_bytes)) + task_bytes)
 
 
-def serve_task(sock: socket.socket) -> None:
+def _readable(sock: socket.socket) -> bool:
+    """Whether bytes wait on ``sock`` (without taking them)."""
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except BlockingIOError:
+        return False
+
+
+def serve_task(sock: socket.socket, while_waiting: Callable[[], None] | None = None) -> None:
     """In a fold process: receive the shared inputs, then the task; run it, send its answer.
 
     The objects inherited from the fork server (its modules, the preloaded
@@ -283,7 +291,10 @@ def serve_task(sock: socket.socket) -> None:
     loaded. Objects made by the task are collected as usual.
 
     A process whose socket closes before its task came (a primed process
-    that was not needed) returns without running anything.
+    that was not needed) returns without running anything. One whose task is
+    not there yet when it has the shared inputs calls ``while_waiting``
+    first (the fork server's warm-up, see
+    :func:`rampconf.forkserver.exercise_libraries`).
     """
     import gc
 
@@ -299,6 +310,8 @@ def serve_task(sock: socket.socket) -> None:
             data += recv_exact(sock, SHARED_HEADER.size - len(data))
         shared_size, _ = SHARED_HEADER.unpack(data)
         shared = loads_task(recv_exact(sock, shared_size), fds) if shared_size else None
+        if while_waiting is not None and not _readable(sock):
+            while_waiting()
         (task_size,) = TASK_HEADER.unpack(recv_exact(sock, TASK_HEADER.size))
     except EOFError:
         return

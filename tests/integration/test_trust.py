@@ -161,8 +161,10 @@ def test_an_exit_in_a_fold_is_a_failed_run_on_the_command_line(run_cli, tmp_path
 def test_processes_left_behind_end_with_the_fold(tmp_path, monkeypatch):
     target = tmp_path / "rewritten"
     write_submission(tmp_path, "daemon", f"""
+        import os
         import subprocess
         import sys
+        import time
 
         LOOP = "import sys, time\\nwhile True:\\n    open(sys.argv[1], 'a').write('x')\\n" \\
                "    time.sleep(0.02)"
@@ -172,6 +174,10 @@ def test_processes_left_behind_end_with_the_fold(tmp_path, monkeypatch):
             for own_session in (False, True):  # in the fold's group, and escaping it
                 subprocess.Popen([sys.executable, "-c", LOOP, f"{target}-{{own_session}}"],
                                  start_new_session=own_session)
+            end = time.monotonic() + 30  # the fold ends once both are writing
+            while time.monotonic() < end and not all(
+                    os.path.exists(f"{target}-{{own}}") for own in (False, True)):
+                time.sleep(0.01)
             return RandomForestClassifier(n_estimators=2, random_state=0)
         """)
     assert run_api(tmp_path, monkeypatch, "daemon").status == "ok"
