@@ -160,7 +160,7 @@ class Server:
             code = SETUP_FAILED
             gc.enable()
             try:
-                _become_fold(self, fd, folder)
+                _become_fold(self, fd, folder, primed=not message.get("armed", True))
                 code = 0
             except BaseException:
                 import traceback
@@ -283,8 +283,11 @@ def exercise_libraries() -> None:
         pass
 
 
-def _become_fold(server: Server, fd: int, folder: str | None) -> None:
-    """In the forked child: leave the server's state, isolate, run the task, answer."""
+def _become_fold(server: Server, fd: int, folder: str | None, primed: bool) -> None:
+    """In the forked child: leave the server's state, isolate, run the task, answer.
+
+    A primed process warms itself up while it waits (:func:`exercise_libraries`).
+    """
     parent = os.getppid()
     os.setsid()
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -316,7 +319,7 @@ def _become_fold(server: Server, fd: int, folder: str | None) -> None:
     sock = socket.socket(fileno=fd)
     from rampconf.isolation import serve_task
 
-    serve_task(sock, while_waiting=exercise_libraries)
+    serve_task(sock, while_waiting=exercise_libraries if primed else None)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -302,6 +302,9 @@ def serve_task(sock: socket.socket, while_waiting: Callable[[], None] | None = N
 
     gc.freeze()
 
+    if while_waiting is not None and not _readable(sock):  # primed for any task
+        while_waiting()
+        while_waiting = None  # once
     data, fds, _, _ = socket.recv_fds(sock, SHARED_HEADER.size, 64)
     if not data:
         return
@@ -310,7 +313,7 @@ def serve_task(sock: socket.socket, while_waiting: Callable[[], None] | None = N
             data += recv_exact(sock, SHARED_HEADER.size - len(data))
         shared_size, _ = SHARED_HEADER.unpack(data)
         shared = loads_task(recv_exact(sock, shared_size), fds) if shared_size else None
-        if while_waiting is not None and not _readable(sock):
+        if while_waiting is not None and not _readable(sock):  # primed with the shared inputs
             while_waiting()
         (task_size,) = TASK_HEADER.unpack(recv_exact(sock, TASK_HEADER.size))
     except EOFError:
