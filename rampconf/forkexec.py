@@ -18,12 +18,11 @@ and waits. The next task with the same inputs takes it: the server arms it
 a task without shared inputs (a check) and when a run ends (a sweep's next
 trial has other inputs), the process is primed for any task instead: it
 receives the inputs with its task. A fold process is still forked from the
-clean server and runs one task at most; one never given a task sees its
-socket close and ends without running anything. This takes the fork, the
-set-up, the inputs and the copies of the pages shared with the server off
-the path of the folds (a titanic fold's fit: 40 -> 24 ms). Inputs of more
-than :data:`PRIME_LIMIT` bytes (pickled) are not sent ahead: they would be
-held twice.
+clean server and runs one task at most; one never given a task ends when
+its socket closes. This takes the fork, the set-up, the inputs and the
+copies of pages shared with the server off the folds' path (a titanic
+fold's fit: 40 -> 24 ms). Inputs over :data:`PRIME_LIMIT` bytes (pickled)
+are not sent ahead: they would be held twice.
 """
 
 from __future__ import annotations
