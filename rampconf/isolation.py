@@ -281,6 +281,45 @@ def _readable(sock: socket.socket) -> bool:
         return False
 
 
+class _Arrived(BaseException):  # not caught by the warm-up's own `except Exception`
+    """Bytes came on the socket: the work done while waiting stops."""
+
+
+def _until_readable(sock: socket.socket, work: Callable[[], None]) -> None:
+    """Run ``work`` while nothing waits on ``sock``; stop it as soon as bytes come.
+
+    The kernel signals this process (``SIGIO``) when ``sock`` becomes
+    readable, and the handler raises in ``work`` once; so a task that comes
+    during the warm-up waits for nothing. ``work`` must tolerate being stopped
+    anywhere (it only warms caches up).
+    """
+    import fcntl
+    import os
+    import signal
+
+    live = [True]
+
+    def arrived(signum: int, frame: Any) -> None:
+        if live[0]:
+            live[0] = False
+            raise _Arrived
+
+    flags = fcntl.fcntl(sock.fileno(), fcntl.F_GETFL)
+    previous = signal.signal(signal.SIGIO, arrived)
+    fcntl.fcntl(sock.fileno(), fcntl.F_SETOWN, os.getpid())
+    fcntl.fcntl(sock.fileno(), fcntl.F_SETFL, flags | os.O_ASYNC)
+    try:
+        try:
+            if not _readable(sock):  # after O_ASYNC: bytes that came before are seen here
+                work()
+        finally:
+            live[0] = False  # raises no more
+    except _Arrived:
+        pass
+    fcntl.fcntl(sock.fileno(), fcntl.F_SETFL, flags)
+    signal.signal(signal.SIGIO, previous)
+
+
 def serve_task(sock: socket.socket, while_waiting: Callable[[], None] | None = None) -> None:
     """In a fold process: receive the shared inputs, then the task; run it, send its answer.
 
@@ -291,10 +330,9 @@ def serve_task(sock: socket.socket, while_waiting: Callable[[], None] | None = N
     loaded. Objects made by the task are collected as usual.
 
     A process whose socket closes before its task came (a primed process
-    that was not needed) returns without running anything. One whose task is
-    not there yet when it has the shared inputs calls ``while_waiting``
-    first (the fork server's warm-up, see
-    :func:`rampconf.forkserver.exercise_libraries`).
+    that was not needed) returns without running anything. One whose inputs
+    are not there yet runs ``while_waiting`` (the fork server's warm-up, see
+    :func:`rampconf.forkserver.exercise_libraries`) until they come.
     """
     import gc
 
@@ -303,7 +341,7 @@ def serve_task(sock: socket.socket, while_waiting: Callable[[], None] | None = N
     gc.freeze()
 
     if while_waiting is not None and not _readable(sock):  # primed for any task
-        while_waiting()
+        _until_readable(sock, while_waiting)
         while_waiting = None  # once
     data, fds, _, _ = socket.recv_fds(sock, SHARED_HEADER.size, 64)
     if not data:
@@ -314,7 +352,7 @@ def serve_task(sock: socket.socket, while_waiting: Callable[[], None] | None = N
         shared_size, _ = SHARED_HEADER.unpack(data)
         shared = loads_task(recv_exact(sock, shared_size), fds) if shared_size else None
         if while_waiting is not None and not _readable(sock):  # primed with the shared inputs
-            while_waiting()
+            _until_readable(sock, while_waiting)
         (task_size,) = TASK_HEADER.unpack(recv_exact(sock, TASK_HEADER.size))
     except EOFError:
         return

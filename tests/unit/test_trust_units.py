@@ -240,3 +240,39 @@ def test_a_fold_process_freezes_what_it_inherited_and_collects_its_own_garbage()
     assert answer["status"] == "ok"
     assert answer["frozen"] > 1000  # the inherited objects (here: pytest's) are left alone
     assert answer["collected"] >= 1  # the task's own cycle is still collected
+
+
+def test_the_warm_up_of_a_primed_process_stops_when_its_task_comes():
+    import fcntl
+    import signal
+    import socket
+    import threading
+    import time
+
+    from rampconf.isolation import _until_readable
+
+    ours, theirs = socket.socketpair()
+    try:
+        flags = fcntl.fcntl(theirs.fileno(), fcntl.F_GETFL)
+        handler = signal.getsignal(signal.SIGIO)
+        done = []
+
+        def busy() -> None:  # pure Python work, as the warm-up's fit
+            end = time.monotonic() + 20
+            while time.monotonic() < end:
+                sum(range(1000))
+            done.append(True)
+
+        threading.Timer(0.2, ours.sendall, args=(b"task",)).start()
+        start = time.monotonic()
+        _until_readable(theirs, busy)
+        assert time.monotonic() - start < 5 and not done  # stopped, not finished
+        assert theirs.recv(16) == b"task"  # the bytes are left for the task
+        assert fcntl.fcntl(theirs.fileno(), fcntl.F_GETFL) == flags
+        assert signal.getsignal(signal.SIGIO) == handler
+
+        _until_readable(theirs, lambda: done.append(True))  # nothing comes: it runs whole
+        assert done == [True]
+    finally:
+        ours.close()
+        theirs.close()
