@@ -264,9 +264,9 @@ def count_trials(study: optuna.Study, storage: optuna.storages.BaseStorage | Non
     """Trials that count towards ``n_trials``: all but the interrupted ones.
 
     With the study's ``storage``, the total is the storage's own count
-    (``get_n_trials``; Optuna 5's database storage reads the trials for it,
-    a few milliseconds for hundreds of trials) and only failed trials are
-    read in full to find the interrupted ones.
+    (``get_n_trials``; Optuna 5's database storage reads the trials to count
+    them) and only failed trials are read in full to find the interrupted
+    ones.
     """
     from optuna.trial import TrialState
 
