@@ -102,6 +102,7 @@ class ForkServerExecutor(Executor):
         self._preloaded: set[str] = set()
         self._primed: _Primed | None = None
         self._ending: set[int] = set()  # tasks that answered, whose process has not ended yet
+        self.more_runs = True  # may a run follow (sweep, notebook): settle primes for it
 
     def start(self) -> None:
         """Start the fork server unless it runs (cheap to call again)."""
@@ -215,8 +216,7 @@ class ForkServerExecutor(Executor):
     def _prime(self, shared: Any) -> None:
         """Fork the next task's process now and send it ``shared`` (see the module docstring).
 
-        Without ``shared`` (or with too much of it), the process is primed for
-        any task: it gets the task's shared inputs with the task.
+        Without ``shared`` (or too much of it) it is primed for any task.
         """
         from rampconf.isolation import send_shared
 
@@ -285,7 +285,7 @@ class ForkServerExecutor(Executor):
         while self._ending and self._control is not None and time.monotonic() < end:
             for key, _ in self._selector.select(end - time.monotonic()):
                 self._dispatch(key.data)
-        if self._primed is not None and self._primed.shared is not None:
+        if self.more_runs and self._primed is not None and self._primed.shared is not None:
             # the next run has other inputs (a sweep's next trial): one primed for any task
             self._primed.sock.close()
             self._prime(None)

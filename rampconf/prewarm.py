@@ -177,6 +177,7 @@ def _serve(sock: socket.socket, parent: int, preload_server: bool) -> int:
         executor = get_executor()
         assert isinstance(executor, ForkServerExecutor)
         executor.start_forked()  # clean: nothing of the run is known yet
+        executor.more_runs = False  # this process runs one run: nothing to prime after it
         from rampconf.execution import WARM_MODULES
 
         executor.preload(WARM_MODULES)
