@@ -149,6 +149,10 @@ class Executor(ABC):
 
     #: Whether tasks run in another process, under their limits.
     isolated = True
+    #: Whether :meth:`run` starts the next tasks before it yields the outcomes of the ended
+    #: ones (the caller scores a fold while the next one runs); not when a task runs
+    #: inside :meth:`submit`.
+    start_ahead = True
 
     @abstractmethod
     def submit(self, task: Task, limits: Limits) -> Job:
@@ -176,6 +180,10 @@ class Executor(ABC):
             deadline: float | None = None) -> Generator[tuple[int, TaskOutcome], None, None]:
         """Run ``tasks``, ``n_jobs`` at a time; yield ``(position, outcome)`` as each ends.
 
+        When tasks end, the next ones start before their outcomes are yielded
+        (:attr:`start_ahead`): the caller's work on an outcome (a fold's scores)
+        overlaps the next task.
+
         ``deadline`` (a ``time.monotonic()`` value) bounds the whole call:
         running tasks are stopped then, and tasks not started end as
         ``timeout`` without running. Closing the iterator (or an exception,
@@ -185,13 +193,17 @@ class Executor(ABC):
         width = (os.cpu_count() or 1) if n_jobs < 0 else max(1, n_jobs)
         pending = list(enumerate(tasks))
         running: list[Job] = []
+
+        def start() -> None:
+            while pending and len(running) < width and not _past(deadline):
+                index, task = pending.pop(0)
+                job = self.submit(task, limits)
+                job.index = index
+                running.append(job)
+
         try:
             while pending or running:
-                while pending and len(running) < width and not _past(deadline):
-                    index, task = pending.pop(0)
-                    job = self.submit(task, limits)
-                    job.index = index
-                    running.append(job)
+                start()
                 if _past(deadline):
                     for index, task in pending:
                         yield index, TaskOutcome("timeout", error=[
@@ -202,8 +214,12 @@ class Executor(ABC):
                             job.stopped_by_deadline = True
                             self.cancel(job)
                 wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-                for job in self.wait(running, wait if not _past(deadline) else None):
+                ended = self.wait(running, wait if not _past(deadline) else None)
+                for job in ended:
                     running.remove(job)
+                if self.start_ahead:
+                    start()  # the next tasks run while the caller handles these outcomes
+                for job in ended:
                     assert job.outcome is not None
                     if job.stopped_by_deadline and job.outcome.status == "cancelled":
                         job.outcome.status = "timeout"
@@ -233,6 +249,7 @@ class InProcessExecutor(Executor):
     """
 
     isolated = False
+    start_ahead = False
 
     def submit(self, task: Task, limits: Limits) -> Job:
         import random
