@@ -72,7 +72,7 @@ def worker(url: str, protocol: str, n_trials: int, seed: int, barrier: Any, coun
             trial = study.ask()
         else:
             with storage_lock(url, STUDY):
-                if count_trials(study, storage) >= n_trials:
+                if count_trials(study) >= n_trials:
                     break
                 trial = study.ask()
         x = trial.suggest_float("x", -10, 10)

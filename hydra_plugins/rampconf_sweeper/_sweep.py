@@ -8,7 +8,9 @@
    the jobs with ``trial={storage, study_name, number, pruner}`` so that each
    run reports its folds to its trial (and is pruned) through the storage;
    tell each trial COMPLETE, PRUNED or FAIL (with the error); rewrite
-   ``trials.csv`` and ``best_params.yaml``; check the failure budget. Each
+   ``trials.csv`` and ``best_params.yaml`` (at most every
+   ``RESULTS_EVERY`` seconds, and when the sweep ends or stops: the study
+   holds every trial meanwhile); check the failure budget. Each
    trial's run is bounded while it runs by ``trial_timeout`` and by what is
    left of the sweep's ``timeout`` (its folds are stopped, the trial fails).
 4. A table of the best trials, the best parameters and the command that
@@ -51,6 +53,9 @@ if TYPE_CHECKING:
 __all__ = ["RampconfSweeperImpl"]
 
 Batch = list[tuple["optuna.trial.Trial", list[str]]]  # asked trials and their job overrides
+
+#: Seconds between two rewrites of ``trials.csv`` during a sweep (each reads every trial).
+RESULTS_EVERY = 5.0
 
 
 class RampconfSweeperImpl:
@@ -229,11 +234,12 @@ class RampconfSweeperImpl:
         console.print(
             f"sweep: study [bold]{plan.study_name}[/bold] in {plan.storage}: "
             f"{'maximise' if plan.direction == 'maximize' else 'minimise'} the mean valid "
-            f"{plan.official}; {count_trials(study, storage)} of {n_trials} trials already there",
+            f"{plan.official}; {count_trials(study)} of {n_trials} trials already there",
             highlight=False)
         all_returns: list[Sequence[JobReturn]] = []
         stop_message = None
         timeout, start = self.settings["timeout"], time.monotonic()
+        written = start
         while stop_message is None:
             if timeout is not None and time.monotonic() - start >= timeout:
                 console.print(f"hydra.sweeper.timeout={timeout:g} s reached: no new trial",
@@ -241,7 +247,7 @@ class RampconfSweeperImpl:
                 break
             with storage_lock(plan.storage, plan.study_name):
                 fail_stale(study, storage)
-                size = min(self.settings["n_jobs"], n_trials - count_trials(study, storage))
+                size = min(self.settings["n_jobs"], n_trials - count_trials(study))
                 if size <= 0:
                     if not all_returns:
                         console.print(f"the study has its {n_trials} trials: nothing to run "
@@ -276,7 +282,9 @@ class RampconfSweeperImpl:
                 self._keep_if_best(plan, trial.number, state, value)
                 budget.record(state, error, trial.number)
                 print_trial(console, plan, trial, state, value, error)
-            write_results(study, plan)
+            if time.monotonic() - written >= RESULTS_EVERY:
+                write_results(study, plan)
+                written = time.monotonic()
             stop_message = budget.exceeded()
         write_results(study, plan)
         self._write_best_predictions(console)
