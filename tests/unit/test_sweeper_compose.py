@@ -38,6 +38,11 @@ def test_each_trial_gets_the_config_hydra_composes(loader, fixed, tmp_path):
         got = reusing.load_sweep_config(master, overrides)
         assert OmegaConf.to_yaml(got) == OmegaConf.to_yaml(expected)
         assert got.submission.params["C"] == value
+        for node in ("hydra", "submission.params", "problem"):  # flags and types kept
+            a, b = OmegaConf.select(got, node), OmegaConf.select(expected, node)
+            assert (OmegaConf.is_struct(a), OmegaConf.is_readonly(a)) == \
+                (OmegaConf.is_struct(b), OmegaConf.is_readonly(b))
+        assert OmegaConf.get_type(got, "hydra") is OmegaConf.get_type(expected, "hydra")
     assert len(reusing._bases) == 1  # composed once for the three trials
 
 
