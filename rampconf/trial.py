@@ -58,6 +58,7 @@ def make_pruner(spec: PrunerConfig) -> optuna.pruners.BasePruner:
 
 
 _storages: dict[tuple[int, str], optuna.storages.BaseStorage] = {}
+_studies: dict[tuple[Any, ...], optuna.Study] = {}
 
 
 def engine_url(url: str) -> str:
@@ -109,6 +110,22 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
                                              engine_kwargs={"pool_pre_ping": True})
     _storages[key] = storage
     return storage
+
+
+def _open_study(config: TrialConfig, storage: optuna.storages.BaseStorage) -> optuna.Study:
+    """The study of ``config`` with its pruner, opened once per process and reused.
+
+    The trials of a sweep run in its process share one :class:`optuna.Study`,
+    so its cache of finished trials is read from the storage once, not by
+    every trial (the median pruner reads them all when asked).
+    """
+    import optuna
+
+    key = (os.getpid(), config.storage, config.study_name, config.pruner.model_dump_json())
+    if key not in _studies:
+        _studies[key] = optuna.load_study(study_name=config.study_name, storage=storage,
+                                          pruner=make_pruner(config.pruner))
+    return _studies[key]
 
 
 def load_trial(study: optuna.Study, storage: optuna.storages.BaseStorage,
@@ -173,11 +190,8 @@ class TrialReporter:
     """
 
     def __init__(self, config: TrialConfig, official: str) -> None:
-        import optuna
-
         storage = open_storage(config.storage)
-        study = optuna.load_study(study_name=config.study_name, storage=storage,
-                                  pruner=make_pruner(config.pruner))
+        study = _open_study(config, storage)
         self.trial = load_trial(study, storage, config.number)
         self.key = (config.storage, config.study_name, config.number)
         self.storage = storage

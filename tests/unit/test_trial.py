@@ -85,6 +85,26 @@ def test_without_a_pruner_a_sweep_trial_writes_its_folds_when_it_ends(tmp_path):
     assert stored.user_attrs["mean_test_score"] == 0.375
 
 
+def test_trials_run_in_one_process_share_the_study_and_see_other_workers_trials(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
+    config = TrialConfig(storage=storage, study_name="s", number=study.ask().number,
+                         pruner=PrunerConfig(type="median", n_startup_trials=2,
+                                             n_warmup_steps=1), record_each_fold=False)
+    first = TrialReporter(config, "acc")
+    first.report(0, {"valid": {"acc": 0.1}, "test": {"acc": 0.5}})  # no complete trial: runs on
+    first.finish({"mean": {"test": {"acc": 0.5}}})
+    other = optuna.load_study(study_name="s", storage=storage)  # another worker's process
+    for value in (0.9, 0.8):
+        done = other.ask()
+        done.report(value, step=1)
+        other.tell(done, value)
+    second = TrialReporter(config.model_copy(update={"number": study.ask().number}), "acc")
+    assert second.trial.study is first.trial.study  # one study, its cache read once
+    with pytest.raises(optuna.TrialPruned):  # it sees the other worker's complete trials
+        second.report(0, {"valid": {"acc": 0.1}, "test": {"acc": 0.5}})
+
+
 def _finished_trial(storage: str, commits: list[int] | None = None):
     """Trial 0 of a new study, reported two folds and finished; what the storage holds."""
     from rampconf.trial import open_storage
