@@ -28,7 +28,7 @@ from rampconf.plugin import make_plugin
 from rampconf.predictions import BasePrediction
 from rampconf.readers import BaseReader, Dataset, head_rows
 from rampconf.scores import BaseScore
-from rampconf.scoring import Scoring
+from rampconf.scoring import Bagging, Scoring
 from rampconf.submission import Submission
 from rampconf.workflows import BaseWorkflow
 
@@ -319,6 +319,7 @@ def execute(
                       None if weights is None else weights[tr])
              for i, (tr, _) in enumerate(folds)]
     results: list[FoldResult] = []
+    bagging = Bagging(scoring, plan.prediction)  # each ok fold added as it ends
     fold_scores: dict[int, dict[str, dict[str, float]]] = {}
     retrain: dict[str, Any] | None = None
     if progress:
@@ -345,6 +346,8 @@ def execute(
                 if scores is not None:
                     fold_scores[result.fold] = scores
                 results.append(result)
+                if result.status == "ok":
+                    bagging.add(result)
                 if on_fold:
                     on_fold(result, scores)
                 if progress:
@@ -363,14 +366,17 @@ def execute(
     except KeyboardInterrupt as exc:
         interrupted = exc if isinstance(exc, RunInterrupted) else RunInterrupted()
         ok = [r for r in results if r.status == "ok"]
-        curve, bagged = scoring.bag(plan.prediction, ok) if ok else ([], {})
+        if len(bagging.curve) == len(ok):
+            bagging.record_undefined()
+            curve, bagged = bagging.curve, bagging.bagged
+        else:  # interrupted while it added a fold: bagged again
+            curve, bagged = scoring.bag(plan.prediction, ok) if ok else ([], {})
         interrupted.partial = {"folds": results, "fold_scores": fold_scores,
                                "bagging_curve": curve, "bagged_predictions": bagged,
                                "retrain": None, "seeds": seeds, "n_folds": len(tasks),
                                "undefined": scoring.undefined_records()}
         raise interrupted from None
-    ok = [r for r in results if r.status == "ok"]
-    curve, bagged = scoring.bag(plan.prediction, ok) if ok else ([], {})
-    return {"folds": results, "fold_scores": fold_scores, "bagging_curve": curve,
-            "bagged_predictions": bagged, "retrain": retrain, "seeds": seeds,
+    bagging.record_undefined()
+    return {"folds": results, "fold_scores": fold_scores, "bagging_curve": bagging.curve,
+            "bagged_predictions": bagging.bagged, "retrain": retrain, "seeds": seeds,
             "y_train": y_train, "y_test": y_test, "undefined": scoring.undefined_records()}

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rampconf.predictions import BasePrediction
     from rampconf.scores import BaseScore
 
-__all__ = ["Scoring", "mean_std", "undefined_warnings"]
+__all__ = ["Bagging", "Scoring", "mean_std", "undefined_warnings"]
 
 #: How many places a warning names before it says "and N more".
 SHOWN_PLACES = 4
@@ -49,8 +49,11 @@ class Scoring:
         self.undefined: dict[tuple[str, str], list[str]] = {}
 
     def rows(self, y_true: np.ndarray, y_pred: np.ndarray, weights: np.ndarray | None,
-             where: str) -> dict[str, float]:
-        """Every score of ``y_pred`` against ``y_true``; NaN where a score is undefined."""
+             where: str, undefined: dict[tuple[str, str], list[str]] | None = None
+             ) -> dict[str, float]:
+        """Every score of ``y_pred`` against ``y_true``; NaN where a score is undefined
+        (recorded in ``undefined``, by default :attr:`undefined`)."""
+        undefined = self.undefined if undefined is None else undefined
         values = {}
         for score in self.scores:
             try:
@@ -60,7 +63,7 @@ class Scoring:
                 value, reason = float("nan"), str(exc)
             values[score.name] = value
             if reason is not None:
-                self.undefined.setdefault((score.name, reason), []).append(where)
+                undefined.setdefault((score.name, reason), []).append(where)
         return values
 
     def _train_rows(self, idx: np.ndarray | slice) -> np.ndarray | None:
@@ -94,33 +97,62 @@ class Scoring:
         combining; test predictions on the whole test set. ``folds`` are the
         successful fold results (``valid_idx``, ``y_pred_train``,
         ``y_pred_test``). Returns the curve (one ``{step: {score: value}}`` per
-        ``k``) and the bagged predictions with all folds.
+        ``k``) and the bagged predictions with all folds. :class:`Bagging`
+        computes the same steps one fold at a time, as folds end.
         """
-        curve = []
-        valid_preds, test_preds = [], []
-        combined_valid = combined_test = None
-        for k, result in enumerate(folds, start=1):
-            valid = prediction.empty(len(self.y_train), like=result.y_pred_train)
-            valid[result.valid_idx] = result.y_pred_train[result.valid_idx]
-            valid_preds.append(valid)
-            test_preds.append(result.y_pred_test)
-            combined_valid = prediction.combine(valid_preds)
-            combined_test = prediction.combine(test_preds)
-            rows = prediction.has_prediction(combined_valid)
-            label = f"bagged over {k} fold{'s' if k > 1 else ''}"
-            curve.append({
-                "valid": self.rows(self.y_train[rows], combined_valid[rows],
-                                   self._train_rows(rows), f"{label} valid"),
-                "test": self.rows(self.y_test, combined_test, self.weights_test,
-                                  f"{label} test"),
-            })
-        bagged = {} if combined_valid is None else {"valid": combined_valid, "test": combined_test}
-        return curve, bagged  # type: ignore[return-value]
+        bagging = Bagging(self, prediction)
+        for result in folds:
+            bagging.add(result)
+        bagging.record_undefined()
+        return bagging.curve, bagging.bagged
 
     def undefined_records(self) -> list[dict[str, Any]]:
         """The undefined scores as data: ``{"score", "reason", "where": [...]}`` each."""
         return [{"score": name, "reason": reason, "where": where}
                 for (name, reason), where in self.undefined.items()]
+
+
+class Bagging:
+    """:meth:`Scoring.bag`, built up as folds end: :meth:`add` computes step ``k`` of the curve
+    from the ``k`` folds added so far (a run adds each successful fold while the next runs).
+
+    Undefined scores are kept apart until :meth:`record_undefined`, so that the
+    scoring's warnings name the folds' places first, then the bagging's.
+    """
+
+    def __init__(self, scoring: Scoring, prediction: BasePrediction) -> None:
+        self.scoring, self.prediction = scoring, prediction
+        self.curve: list[dict[str, dict[str, float]]] = []
+        self.bagged: dict[str, np.ndarray] = {}
+        self.undefined: dict[tuple[str, str], list[str]] = {}
+        self._valid: list[np.ndarray] = []
+        self._test: list[np.ndarray] = []
+
+    def record_undefined(self) -> None:
+        """Add the bagging's undefined scores to the scoring's (once, at the end)."""
+        for key, places in self.undefined.items():
+            self.scoring.undefined.setdefault(key, []).extend(places)
+        self.undefined = {}
+
+    def add(self, result: Any) -> None:
+        """Add a successful fold (``valid_idx``, ``y_pred_train``, ``y_pred_test``)."""
+        scoring, prediction = self.scoring, self.prediction
+        valid = prediction.empty(len(scoring.y_train), like=result.y_pred_train)
+        valid[result.valid_idx] = result.y_pred_train[result.valid_idx]
+        self._valid.append(valid)
+        self._test.append(result.y_pred_test)
+        combined_valid = prediction.combine(self._valid)
+        combined_test = prediction.combine(self._test)
+        rows = prediction.has_prediction(combined_valid)
+        k = len(self._valid)
+        label = f"bagged over {k} fold{'s' if k > 1 else ''}"
+        self.curve.append({
+            "valid": scoring.rows(scoring.y_train[rows], combined_valid[rows],
+                                  scoring._train_rows(rows), f"{label} valid", self.undefined),
+            "test": scoring.rows(scoring.y_test, combined_test, scoring.weights_test,
+                                 f"{label} test", self.undefined),
+        })
+        self.bagged = {"valid": combined_valid, "test": combined_test}
 
 
 def undefined_warnings(records: list[dict[str, Any]]) -> list[str]:
