@@ -305,8 +305,7 @@ def write_batch(storage: optuna.storages.BaseStorage, trial: optuna.trial.Trial,
     import optuna
 
     batched = isinstance(storage, optuna.storages.RDBStorage) and all(
-        hasattr(storage, name) for name in ("_set_trial_intermediate_value_without_commit",
-                                            "_set_trial_attr_without_commit", "scoped_session"))
+        hasattr(storage, name) for name in ("_set_trial_attr_without_commit", "scoped_session"))
     if not batched:
         for step, value in values.items():
             trial.report(value, step=step)
@@ -317,12 +316,32 @@ def write_batch(storage: optuna.storages.BaseStorage, trial: optuna.trial.Trial,
     from optuna.storages._rdb.storage import _create_scoped_session
 
     with _create_scoped_session(storage.scoped_session, True) as session:  # type: ignore[attr-defined]
-        for step, value in values.items():
-            storage._set_trial_intermediate_value_without_commit(  # type: ignore[attr-defined]
-                session, trial._trial_id, step, float(value))
+        if values:  # one read of the trial and of its values, not two per value
+            _write_values(storage, session, trial._trial_id, values)
         for key, attr in attrs.items():
             storage._set_trial_attr_without_commit(  # type: ignore[attr-defined]
                 session, models.TrialUserAttributeModel, trial._trial_id, key, attr)
+
+
+def _write_values(storage: Any, session: Any, trial_id: int, values: dict[int, float]) -> None:
+    """Intermediate values (step -> value) of a running trial, in ``session``: what Optuna's
+    ``_set_trial_intermediate_value_without_commit`` writes for each, with two reads in all."""
+    from optuna.storages._rdb import models
+
+    Value = models.TrialIntermediateValueModel  # noqa: N806 - a model class
+    state = models.TrialModel.find_or_raise_by_id(trial_id, session).state
+    storage.check_trial_is_updatable(trial_id, state)
+    with session.no_autoflush:
+        stored = {row.step: row for row in
+                  session.query(Value).filter(Value.trial_id == trial_id).all()}
+        for step, value in values.items():
+            number, kind = Value.intermediate_value_to_stored_repr(float(value))
+            row = stored.get(step)
+            if row is None:
+                session.add(Value(trial_id=trial_id, step=step, intermediate_value=number,
+                                  intermediate_value_type=kind))
+            else:
+                row.intermediate_value, row.intermediate_value_type = number, kind
 
 
 def _first_prunable_step(spec: PrunerConfig, study: optuna.Study) -> int | None:

@@ -171,3 +171,22 @@ def test_a_light_trial_holds_its_predictions_only_for_a_sweeper_in_its_process(t
         assert trial_module.take_held(storage, "s", 1) is None  # taken once
     finally:
         trial_module._held_for = None
+
+
+def test_a_batch_on_a_database_writes_what_a_journal_gets_call_by_call(tmp_path):
+    """Non-finite values, after a value reported before, as ``Trial.report`` writes them."""
+    import math
+
+    from rampconf.trial import open_storage, write_batch
+
+    stored = []
+    for url in (f"sqlite:///{tmp_path / 'study.db'}", f"journal:///{tmp_path / 'study.log'}"):
+        storage = open_storage(url)
+        study = optuna.create_study(study_name="s", storage=storage)
+        trial = study.ask()
+        trial.report(0.1, step=2)
+        write_batch(storage, trial, {1: 0.5, 3: math.nan, 4: math.inf, 5: -math.inf}, {"a": 1})
+        frozen = optuna.load_study(study_name="s", storage=open_storage(url)).trials[0]
+        stored.append((repr(sorted(frozen.intermediate_values.items())), frozen.user_attrs))
+    assert stored[0] == stored[1] == (
+        "[(1, 0.5), (2, 0.1), (3, nan), (4, inf), (5, -inf)]", {"a": 1})
