@@ -328,7 +328,7 @@ def _write_values(storage: Any, session: Any, trial_id: int, values: dict[int, f
     ``_set_trial_intermediate_value_without_commit`` writes for each, with two reads in all."""
     from optuna.storages._rdb import models
 
-    Value = models.TrialIntermediateValueModel  # noqa: N806 - a model class
+    Value = models.TrialIntermediateValueModel
     state = models.TrialModel.find_or_raise_by_id(trial_id, session).state
     storage.check_trial_is_updatable(trial_id, state)
     with session.no_autoflush:
