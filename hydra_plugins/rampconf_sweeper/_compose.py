@@ -7,15 +7,16 @@ the overrides. The trials of a sweep differ only by a few values
 (given to the launcher in place of Hydra's loader) composes once per set of
 *structural* overrides (config group choices, ``+``/``~`` overrides, Hydra's
 own keys) and keeps it pickled; for each job, it unpickles a copy (a deep
-copy in half the time of ``copy.deepcopy``) and applies the plain value
-overrides with Hydra's own function, in the order given, then records them
-in ``hydra.overrides.task`` and ``hydra.job.override_dirname`` as Hydra
-does. The result is the config Hydra would compose; the run validates it with
+copy in half the time of ``copy.deepcopy``, which is used when the config
+does not pickle) and applies the plain value overrides with Hydra's own
+function, in the order given, then records them in ``hydra.overrides.task``
+and ``hydra.job.override_dirname`` as Hydra does. The result is the config Hydra would compose; the run validates it with
 the same pydantic models. Anything else is delegated to Hydra's loader.
 """
 
 from __future__ import annotations
 
+import copy
 import pickle
 from typing import Any
 
@@ -70,8 +71,14 @@ class ReusingConfigLoader:
             base = self._loader.load_configuration(
                 config_name=master_config.hydra.job.config_name,
                 overrides=hydra_overrides + structural, run_mode=RunMode.RUN)
-            self._bases[key] = pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL)
-        cfg = pickle.loads(self._bases[key])  # a deep copy, in half deepcopy's time
+            try:
+                pickled: bytes | None = pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # e.g. a plugin's config class imported twice (joblib's workers)
+                pickled = None
+            self._bases[key] = (base, pickled)
+        base, pickled = self._bases[key]
+        # a deep copy: unpickled in half the time of copy.deepcopy
+        cfg = copy.deepcopy(base) if pickled is None else pickle.loads(pickled)
         ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
         job = cfg.hydra.job
         cfg.hydra.overrides.task = [str(o.input_line) for o in parsed]

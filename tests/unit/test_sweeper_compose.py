@@ -60,3 +60,24 @@ def test_a_trial_that_changes_a_group_or_a_bad_key_goes_hydras_way(loader, tmp_p
     assert len(reusing._bases) == 2
     with pytest.raises(ConfigCompositionException, match="Could not override 'no_such_key'"):
         reusing.load_sweep_config(master, ["problem=iris", "no_such_key=1"])
+
+
+def test_a_config_that_does_not_pickle_is_deep_copied(loader, tmp_path, monkeypatch):
+    """As in joblib's workers, where a plugin's config class is imported twice."""
+    import pickle
+
+    from hydra_plugins.rampconf_sweeper import _compose
+
+    def refuse(*args, **kwargs):
+        raise pickle.PicklingError("not the same object")
+
+    monkeypatch.setattr(_compose.pickle, "dumps", refuse)
+    fixed = ["problem=iris", "hydra/sweeper=rampconf", f"hydra.sweep.dir={tmp_path}"]
+    master = loader.load_configuration("config", fixed, RunMode.MULTIRUN)
+    reusing = ReusingConfigLoader(loader)
+    for value in (3, 4):
+        overrides = ["problem=iris", f"submission.params.n_estimators={value}", TRIAL]
+        got = reusing.load_sweep_config(master, overrides)
+        assert OmegaConf.to_yaml(got) == \
+            OmegaConf.to_yaml(loader.load_sweep_config(master, overrides))
+        assert got.submission.params.n_estimators == value
