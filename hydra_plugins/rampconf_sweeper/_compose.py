@@ -10,8 +10,9 @@ own keys) and keeps it pickled; for each job, it unpickles a copy (a deep
 copy in half the time of ``copy.deepcopy``, which is used when the config
 does not pickle) and applies the plain value overrides with Hydra's own
 function, in the order given, then records them in ``hydra.overrides.task``
-and ``hydra.job.override_dirname`` as Hydra does. The result is the config Hydra would compose; the run validates it with
-the same pydantic models. Anything else is delegated to Hydra's loader.
+and ``hydra.job.override_dirname`` as Hydra does. The result is the config
+Hydra would compose; the run validates it with the same pydantic models.
+Anything else is delegated to Hydra's loader.
 """
 
 from __future__ import annotations
