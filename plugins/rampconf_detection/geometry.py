@@ -202,8 +202,12 @@ def iou_matrix(true: Any, pred: Any, formula: IoUFormula = "exact") -> np.ndarra
     return circle_iou(true[:, None, :], pred[None, :, :], formula)
 
 
-def near_pairs(a: Flat, reach_a: np.ndarray, b: Flat, reach_b: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+#: :func:`near_pairs` tests the candidate pairs of this many rows at a time (in cache).
+NEAR_CHUNK = 4096
+
+
+def near_pairs(a: Flat, reach_a: np.ndarray, b: Flat | None = None,
+               reach_b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of rows of ``a`` and ``b`` in the same image whose boxes overlap.
 
     The box of a row is its centre ``(row, col)`` plus or minus its ``reach``;
@@ -212,29 +216,65 @@ def near_pairs(a: Flat, reach_a: np.ndarray, b: Flat, reach_b: np.ndarray
     finds the candidates, so the cost follows the number of nearby pairs rather
     than the number of all pairs of an image.
 
+    Without ``b`` (and ``reach_b``): the pairs ``i < j`` of rows of ``a`` with
+    itself, from half the candidates of passing ``a`` twice.
+
     Returns
     -------
     i, j : ndarray
         Rows of ``a`` and ``b``, sorted by ``i`` then ``j``.
     """
     empty = np.empty(0, dtype=np.intp)
+    within = b is None or reach_b is None
+    if b is None or reach_b is None:
+        b, reach_b = a, reach_a
     if not len(a.values) or not len(b.values):
         return empty, empty
-    row_a, col_a, row_b, col_b = a.values[:, 0], a.values[:, 1], b.values[:, 0], b.values[:, 1]
+    row_a, row_b = a.values[:, 0], b.values[:, 0]
     band = reach_a + reach_b.max() + 1.0    # a superset of the exact test below
     low = min(row_a.min(), row_b.min())
+    # Images lie more than any band apart: a row's band holds rows of its image only.
     span = max(row_a.max(), row_b.max()) - low + 2 * band.max() + 1.0
     key_b = b.image * span + (row_b - low)
     order = np.argsort(key_b, kind="stable")
-    key_a = a.image * span + (row_a - low)
-    first = np.searchsorted(key_b[order], key_a - band, side="left")
-    count = np.searchsorted(key_b[order], key_a + band, side="right") - first
-    i = np.repeat(np.arange(len(row_a)), count)
-    j = order[np.arange(len(i)) - np.repeat(np.cumsum(count) - count - first, count)]
-    reach = reach_a[i] + reach_b[j]
-    keep = (a.image[i] == b.image[j]) & (np.abs(row_a[i] - row_b[j]) < reach) \
-        & (np.abs(col_a[i] - col_b[j]) < reach)
-    i, j = i[keep], j[keep]
+    key_b = key_b[order]
+    # b's columns in that order, contiguous: the gathers below walk them in order.
+    sorted_row, sorted_col, sorted_reach = row_b[order], b.values[order, 1], reach_b[order]
+    if within:   # the queries are the sorted rows themselves
+        key_a, row_q, col_q, reach_q = key_b, sorted_row, sorted_col, sorted_reach
+        band = band[order]
+    else:
+        key_a = a.image * span + (row_a - low)
+        row_q, col_q, reach_q = row_a, a.values[:, 1], reach_a
+    first = np.searchsorted(key_b, key_a - band, side="left")
+    if within:   # each pair once: from its first row in the sorted order
+        first = np.maximum(first, np.arange(1, len(key_a) + 1))
+    count = np.maximum(np.searchsorted(key_b, key_a + band, side="right") - first, 0)
+    ends = np.cumsum(count)
+    found_i, found_j = [], []
+    for lo in range(0, len(key_a), NEAR_CHUNK):
+        hi = min(lo + NEAR_CHUNK, len(key_a))
+        n = count[lo:hi]
+        base = int(ends[lo - 1]) if lo else 0
+        i = np.repeat(np.arange(lo, hi), n)
+        # Sorted rows of b: first[q], first[q] + 1, ... for each query q.
+        j = np.arange(int(ends[hi - 1]) - base) \
+            - np.repeat(ends[lo:hi] - base - n - first[lo:hi], n)
+        reach = sorted_reach[j]
+        reach += np.repeat(reach_q[lo:hi], n)
+        gap = np.repeat(row_q[lo:hi], n)
+        gap -= sorted_row[j]
+        keep = np.abs(gap, out=gap) < reach
+        gap = np.repeat(col_q[lo:hi], n)
+        gap -= sorted_col[j]
+        keep &= np.abs(gap, out=gap) < reach
+        keep = np.flatnonzero(keep)
+        found_i.append(i[keep])
+        found_j.append(j[keep])
+    i, j = np.concatenate(found_i), order[np.concatenate(found_j)]
+    if within:
+        i = order[i]
+        i, j = np.minimum(i, j), np.maximum(i, j)
     pair_order = np.argsort(i * len(row_b) + j, kind="stable")
     return i[pair_order], j[pair_order]
 

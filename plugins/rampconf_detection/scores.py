@@ -392,9 +392,8 @@ def _shared_mass(circles: Flat, n_true: int, visible: np.ndarray, runs: _Runs) -
     reach = np.abs(circles.values[:, 2]) + 1.0
     shown = np.flatnonzero(visible)
     # One search for the pairs of both kinds; true circles come first, so a < b.
-    i, j = near_pairs(circles.select(visible), reach[shown], circles.select(visible),
-                      reach[shown])
-    a, b = shown[i[i < j]], shown[j[i < j]]
+    i, j = near_pairs(circles.select(visible), reach[shown])   # i < j
+    a, b = shown[i], shown[j]
     pair, row, lo, hi, run_a, run_b = runs.overlaps(a, b)
     a, b = a[pair], b[pair]
     n_window_rows = runs.rows[1] - runs.rows[0]

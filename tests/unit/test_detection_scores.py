@@ -259,6 +259,44 @@ def test_near_pairs_are_the_pairs_whose_boxes_overlap() -> None:
     assert list(zip(i.tolist(), j.tolist(), strict=True)) == expected
 
 
+def boxes_overlapping(a: Any, reach_a: np.ndarray, b: Any, reach_b: np.ndarray,
+                      within: bool) -> list[tuple[int, int]]:
+    """The plain way: every pair of rows of the same image, tested one by one."""
+    return [(i, j) for i in range(len(a.values)) for j in range(len(b.values))
+            if a.image[i] == b.image[j] and (not within or i < j)
+            and abs(a.values[i, 0] - b.values[j, 0]) < reach_a[i] + reach_b[j]
+            and abs(a.values[i, 1] - b.values[j, 1]) < reach_a[i] + reach_b[j]]
+
+
+@pytest.mark.parametrize("chunk", [4096, 3, 1])
+def test_near_pairs_of_two_sets_and_of_one_set_with_itself(monkeypatch: pytest.MonkeyPatch,
+                                                           chunk: int) -> None:
+    """Boxes that just touch (not kept), identical circles, empty images, one circle."""
+    monkeypatch.setattr(geometry, "NEAR_CHUNK", chunk)   # candidates tested a few rows at a time
+    y_true, y_pred = crowded(9, 5)
+    images_a = [np.asarray(t, dtype=float).reshape(-1, 3) for t in y_true]
+    images_b = [np.asarray(p, dtype=float)[:, 1:] for p in y_pred]
+    images_a[0] = np.array([[10.0, 10.0, 2.0], [10.0, 14.0, 2.0], [10.0, 14.0, 2.0],
+                            [13.0, 10.0, 1.0], [10.0, 10.0, 2.0]])   # touching, identical
+    images_b[0] = np.array([[10.0, 6.0, 2.0], [14.0, 14.0, 2.0], [10.0, 10.0, 1.0]])
+    images_a[1], images_b[2] = np.empty((0, 3)), np.empty((0, 3))     # empty on one side
+    images_a[3], images_b[3] = np.empty((0, 3)), np.empty((0, 3))     # on both
+    images_a[4], images_b[4] = images_a[4][:1], images_b[4][:1]       # one circle each
+    images_a[5] = np.array([[0.0, 0.0, 5.0], [0.0, 0.0, 5.0]])        # identical, at a corner
+    a, b = flatten(images_a, 3), flatten(images_b, 3)
+    reach_a, reach_b = a.values[:, 2], b.values[:, 2] + 0.25
+    for got, expected in [
+            (near_pairs(a, reach_a, b, reach_b), boxes_overlapping(a, reach_a, b, reach_b, False)),
+            (near_pairs(a, reach_a), boxes_overlapping(a, reach_a, a, reach_a, True)),
+            (near_pairs(b, reach_b), boxes_overlapping(b, reach_b, b, reach_b, True))]:
+        assert list(zip(*(x.tolist() for x in got), strict=True)) == expected
+    i, j = near_pairs(a, reach_a)
+    assert (0, 4) in zip(i.tolist(), j.tolist(), strict=True)   # identical circles pair up
+    assert not {(0, 1), (0, 3)} & set(zip(i.tolist(), j.tolist(), strict=True))   # touching
+    one = flatten([np.array([[1.0, 1.0, 1.0]])], 3)
+    assert [x.tolist() for x in near_pairs(one, one.values[:, 2])] == [[], []]
+
+
 @pytest.mark.parametrize("enumerated", [0, 720], ids=["solver", "enumeration"])
 def test_grouped_matching_equals_one_assignment_per_image(monkeypatch: pytest.MonkeyPatch,
                                                           enumerated: int) -> None:
