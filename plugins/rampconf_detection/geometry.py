@@ -360,33 +360,52 @@ def match_pairs(true: Flat, pred: Flat, t: np.ndarray, p: np.ndarray, iou: np.nd
     return t[order], p[order], iou[order]
 
 
+#: :func:`_solve_images` lays the IoU matrices of its images, padded to the largest
+#: one, in arrays of at most this many cells (32 MiB), or of one image each.
+SOLVE_CELLS = 1 << 22
+
+
 def _solve_images(true: Flat, pred: Flat, t: np.ndarray, p: np.ndarray, iou: np.ndarray,
                   images: np.ndarray, keep_zero: bool
                   ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """One assignment per image of ``images`` (with circles on both sides), as ramp-workflow.
 
-    ``(t, p, iou)`` are the image's nonzero pairs (sorted by ``t``); every other
-    pair of the image has IoU 0.
+    ``(t, p, iou)`` are the nonzero pairs of these images (sorted by ``t``); every
+    other pair of an image has IoU 0. The IoU matrices of a batch of images are
+    filled at once, in a ``(images, rows, cols)`` array padded with zeros, and
+    each image's top-left block is solved (``linear_sum_assignment(1 - iou)``).
     """
+    if not len(images):
+        return []
     k, m = true.counts(), pred.counts()
-    bounds = np.asarray(np.searchsorted(true.image[t], np.r_[images, true.n_images]))
     true_start, pred_start = np.cumsum(k) - k, np.cumsum(m) - m
-    return [_solve(t[a:b], p[a:b], iou[a:b], np.arange(k[g]) + true_start[g],
-                   np.arange(m[g]) + pred_start[g], keep_zero=keep_zero)
-            for g, a, b in zip(images.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
-                               strict=True)]
-
-
-def _solve(t: np.ndarray, p: np.ndarray, iou: np.ndarray, rows: np.ndarray,
-           cols: np.ndarray, keep_zero: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Optimal assignment of true ``rows`` to pred ``cols`` given the nonzero pairs."""
-    matrix = np.zeros((len(rows), len(cols)))
-    matrix[np.searchsorted(rows, t), np.searchsorted(cols, p)] = iou
-    r, c = linear_sum_assignment(1.0 - matrix)
-    value = matrix[r, c]
-    if not keep_zero:
-        r, c, value = r[value > 0], c[value > 0], value[value > 0]
-    return rows[r], cols[c], value
+    image = true.image[t]
+    row, col = t - true_start[image], p - pred_start[pred.image[p]]
+    # Batches of consecutive images whose padded matrices hold at most SOLVE_CELLS cells.
+    k_of, m_of = k[images], m[images]
+    per_batch = max(1, SOLVE_CELLS // int(k_of.max() * m_of.max()))
+    bounds = np.r_[np.searchsorted(image, images), len(t)]
+    parts = []
+    for first in range(0, len(images), per_batch):
+        last = min(first + per_batch, len(images))
+        sizes = list(zip(k_of[first:last].tolist(), m_of[first:last].tolist(), strict=True))
+        matrix = np.zeros((last - first, int(k_of[first:last].max()),
+                           int(m_of[first:last].max())))
+        a, b = bounds[first], bounds[last]
+        slot = np.repeat(np.arange(last - first), np.diff(bounds[first:last + 1]))
+        matrix[slot, row[a:b], col[a:b]] = iou[a:b]
+        found = [linear_sum_assignment(1.0 - matrix[s, :rows, :cols])
+                 for s, (rows, cols) in enumerate(sizes)]
+        r = np.concatenate([x[0] for x in found])
+        c = np.concatenate([x[1] for x in found])
+        slot = np.repeat(np.arange(last - first), np.minimum(k_of[first:last], m_of[first:last]))
+        value = matrix[slot, r, c]
+        if not keep_zero:
+            kept = value > 0
+            r, c, value, slot = r[kept], c[kept], value[kept], slot[kept]
+        g = images[first:last][slot]
+        parts.append((r + true_start[g], c + pred_start[g], value))
+    return parts
 
 
 #: Groups of overlapping pairs with at most this many assignments are solved by

@@ -200,9 +200,9 @@ def test_combine_of_one_fold_and_of_folds_without_detections() -> None:
 # --------------------------------------------------------------------------- matching
 
 
-def assignment_per_image(y_true: list[np.ndarray], y_pred: list[np.ndarray], formula: str
-                         ) -> tuple[list[int], list[int], list[float]]:
-    """Matched pairs of IoU > 0: one linear_sum_assignment per image (ramp-workflow's)."""
+def assignment_per_image(y_true: list[np.ndarray], y_pred: list[np.ndarray], formula: str,
+                         keep_zero: bool = False) -> tuple[list[int], list[int], list[float]]:
+    """Matched pairs of IoU > 0 (or all): one linear_sum_assignment per image (ramp-workflow's)."""
     t_all, p_all, v_all = [], [], []
     offset_t = offset_p = 0
     for true, pred in zip(y_true, y_pred, strict=True):
@@ -210,7 +210,7 @@ def assignment_per_image(y_true: list[np.ndarray], y_pred: list[np.ndarray], for
             matrix = iou_matrix(true, pred, formula)   # type: ignore[arg-type]
             rows, cols = linear_sum_assignment(1 - matrix)
             for r, c in zip(rows, cols, strict=True):
-                if matrix[r, c] > 0:
+                if keep_zero or matrix[r, c] > 0:
                     t_all.append(r + offset_t)
                     p_all.append(c + offset_p)
                     v_all.append(matrix[r, c])
@@ -219,20 +219,23 @@ def assignment_per_image(y_true: list[np.ndarray], y_pred: list[np.ndarray], for
 
 
 @pytest.mark.parametrize("enumerated", [0, 720], ids=["solver", "enumeration"])
-@pytest.mark.parametrize(("seed", "integer"), [(5, False), (6, True), (7, True)])
+@pytest.mark.parametrize(("seed", "integer", "cells"), [
+    (5, False, 1 << 22), (6, True, 1 << 22), (7, True, 1 << 22), (6, True, 400), (7, True, 1)])
 def test_ramp_ties_give_the_assignment_of_each_whole_image(monkeypatch: pytest.MonkeyPatch,
                                                            enumerated: int, seed: int,
-                                                           integer: bool) -> None:
+                                                           integer: bool, cells: int) -> None:
     monkeypatch.setattr(geometry, "ENUMERATED_CHOICES", enumerated)
+    monkeypatch.setattr(geometry, "SOLVE_CELLS", cells)   # 400, 1: a few images, one at a time
     y_true, y_pred = awkward(150, seed, integer)
     circles = [p[:, 1:] for p in y_pred]
     for formula in ("ramp", "exact"):
-        t, p, iou = match_images(flatten(y_true, 3), flatten(circles, 3), formula,
-                                 keep_zero=False, ties="ramp")   # type: ignore[arg-type]
-        want_t, want_p, want_iou = assignment_per_image(y_true, circles, formula)
-        assert t.tolist() == want_t
-        assert p.tolist() == want_p
-        np.testing.assert_array_equal(iou, want_iou)
+        for keep_zero in (False, True):
+            t, p, iou = match_images(flatten(y_true, 3), flatten(circles, 3), formula,
+                                     keep_zero=keep_zero, ties="ramp")   # type: ignore[arg-type]
+            want_t, want_p, want_iou = assignment_per_image(y_true, circles, formula, keep_zero)
+            assert t.tolist() == want_t
+            assert p.tolist() == want_p
+            np.testing.assert_array_equal(iou, want_iou)
 
 
 # --------------------------------------------------------------------------- scores
