@@ -12,6 +12,7 @@ solved without calling the solver.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -455,11 +456,16 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
     t, p, iou = t[~alone], p[~alone], iou[~alone]
     if not len(t):
         return parts, np.concatenate(tied)
-    graph = coo_matrix((np.ones(len(t)), (t, n_true + p)), shape=(n_true + n_pred,) * 2)
+    # The graph of the circles left (numbered in order): true circles, then detections.
+    node_t, node_p = np.zeros(n_true, dtype=bool), np.zeros(n_pred, dtype=bool)
+    node_t[t] = node_p[p] = True
+    node_t, node_p = np.cumsum(node_t) - 1, np.cumsum(node_p) - 1
+    n_t, n_nodes = int(node_t[-1]) + 1, int(node_t[-1] + node_p[-1]) + 2
+    graph = coo_matrix((np.ones(len(t)), (node_t[t], n_t + node_p[p])), shape=(n_nodes,) * 2)
     _, label = connected_components(graph, directed=False)
-    group = label[t]
-    n_rows = np.bincount(label[np.flatnonzero(t_count)], minlength=label.max() + 1)
-    n_cols = np.bincount(label[n_true + np.flatnonzero(p_count)], minlength=label.max() + 1)
+    group = label[node_t[t]]
+    n_rows = np.bincount(label[:n_t], minlength=label.max() + 1)
+    n_cols = np.bincount(label[n_t:], minlength=label.max() + 1)
     star = (n_rows[group] == 1) | (n_cols[group] == 1)
     # A group around one circle matches it once: to its largest IoU (first on ties).
     order = np.flatnonzero(star)[np.lexsort((-iou[star], group[star]))]
@@ -550,16 +556,27 @@ def _rank_in_group(values: np.ndarray, new_group: np.ndarray) -> np.ndarray:
     return distinct - distinct[np.flatnonzero(new_group)][np.cumsum(new_group) - 1]
 
 
+@functools.cache
+def _choices(m: int, k: int) -> np.ndarray:
+    """Every way to give ``k`` rows distinct columns among ``m``, in lexicographic order."""
+    choices = np.array(list(itertools.permutations(range(m), k)), dtype=np.intp)
+    choices.flags.writeable = False
+    return choices
+
+
 def _enumerate_groups(group: np.ndarray, row: np.ndarray, col: np.ndarray, t: np.ndarray,
                       p: np.ndarray, iou: np.ndarray, shape: tuple[int, int],
                       find_ties: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Best assignment of every group of one ``shape`` (k true circles, m detections).
 
-    Returns the matched true rows, pred rows and IoUs, then the true rows of the
-    tied groups (see :func:`_solve_groups`; empty unless ``find_ties``).
+    The pairs come sorted by ``group``. Returns the matched true rows, pred rows
+    and IoUs, then the true rows of the tied groups (see :func:`_solve_groups`;
+    empty unless ``find_ties``).
     """
     k, m = shape
-    ids, index = np.unique(group, return_inverse=True)
+    new_group = np.r_[True, group[1:] != group[:-1]]   # pairs come sorted by group
+    index = np.cumsum(new_group) - 1
+    ids = group[new_group]
     matrix = np.zeros((len(ids), k, m))
     matrix[index, row, col] = iou
     true_of = np.zeros((len(ids), k), dtype=np.intp)
@@ -568,7 +585,7 @@ def _enumerate_groups(group: np.ndarray, row: np.ndarray, col: np.ndarray, t: np
     transpose = k > m
     if transpose:   # assign each detection a distinct true circle instead
         matrix, k, m = matrix.transpose(0, 2, 1), m, k
-    choices = np.array(list(itertools.permutations(range(m), k)))   # (n_choices, k)
+    choices = _choices(m, k)                                       # (n_choices, k)
     values = matrix[:, np.arange(k), choices]                      # (n_groups, n_choices, k)
     total = values.sum(axis=2)                                     # (n_groups, n_choices)
     best = np.argmax(total, axis=1)
