@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 from rampconf_detection import geometry, shared
-from rampconf_detection.combine import combine_detections
+from rampconf_detection.combine import _numbered_by_first, combine_detections
 from rampconf_detection.geometry import as_circles, flatten, in_window, iou_matrix, match_images
 from rampconf_detection.scores import average_precision
 from scipy.optimize import linear_sum_assignment
@@ -184,6 +184,16 @@ def test_combine_equals_merging_image_by_image(formula: str, seed: int, n_folds:
             continue
         assert got.shape == want.shape, image
         np.testing.assert_array_equal(got, want, err_msg=f"image {image}")   # bit for bit
+
+
+@pytest.mark.parametrize(("label", "expected"), [
+    ([], []), ([0], [0]), ([0, 0, 1, 0, 2, 1], [0, 0, 1, 0, 2, 1]),   # already in order
+    ([1, 0], [0, 1]), ([2, 2, 0, 1, 0], [0, 0, 1, 2, 1]), ([0, 2, 1], [0, 1, 2]),
+    ([3, 1, 3, 0], [0, 1, 0, 2])])
+def test_groups_are_numbered_in_order_of_their_first_detection(label: list[int],
+                                                                expected: list[int]) -> None:
+    got = _numbered_by_first(np.array(label, dtype=np.intp))
+    assert got.tolist() == expected
 
 
 def test_combine_of_one_fold_and_of_folds_without_detections() -> None:
