@@ -478,25 +478,29 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
     rest = np.flatnonzero(~star)
     if not len(rest):
         return parts, np.concatenate(tied)
-    rest = rest[np.lexsort((t[rest], group[rest]))]
-    g, tr, pr = group[rest], t[rest], p[rest]
-    # Rank of each pair's true circle and detection within its group.
-    new_group = np.r_[True, g[1:] != g[:-1]]
-    row = _rank_in_group(tr, new_group)
-    by_col = np.lexsort((pr, g))
-    col = np.empty(len(rest), dtype=np.intp)
-    col[by_col] = _rank_in_group(pr[by_col], np.r_[True, g[by_col][1:] != g[by_col][:-1]])
+    # Each circle's rank among the circles of its group, by number: its row or column.
+    rank = np.empty(n_nodes, dtype=np.intp)
+    for first, last in ((0, n_t), (n_t, n_nodes)):
+        side = label[first:last]
+        by_group = np.argsort(side, kind="stable")
+        new_group = np.r_[True, side[by_group][1:] != side[by_group][:-1]]
+        rank[first + by_group] = np.arange(len(side)) \
+            - np.flatnonzero(new_group)[np.cumsum(new_group) - 1]
+    g = group[rest]
+    shape_key = n_rows[g] * (int(n_cols.max()) + 1) + n_cols[g]
+    # Pairs by group shape, then group; a group's pairs stay in order.
+    by_shape = np.argsort(shape_key * (int(g.max()) + 1) + g, kind="stable")
+    rest, g, shape_key = rest[by_shape], g[by_shape], shape_key[by_shape]
     k, m = n_rows[g], n_cols[g]
+    tr, pr = t[rest], p[rest]
+    row, col = rank[node_t[tr]], rank[n_t + node_p[pr]]
     small = np.zeros(len(g), dtype=bool)
-    shape_key = k * (int(m.max()) + 1) + m
-    by_shape = np.argsort(shape_key, kind="stable")   # pairs by group shape, in order
-    shape_key = shape_key[by_shape]
     starts = np.flatnonzero(np.r_[True, shape_key[1:] != shape_key[:-1], True])
     for first, last in itertools.pairwise(starts.tolist()):
-        sel = by_shape[first:last]
-        shape = (int(k[sel[0]]), int(m[sel[0]]))
+        shape = (int(k[first]), int(m[first]))
         if _n_choices(*shape) <= ENUMERATED_CHOICES:
-            small[sel] = True
+            small[first:last] = True
+            sel = slice(first, last)
             t_sel, p_sel, iou_sel, tied_rows = _enumerate_groups(
                 g[sel], row[sel], col[sel], tr[sel], pr[sel], iou[rest[sel]], shape, find_ties)
             parts.append((t_sel, p_sel, iou_sel))
@@ -547,13 +551,6 @@ def _tied_choices(values: np.ndarray, total: np.ndarray, best: np.ndarray,
     differs = (positive != positive[np.arange(len(some)), best[some]][:, None, :]).any(axis=2)
     tied[some] |= (near[some] & differs).any(axis=1)
     return tied
-
-
-def _rank_in_group(values: np.ndarray, new_group: np.ndarray) -> np.ndarray:
-    """0, 1, ... for the distinct ``values`` of each group (rows sorted by group, value)."""
-    new_value = new_group | np.r_[True, values[1:] != values[:-1]]
-    distinct = np.cumsum(new_value)
-    return distinct - distinct[np.flatnonzero(new_group)][np.cumsum(new_group) - 1]
 
 
 @functools.cache
