@@ -468,13 +468,22 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
     n_cols = np.bincount(label[n_t:], minlength=label.max() + 1)
     star = (n_rows[group] == 1) | (n_cols[group] == 1)
     # A group around one circle matches it once: to its largest IoU (first on ties).
-    order = np.flatnonzero(star)[np.lexsort((-iou[star], group[star]))]
-    head = np.r_[True, group[order][1:] != group[order][:-1]] if len(order) \
-        else np.empty(0, dtype=bool)
-    best = order[head]
-    parts.append((t[best], p[best], iou[best]))
-    if find_ties:   # a star is tied when its runner-up is within the margin of its best
-        tied.append(_tied_stars(t, group, iou, order, head))
+    pairs = np.flatnonzero(star)
+    pairs = pairs[np.argsort(group[pairs], kind="stable")]   # by group, in order
+    value = iou[pairs]
+    new_group = np.r_[True, group[pairs][1:] != group[pairs][:-1]]
+    starts = np.flatnonzero(new_group)
+    in_group = np.cumsum(new_group) - 1
+    if len(pairs):
+        top = np.maximum.reduceat(value, starts)
+        at_top = np.flatnonzero(value == top[in_group])
+        best = at_top[np.r_[True, in_group[at_top][1:] != in_group[at_top][:-1]]]
+        parts.append((t[pairs[best]], p[pairs[best]], value[best]))
+        if find_ties:   # tied: the runner-up is within the margin of the best, or the best is
+            value[best] = -np.inf
+            close = (np.maximum.reduceat(value, starts) >= top - TIE_MARGIN) \
+                | (top < TIE_MARGIN)
+            tied.append(t[pairs[close[in_group]]])
     rest = np.flatnonzero(~star)
     if not len(rest):
         return parts, np.concatenate(tied)
@@ -521,17 +530,6 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
         keep = matrix[r, c] > 0
         parts.append((rows_of[r[keep]], cols_of[c[keep]], matrix[r, c][keep]))
     return parts, np.concatenate(tied)
-
-
-def _tied_stars(t: np.ndarray, group: np.ndarray, iou: np.ndarray, order: np.ndarray,
-                head: np.ndarray) -> np.ndarray:
-    """True rows of the stars (pairs ``order``, best first per group) that may tie."""
-    second = np.flatnonzero(~head)                             # after the best pair...
-    second = second[head[second - 1]] if len(second) else second   # ...right after it
-    close = iou[order[second]] >= iou[order[second - 1]] - TIE_MARGIN
-    best = order[head]
-    tied = np.r_[group[order[second[close]]], group[best[iou[best] < TIE_MARGIN]]]
-    return t[order[np.isin(group[order], tied)]]
 
 
 def _tied_choices(values: np.ndarray, total: np.ndarray, best: np.ndarray,

@@ -248,6 +248,18 @@ def test_ramp_ties_give_the_assignment_of_each_whole_image(monkeypatch: pytest.M
             np.testing.assert_array_equal(iou, want_iou)
 
 
+def test_grouped_ties_around_one_circle_take_the_first_best_pair() -> None:
+    """One true circle and equal detections (or one detection and equal true circles)."""
+    true = flatten([np.array([[10.0, 10.0, 3.0]]), np.array([[10.0, 10.0, 3.0]] * 3),
+                    np.array([[5.0, 5.0, 2.0], [5.0, 6.0, 2.0]])], 3)
+    pred = flatten([np.array([[10.0, 11.0, 3.0], [10.0, 9.0, 3.0], [10.0, 11.0, 3.0]]),
+                    np.array([[10.0, 11.0, 3.0]]), np.array([[5.0, 5.5, 2.0]])], 3)
+    t, p, iou = match_images(true, pred, "exact", keep_zero=False, ties="grouped")
+    # image 0: detections 0, 1, 2 tie; image 1: true 1, 2, 3 tie; image 2: true 4, 5 tie
+    assert list(zip(t.tolist(), p.tolist(), strict=True)) == [(0, 0), (1, 3), (4, 4)]
+    assert iou[0] == iou_matrix(true.values[:1], pred.values[:1])[0, 0] > 0
+
+
 # --------------------------------------------------------------------------- scores
 
 
