@@ -532,20 +532,22 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
     return parts, np.concatenate(tied)
 
 
-def _tied_choices(values: np.ndarray, total: np.ndarray, best: np.ndarray,
+def _tied_choices(matrix: np.ndarray, total: np.ndarray, best: np.ndarray,
                   choices: np.ndarray) -> np.ndarray:
     """Groups where another assignment within the margin has other pairs of IoU > 0.
 
     Also those whose best assignment holds an IoU below the margin (the solver
-    may leave it out). ``values`` (groups, choices, k): the IoU of each choice.
+    may leave it out). ``matrix`` (groups, k, m): the IoUs; ``total`` (groups,
+    choices): the summed IoU of each choice, ``best`` the chosen one.
     """
     groups = np.arange(len(best))
+    rows = np.arange(choices.shape[1])
     near = total >= total[groups, best][:, None] - TIE_MARGIN
-    chosen = values[groups, best]
+    chosen = matrix[groups[:, None], rows, choices[best]]
     tied = ((chosen > 0) & (chosen < TIE_MARGIN)).any(axis=1)
     # Only groups with another assignment within the margin can tie.
     some = np.flatnonzero(np.count_nonzero(near, axis=1) > 1)
-    positive = np.where(values[some] > 0, choices, -1)
+    positive = np.where(matrix[some][:, rows, choices] > 0, choices, -1)
     differs = (positive != positive[np.arange(len(some)), best[some]][:, None, :]).any(axis=2)
     tied[some] |= (near[some] & differs).any(axis=1)
     return tied
@@ -581,11 +583,13 @@ def _enumerate_groups(group: np.ndarray, row: np.ndarray, col: np.ndarray, t: np
     if transpose:   # assign each detection a distinct true circle instead
         matrix, k, m = matrix.transpose(0, 2, 1), m, k
     choices = _choices(m, k)                                       # (n_choices, k)
-    values = matrix[:, np.arange(k), choices]                      # (n_groups, n_choices, k)
-    total = values.sum(axis=2)                                     # (n_groups, n_choices)
+    # The summed IoU of each choice (n_groups, n_choices), added row after row.
+    total = matrix[:, 0, choices[:, 0]]
+    for row_k in range(1, k):
+        total += matrix[:, row_k, choices[:, row_k]]
     best = np.argmax(total, axis=1)
     chosen = choices[best]                                         # (n_groups, k)
-    tied = _tied_choices(values, total, best, choices) if find_ties \
+    tied = _tied_choices(matrix, total, best, choices) if find_ties \
         else np.zeros(len(ids), dtype=bool)
     groups = np.repeat(np.arange(len(ids)), k)
     rows, cols = np.tile(np.arange(k), len(ids)), chosen.ravel()
