@@ -40,6 +40,7 @@ __all__ = [
     "near_pairs",
     "pair_iou",
     "rasterize",
+    "row_chords",
 ]
 
 #: ``"exact"``: the area of the lens of two circles. ``"ramp"``: ramp-workflow
@@ -623,6 +624,28 @@ def rasterize(circles: np.ndarray, shape: Sequence[int]
         One entry per non-empty run: index of the circle in ``circles``, image
         row, first and last column (inclusive).
     """
+    circle, local_row, top, _, lo, hi = row_chords(circles, shape)
+    keep = lo <= hi
+    circle = circle[keep]
+    return circle, local_row[keep] + top[circle], lo[keep], hi[keep]
+
+
+def row_chords(circles: np.ndarray, shape: Sequence[int]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                          np.ndarray]:
+    """The runs of :func:`rasterize`, every row of each circle's clipped box, empty ones too.
+
+    Returns
+    -------
+    circle, local_row : ndarray
+        Per run: index of the circle, row from the top of its box (each circle's
+        rows in order, circle after circle).
+    top, n_rows : ndarray
+        Per circle: first image row of its box and its number of rows (0 without pixel).
+    col_lo, col_hi : ndarray
+        Per run: first and last column (inclusive); ``col_lo > col_hi`` when the
+        row has no pixel.
+    """
     height, width = int(shape[0]), int(shape[1])
     centre_r, centre_c = circles[:, 0], circles[:, 1]
     radius = np.abs(circles[:, 2])
@@ -654,10 +677,10 @@ def rasterize(circles: np.ndarray, shape: Sequence[int]
     if len(near):
         lo[near], hi[near] = _settle(lo[near], hi[near], row_term[near], col_centre[near],
                                      rho[near], last[near])
-    keep = lo <= hi
-    circle = circle[keep]
-    return circle, local_row[keep] + top[circle], lo[keep] + left[circle], \
-        hi[keep] + left[circle]
+    shift = left[circle]
+    lo += shift
+    hi += shift
+    return circle, local_row, top, n_rows, lo, hi
 
 
 def _settle(lo: np.ndarray, hi: np.ndarray, row_term: np.ndarray, centre: np.ndarray,

@@ -47,7 +47,7 @@ from rampconf_detection.geometry import (
     flatten,
     in_window,
     near_pairs,
-    rasterize,
+    row_chords,
 )
 from rampconf_detection.shared import shared
 
@@ -313,8 +313,7 @@ class SCP(_ThresholdScore[SCPParams]):
                            np.concatenate([true.image[t], pred.image[p]]) - first,
                            last - first)
             runs = _Runs(circles.values, self.params.shape, rows, cols)
-            mass = np.bincount(runs.circle, weights=runs.weight[runs.circle] * runs.length,
-                               minlength=len(circles.values))
+            mass = runs.weight * runs.pixels
             total += mass.sum()
             shared += _shared_mass(circles, t.stop - t.start, mass > 0, runs)
         if total == 0:
@@ -335,25 +334,33 @@ def _reaches(circles: np.ndarray, rows: tuple[int, int], cols: tuple[int, int]) 
 class _Runs:
     """Pixels of circles as row runs, with each circle's weight (1 / its pixel count).
 
-    Attributes ``circle``, ``row``, ``lo``, ``hi`` are the runs of
-    :func:`~rampconf_detection.geometry.rasterize` (contiguous rows per
-    circle); ``lo`` and ``hi`` are clipped to the window columns and ``length``
-    is the run's number of pixels in the window (0 outside).
+    Attributes ``circle``, ``lo``, ``hi`` are the runs of
+    :func:`~rampconf_detection.geometry.row_chords`: every row of each
+    circle's box, in order (``first`` is a circle's first run, ``top`` and
+    ``bottom`` its first and last rows), empty rows having ``lo > hi``. ``lo``
+    and ``hi`` are clipped to the window columns; ``pixels`` counts each
+    circle's pixels in the window.
     """
 
     def __init__(self, circles: np.ndarray, shape: list[int], rows: tuple[int, int],
                  cols: tuple[int, int]) -> None:
-        self.circle, self.row, lo, hi = rasterize(circles, shape)
-        n_pixels = np.bincount(self.circle, weights=hi - lo + 1, minlength=len(circles))
+        self.circle, _, self.top, n_rows, lo, hi = row_chords(circles, shape)
+        self.first = np.cumsum(n_rows) - n_rows
+        self.bottom = self.top + n_rows - 1
+        # Pixel counts of each circle's runs (contiguous): differences of a running sum.
+        count = np.zeros(len(lo) + 1, dtype=np.intp)
+        length = hi - lo
+        length += 1
+        np.cumsum(np.maximum(length, 0, out=length), out=count[1:])
+        n_pixels = count[self.first + n_rows] - count[self.first]
         self.weight = np.divide(1.0, n_pixels, out=np.zeros(len(circles)), where=n_pixels > 0)
-        self.lo, self.hi = np.maximum(lo, cols[0]), np.minimum(hi, cols[1] - 1)
-        inside = (self.row >= rows[0]) & (self.row < rows[1]) & (self.lo <= self.hi)
-        self.length = np.where(inside, self.hi - self.lo + 1, 0)
-        self.first = np.searchsorted(self.circle, np.arange(len(circles)))
-        n_runs = np.bincount(self.circle, minlength=len(circles))
-        self.top = self.row[np.minimum(self.first, max(len(self.row) - 1, 0))] \
-            if len(self.row) else np.zeros(len(circles), dtype=np.intp)
-        self.bottom = self.top + n_runs - 1
+        self.lo, self.hi = np.maximum(lo, cols[0], out=lo), np.minimum(hi, cols[1] - 1, out=hi)
+        np.subtract(self.hi, self.lo, out=length)
+        length += 1
+        np.cumsum(np.maximum(length, 0, out=length), out=count[1:])
+        # Each circle's window rows: its runs from rows[0] - top to rows[1] - top.
+        in_rows = [self.first + np.clip(row - self.top, 0, n_rows) for row in rows]
+        self.pixels = count[in_rows[1]] - count[in_rows[0]]
         self.rows = rows
 
     def overlaps(self, a: np.ndarray, b: np.ndarray

@@ -32,6 +32,7 @@ from rampconf_detection.geometry import (
     match_images,
     near_pairs,
     rasterize,
+    row_chords,
 )
 from scipy.optimize import linear_sum_assignment
 
@@ -229,6 +230,29 @@ def test_rasterized_circles_hold_the_pixels_strictly_inside() -> None:
         expected = ((i - r) ** 2 + (j - c) ** 2) < rho ** 2
         np.testing.assert_array_equal(mask, expected, err_msg=str(circles[k]))
     assert (circle == 0).sum() == 9 and (hi - lo + 1)[circle == 0].sum() == 69
+
+
+def test_row_chords_are_every_row_of_each_box_with_the_pixels_of_rasterize() -> None:
+    """Each circle's rows in order (empty ones with lo > hi), none without pixels."""
+    shape = (40, 30)
+    circles = np.array([[20, 15, 5], [0, 0, 7], [39, 29, 3], [10, 25, 13], [5, 5, 0],
+                        [-3, 12, 4], [20, 60, 4], [17.5, 9.25, 6.5], [-2.5, -2.5, 3.0],
+                        [3.0, 31.0, 1.5]], dtype=float)
+    circle, local_row, top, n_rows, lo, hi = row_chords(circles, shape)
+    assert circle.tolist() == np.repeat(np.arange(len(circles)), n_rows).tolist()
+    assert n_rows[4] == n_rows[6] == n_rows[9] == 0   # radius 0, outside the image
+    i, j = np.mgrid[0:shape[0], 0:shape[1]]
+    for k, (r, c, rho) in enumerate(circles):
+        mine = circle == k
+        assert local_row[mine].tolist() == list(range(n_rows[k]))
+        rows = top[k] + local_row[mine]
+        assert ((rows >= 0) & (rows < shape[0])).all()
+        expected = ((i - r) ** 2 + (j - c) ** 2) < rho ** 2   # exact: values are dyadic
+        full = lo[mine] <= hi[mine]
+        assert rows[full].tolist() == np.flatnonzero(expected.any(axis=1)).tolist()
+        for row, first, last in zip(rows[full], lo[mine][full], hi[mine][full], strict=True):
+            assert np.flatnonzero(expected[row]).tolist() == list(range(first, last + 1))
+    assert (lo > hi).any()   # some rows of a box hold no pixel (e.g. the corner circle)
 
 
 def crowded(n_images: int, seed: int, size: float = 60.0) -> tuple[list[Any], list[Any]]:
