@@ -281,6 +281,10 @@ def near_pairs(a: Flat, reach_a: np.ndarray, b: Flat | None = None,
     return i[pair_order], j[pair_order]
 
 
+#: :func:`pair_iou` computes the IoUs of this many pairs at a time.
+IOU_CHUNK = 8192
+
+
 def pair_iou(true: Flat, pred: Flat, formula: IoUFormula = "exact"
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """IoU of the (true, pred) pairs of the same image that may overlap, all images at once.
@@ -294,8 +298,13 @@ def pair_iou(true: Flat, pred: Flat, formula: IoUFormula = "exact"
         and their IoU (possibly 0).
     """
     t, p = near_pairs(true, np.abs(true.values[:, 2]), pred, np.abs(pred.values[:, 2]))
-    a, b = true.values.T, pred.values.T
-    return t, p, _iou(a[0][t], a[1][t], a[2][t], b[0][p], b[1][p], b[2][p], formula)
+    a, b = np.ascontiguousarray(true.values.T), np.ascontiguousarray(pred.values.T)
+    iou = np.empty(len(t))
+    for first in range(0, len(t), IOU_CHUNK):   # a few thousand pairs at a time, in cache
+        x, y = t[first:first + IOU_CHUNK], p[first:first + IOU_CHUNK]
+        iou[first:first + IOU_CHUNK] = _iou(a[0][x], a[1][x], a[2][x], b[0][y], b[1][y],
+                                            b[2][y], formula)
+    return t, p, iou
 
 
 def match_images(true: Flat, pred: Flat, formula: IoUFormula = "exact", *,

@@ -321,6 +321,23 @@ def test_near_pairs_of_two_sets_and_of_one_set_with_itself(monkeypatch: pytest.M
     assert [x.tolist() for x in near_pairs(one, one.values[:, 2])] == [[], []]
 
 
+@pytest.mark.parametrize("chunk", [8192, 5, 1])
+def test_pair_iou_is_the_iou_of_every_overlapping_pair(monkeypatch: pytest.MonkeyPatch,
+                                                       chunk: int) -> None:
+    monkeypatch.setattr(geometry, "IOU_CHUNK", chunk)   # a few pairs at a time
+    y_true, y_pred = crowded(7, 3)
+    true, pred = flatten(y_true, 3), flatten([p[:, 1:] for p in y_pred], 3)
+    t, p, iou = geometry.pair_iou(true, pred, "ramp")
+    assert len(t) > 10
+    for a, b, value in zip(t.tolist(), p.tolist(), iou.tolist(), strict=True):
+        assert value == circle_iou(true.values[a], pred.values[b], "ramp")
+    # Every pair left out has IoU 0.
+    left_out = np.ones((len(true.values), len(pred.values)), dtype=bool)
+    left_out[t, p] = False
+    same_image = true.image[:, None] == pred.image[None, :]
+    assert (iou_matrix(true.values, pred.values, "ramp")[left_out & same_image] == 0).all()
+
+
 @pytest.mark.parametrize("enumerated", [0, 720], ids=["solver", "enumeration"])
 def test_grouped_matching_equals_one_assignment_per_image(monkeypatch: pytest.MonkeyPatch,
                                                           enumerated: int) -> None:
