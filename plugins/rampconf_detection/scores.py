@@ -401,18 +401,20 @@ def _shared_mass(circles: Flat, n_true: int, visible: np.ndarray, runs: _Runs) -
     # One search for the pairs of both kinds; true circles come first, so a < b.
     i, j = near_pairs(circles.select(visible), reach[shown])   # i < j
     a, b = shown[i], shown[j]
-    pair, row, lo, hi, run_a, run_b = runs.overlaps(a, b)
-    a, b = a[pair], b[pair]
-    n_window_rows = runs.rows[1] - runs.rows[0]
-    key = circles.image[a] * n_window_rows + row - runs.rows[0]   # (image, window row)
     cross = (a < n_true) & (b >= n_true)
+    n_window_rows = runs.rows[1] - runs.rows[0]
 
     # Tangled spans: columns shared by two circles of the same side.
-    same = np.flatnonzero(~cross)
-    same = same[np.argsort(key[same], kind="stable")]
-    span_key, span_lo, span_hi = key[same], lo[same], hi[same]
-    t, p, lo, hi, run_t, run_p, key = (x[cross] for x in (a, b, lo, hi, run_a, run_b, key))
-    common = np.minimum(runs.weight[t], runs.weight[p])
+    a_same = a[~cross]
+    pair, row, span_lo, span_hi = runs.overlaps(a_same, b[~cross])[:4]
+    span_key = circles.image[a_same[pair]] * n_window_rows + row - runs.rows[0]
+    same = np.argsort(span_key, kind="stable")   # by (image, window row)
+    span_key, span_lo, span_hi = span_key[same], span_lo[same], span_hi[same]
+    # Rows shared by a true circle and a detection.
+    t, p = a[cross], b[cross]
+    pair, row, lo, hi, run_t, run_p = runs.overlaps(t, p)
+    common = np.minimum(runs.weight[t], runs.weight[p])[pair]
+    key = circles.image[t[pair]] * n_window_rows + row - runs.rows[0]   # (image, window row)
     if not len(same):
         return float(np.sum(common * (hi - lo + 1)))
     first = np.flatnonzero(np.r_[True, span_key[1:] != span_key[:-1]])
