@@ -197,7 +197,8 @@ class AveragePrecision(DetectionScore[AveragePrecisionParams]):
         # Nearby (true, detection) pairs grouped by detection, then by true circle:
         # every other true circle has IoU 0 with the detection.
         t, p, iou = shared(true, pred, self.params.iou_formula).pairs()
-        by_detection = np.lexsort((t, p))
+        # The pairs come sorted by true circle: a stable sort by detection keeps that order.
+        by_detection = np.argsort(p, kind="stable")
         t, p, iou = t[by_detection], p[by_detection], iou[by_detection]
         best_iou = np.zeros(len(confidence))
         best_true = np.full(len(confidence), -1, dtype=np.intp)
@@ -206,8 +207,8 @@ class AveragePrecision(DetectionScore[AveragePrecisionParams]):
             best_iou[p[first]] = np.maximum.reduceat(iou, first)
             # The first true circle that reaches the maximum, as np.argmax.
             at_max = np.flatnonzero(iou == best_iou[p])
-            _, where = np.unique(p[at_max], return_index=True)
-            best_true[p[at_max[where]]] = t[at_max[where]]
+            at_max = at_max[np.r_[True, p[at_max][1:] != p[at_max][:-1]]]
+            best_true[p[at_max]] = t[at_max]
         order = np.argsort(confidence)[::-1]
         hit = best_iou[order] > self.params.iou_threshold
         candidates = np.flatnonzero(hit)

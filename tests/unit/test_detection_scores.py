@@ -539,6 +539,11 @@ def test_average_precision_is_greedy_over_the_ranking() -> None:
     y_pred = [[(0.9, 50, 50, 10), (0.8, 50, 51, 10)]]
     assert build("average_precision")(y_true, y_pred) == pytest.approx(0.5)
     assert build("detection_recall")(y_true, y_pred) == 1
+    # A detection midway between two true circles (equal IoUs) takes the first one, as
+    # np.argmax: the next detection, best on that one too, is a miss.
+    y_true = [[(10, 10, 3), (10, 11, 3)]]
+    y_pred = [[(0.9, 10, 10.5, 3), (0.8, 10, 10.1, 3)]]
+    assert build("average_precision")(y_true, y_pred) == pytest.approx(0.5)
 
 
 def test_scp_is_the_normalised_l1_distance_of_the_circle_maps() -> None:
