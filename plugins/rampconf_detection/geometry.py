@@ -111,10 +111,11 @@ class Flat(NamedTuple):
 def flatten(images: Sequence[Any], width: int) -> Flat:
     """Stack the per-image circles of ``images`` (see :func:`as_circles`)."""
     n_images = len(images)
+    counts: Any
     try:   # the common case: one (k, width) array per image
-        counts = [len(y) for y in images]
+        counts = np.fromiter(map(len, images), dtype=np.intp, count=n_images)
         values = np.concatenate(images) if n_images else np.empty((0, width))
-        if values.shape != (sum(counts), width):
+        if values.shape != (int(counts.sum()), width):
             raise ValueError
     except (TypeError, ValueError):
         values = np.empty((0, 0))

@@ -474,12 +474,18 @@ class _Matched(_ThresholdScore[IoUParams]):
             true_kept = in_window(true.values, self.params.minipatch)
         t, p, iou = shared(true, pred, self.params.iou_formula).match(
             true_kept, kept, keep_zero=self.counts_zero_iou(), ties=self.params.ties)
-        return self.score_matches(true.values[true_kept], pred.values[kept], t, p, iou)
+        # Rows of the kept circles, not copies of them.
+        true_rows, pred_rows = np.flatnonzero(true_kept), np.flatnonzero(kept)
+        return self.score_matches(true.values, pred.values, true_rows[t], pred_rows[p], iou,
+                                  len(true_rows), len(pred_rows))
 
     @abc.abstractmethod
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
-                      p: np.ndarray, iou: np.ndarray) -> float:
-        """The score of the matched pairs ``(true[t], pred[p])`` with IoU ``iou``."""
+                      p: np.ndarray, iou: np.ndarray, n_true: int, n_pred: int) -> float:
+        """The score of the matched pairs ``(true[t], pred[p])`` with IoU ``iou``.
+
+        ``n_true`` true circles and ``n_pred`` detections were kept for the matching.
+        """
 
     def counts_zero_iou(self) -> bool:
         """Whether matched pairs of IoU 0 can count (else the matching may omit them)."""
@@ -501,8 +507,8 @@ class DetectionPrecision(_Matched):
     maximum: ClassVar[float] = 1.0
 
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
-                      p: np.ndarray, iou: np.ndarray) -> float:
-        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), len(pred),
+                      p: np.ndarray, iou: np.ndarray, n_true: int, n_pred: int) -> float:
+        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), n_pred,
                       "no detection above the confidence threshold in the scoring window")
 
 
@@ -520,8 +526,8 @@ class DetectionRecall(_Matched):
     maximum: ClassVar[float] = 1.0
 
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
-                      p: np.ndarray, iou: np.ndarray) -> float:
-        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), len(true),
+                      p: np.ndarray, iou: np.ndarray, n_true: int, n_pred: int) -> float:
+        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), n_true,
                       "no true circle in the scoring window")
 
 
@@ -539,7 +545,7 @@ class _MeanDeviation(_Matched):
         """Per matched pair (rows of ``true`` and ``pred``), the deviation to average."""
 
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
-                      p: np.ndarray, iou: np.ndarray) -> float:
+                      p: np.ndarray, iou: np.ndarray, n_true: int, n_pred: int) -> float:
         close = iou >= self.params.iou_threshold
         if not close.any():
             raise UndefinedScore(f"no detection matches a true circle with IoU >= "
