@@ -438,12 +438,22 @@ def _shared_mass(circles: Flat, n_true: int, visible: np.ndarray, runs: _Runs) -
                                         - np.maximum(lo, tangle_lo[index]) + 1, 0), 0)
     shared = np.sum(common * (hi - lo + 1 - inside))
 
-    # Tangled spans, cell by cell: one cell more per span keeps the spans apart.
-    width = tangle_hi - tangle_lo + 2
+    # Tangled spans, cell by cell, where both maps may be positive: from the first to
+    # the last column that a (true, detection) pair shares in the span (none: no cell).
+    found = np.flatnonzero(inside)
+    span = index[found]
+    tangle_lo, tangle_hi = np.maximum(lo[found], tangle_lo[span]), \
+        np.minimum(hi[found], tangle_hi[span])
+    first_col = np.full(len(tangled), np.iinfo(np.intp).max)
+    last_col = np.full(len(tangled), -1)
+    np.minimum.at(first_col, span, tangle_lo)
+    np.maximum.at(last_col, span, tangle_hi)
+    tangle_lo, tangle_hi = first_col, last_col
+    # One cell more per span keeps the spans apart.
+    width = np.where(last_col >= 0, last_col - first_col + 2, 0)
     offset = np.cumsum(width) - width
     cells = int(width.sum())
     # Pairs that share pixels of a span hold every run that matters there.
-    found = np.flatnonzero(inside)
     maps = []
     for pair_run in (run_t[found], run_p[found]):
         span_of = np.full(len(runs.circle), -1)   # each run once, with its span
