@@ -206,6 +206,36 @@ def test_iou_matrix_is_symmetric_and_equals_pairwise_iou() -> None:
     assert iou_matrix(np.empty((0, 3)), pred).shape == (0, 9)
 
 
+def as_object_array(images: list[Any]) -> np.ndarray:
+    array = np.empty(len(images), dtype=object)
+    array[:] = images
+    return array
+
+
+@pytest.mark.parametrize("images", [
+    [np.ones((2, 3)), np.empty((0, 3)), np.arange(3.0).reshape(1, 3)],
+    [[(1, 2, 3)], [], [(4, 5, 6), (7, 8, 9)]],
+    [None, [(1, 2, 3)], None],
+    [np.array([1.0, 2, 3]), np.ones((2, 3))],              # one circle as a flat row
+    [], [[], []],
+    [np.ones((2, 3), dtype=np.float32), np.ones((1, 3), dtype=int)],
+    as_object_array([np.ones((2, 3)), np.full((1, 3), 2.0)]),
+], ids=["arrays", "tuples", "none", "flat-row", "no-image", "empty", "dtypes", "object-array"])
+def test_flatten_stacks_the_circles_of_each_image(images: Any) -> None:
+    flat = flatten(images, 3)
+    arrays = [as_circles(y, 3) for y in images]
+    expected = np.concatenate(arrays) if arrays else np.empty((0, 3))
+    assert flat.values.dtype == np.float64 and flat.n_images == len(images)
+    np.testing.assert_array_equal(flat.values, expected)
+    assert flat.image.tolist() == [i for i, a in enumerate(arrays) for _ in range(len(a))]
+
+
+@pytest.mark.parametrize("images", [[np.ones((2, 4))], [[(1, 2)]], [np.ones((1, 3)), 5.0]])
+def test_flatten_rejects_rows_of_another_width(images: Any) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        flatten(images, 3)
+
+
 def test_matching_maximises_total_iou_per_image() -> None:
     # Image 0: the greedy pair (true 0, pred 0) would leave true 1 unmatched.
     true = flatten([[(0, 0, 5), (0, 6, 5)], [], [(50, 50, 3)]], 3)
