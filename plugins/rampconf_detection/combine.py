@@ -108,15 +108,18 @@ def _merge_all(flats: list[Flat], predicted: np.ndarray, iou_threshold: float,
     linked = iou > iou_threshold
     source, target = nodes_a[i[linked]], nodes_b[j[linked]]
     n_nodes = int(offsets[-1])
-    graph = coo_matrix((np.ones(len(source)), (source, target)), shape=(n_nodes, n_nodes))
-    _, label = connected_components(graph, directed=False)
     linked_node = np.zeros(n_nodes, dtype=bool)
     linked_node[source] = linked_node[target] = True
     nodes = np.flatnonzero(linked_node)                  # sorted: fold, then row
     nodes = nodes[np.argsort(node_image[nodes], kind="stable")]   # image, fold, row
+    # The graph of the linked detections, numbered in that order.
+    rank = np.zeros(n_nodes, dtype=np.intp)
+    rank[nodes] = np.arange(len(nodes))
+    graph = coo_matrix((np.ones(len(source)), (rank[source], rank[target])),
+                       shape=(len(nodes),) * 2)
+    _, group = connected_components(graph, directed=False)
     # Groups in order of their first node, as RAMP lists its connected components.
-    _, first, group = np.unique(label[nodes], return_index=True, return_inverse=True)
-    group = np.argsort(np.argsort(first))[group]
+    group = _numbered_by_first(group)
     order = np.argsort(group, kind="stable")
     members, group = values[nodes[order]], group[order]
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) \
@@ -135,3 +138,15 @@ def _merge_all(flats: list[Flat], predicted: np.ndarray, iou_threshold: float,
         size = np.diff(np.r_[starts, len(members)])
         merged[zero] = (np.add.reduceat(members, starts, axis=0) / size[:, None])[zero]
     return merged, node_image[nodes[order[starts]]]
+
+
+def _numbered_by_first(label: np.ndarray) -> np.ndarray:
+    """Labels renumbered 0, 1, ... in order of their first occurrence.
+
+    SciPy's connected components already number them so (a search from each
+    unlabelled node in order); that is checked, and done here when not so.
+    """
+    if not len(label) or (label[0] == 0 and (np.diff(np.maximum.accumulate(label)) <= 1).all()):
+        return label   # each label is at most one above all those before it
+    _, first, inverse = np.unique(label, return_index=True, return_inverse=True)
+    return np.argsort(np.argsort(first))[inverse]

@@ -12,6 +12,7 @@ solved without calling the solver.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -39,6 +40,7 @@ __all__ = [
     "near_pairs",
     "pair_iou",
     "rasterize",
+    "row_chords",
 ]
 
 #: ``"exact"``: the area of the lens of two circles. ``"ramp"``: ramp-workflow
@@ -109,10 +111,11 @@ class Flat(NamedTuple):
 def flatten(images: Sequence[Any], width: int) -> Flat:
     """Stack the per-image circles of ``images`` (see :func:`as_circles`)."""
     n_images = len(images)
+    counts: Any
     try:   # the common case: one (k, width) array per image
-        counts = [len(y) for y in images]
+        counts = np.fromiter(map(len, images), dtype=np.intp, count=n_images)
         values = np.concatenate(images) if n_images else np.empty((0, width))
-        if values.shape != (sum(counts), width):
+        if values.shape != (int(counts.sum()), width):
             raise ValueError
     except (TypeError, ValueError):
         values = np.empty((0, 0))
@@ -202,8 +205,12 @@ def iou_matrix(true: Any, pred: Any, formula: IoUFormula = "exact") -> np.ndarra
     return circle_iou(true[:, None, :], pred[None, :, :], formula)
 
 
-def near_pairs(a: Flat, reach_a: np.ndarray, b: Flat, reach_b: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+#: :func:`near_pairs` tests the candidate pairs of this many rows at a time (in cache).
+NEAR_CHUNK = 4096
+
+
+def near_pairs(a: Flat, reach_a: np.ndarray, b: Flat | None = None,
+               reach_b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of rows of ``a`` and ``b`` in the same image whose boxes overlap.
 
     The box of a row is its centre ``(row, col)`` plus or minus its ``reach``;
@@ -212,31 +219,71 @@ def near_pairs(a: Flat, reach_a: np.ndarray, b: Flat, reach_b: np.ndarray
     finds the candidates, so the cost follows the number of nearby pairs rather
     than the number of all pairs of an image.
 
+    Without ``b`` (and ``reach_b``): the pairs ``i < j`` of rows of ``a`` with
+    itself, from half the candidates of passing ``a`` twice.
+
     Returns
     -------
     i, j : ndarray
         Rows of ``a`` and ``b``, sorted by ``i`` then ``j``.
     """
     empty = np.empty(0, dtype=np.intp)
+    within = b is None or reach_b is None
+    if b is None or reach_b is None:
+        b, reach_b = a, reach_a
     if not len(a.values) or not len(b.values):
         return empty, empty
-    row_a, col_a, row_b, col_b = a.values[:, 0], a.values[:, 1], b.values[:, 0], b.values[:, 1]
+    row_a, row_b = a.values[:, 0], b.values[:, 0]
     band = reach_a + reach_b.max() + 1.0    # a superset of the exact test below
     low = min(row_a.min(), row_b.min())
+    # Images lie more than any band apart: a row's band holds rows of its image only.
     span = max(row_a.max(), row_b.max()) - low + 2 * band.max() + 1.0
     key_b = b.image * span + (row_b - low)
     order = np.argsort(key_b, kind="stable")
-    key_a = a.image * span + (row_a - low)
-    first = np.searchsorted(key_b[order], key_a - band, side="left")
-    count = np.searchsorted(key_b[order], key_a + band, side="right") - first
-    i = np.repeat(np.arange(len(row_a)), count)
-    j = order[np.arange(len(i)) - np.repeat(np.cumsum(count) - count - first, count)]
-    reach = reach_a[i] + reach_b[j]
-    keep = (a.image[i] == b.image[j]) & (np.abs(row_a[i] - row_b[j]) < reach) \
-        & (np.abs(col_a[i] - col_b[j]) < reach)
-    i, j = i[keep], j[keep]
+    key_b = key_b[order]
+    # b's columns in that order, contiguous: the gathers below walk them in order.
+    sorted_row, sorted_col, sorted_reach = row_b[order], b.values[order, 1], reach_b[order]
+    if within:   # the queries are the sorted rows themselves
+        key_a, row_q, col_q, reach_q = key_b, sorted_row, sorted_col, sorted_reach
+        band = band[order]
+    else:
+        key_a = a.image * span + (row_a - low)
+        row_q, col_q, reach_q = row_a, a.values[:, 1], reach_a
+    first = np.searchsorted(key_b, key_a - band, side="left")
+    if within:   # each pair once: from its first row in the sorted order
+        first = np.maximum(first, np.arange(1, len(key_a) + 1))
+    count = np.maximum(np.searchsorted(key_b, key_a + band, side="right") - first, 0)
+    ends = np.cumsum(count)
+    found_i, found_j = [], []
+    for lo in range(0, len(key_a), NEAR_CHUNK):
+        hi = min(lo + NEAR_CHUNK, len(key_a))
+        n = count[lo:hi]
+        base = int(ends[lo - 1]) if lo else 0
+        i = np.repeat(np.arange(lo, hi), n)
+        # Sorted rows of b: first[q], first[q] + 1, ... for each query q.
+        j = np.arange(int(ends[hi - 1]) - base) \
+            - np.repeat(ends[lo:hi] - base - n - first[lo:hi], n)
+        reach = sorted_reach[j]
+        reach += np.repeat(reach_q[lo:hi], n)
+        gap = np.repeat(row_q[lo:hi], n)
+        gap -= sorted_row[j]
+        keep = np.abs(gap, out=gap) < reach
+        gap = np.repeat(col_q[lo:hi], n)
+        gap -= sorted_col[j]
+        keep &= np.abs(gap, out=gap) < reach
+        keep = np.flatnonzero(keep)
+        found_i.append(i[keep])
+        found_j.append(j[keep])
+    i, j = np.concatenate(found_i), order[np.concatenate(found_j)]
+    if within:
+        i = order[i]
+        i, j = np.minimum(i, j), np.maximum(i, j)
     pair_order = np.argsort(i * len(row_b) + j, kind="stable")
     return i[pair_order], j[pair_order]
+
+
+#: :func:`pair_iou` computes the IoUs of this many pairs at a time.
+IOU_CHUNK = 8192
 
 
 def pair_iou(true: Flat, pred: Flat, formula: IoUFormula = "exact"
@@ -252,8 +299,13 @@ def pair_iou(true: Flat, pred: Flat, formula: IoUFormula = "exact"
         and their IoU (possibly 0).
     """
     t, p = near_pairs(true, np.abs(true.values[:, 2]), pred, np.abs(pred.values[:, 2]))
-    a, b = true.values.T, pred.values.T
-    return t, p, _iou(a[0][t], a[1][t], a[2][t], b[0][p], b[1][p], b[2][p], formula)
+    a, b = np.ascontiguousarray(true.values.T), np.ascontiguousarray(pred.values.T)
+    iou = np.empty(len(t))
+    for first in range(0, len(t), IOU_CHUNK):   # a few thousand pairs at a time, in cache
+        x, y = t[first:first + IOU_CHUNK], p[first:first + IOU_CHUNK]
+        iou[first:first + IOU_CHUNK] = _iou(a[0][x], a[1][x], a[2][x], b[0][y], b[1][y],
+                                            b[2][y], formula)
+    return t, p, iou
 
 
 def match_images(true: Flat, pred: Flat, formula: IoUFormula = "exact", *,
@@ -320,33 +372,52 @@ def match_pairs(true: Flat, pred: Flat, t: np.ndarray, p: np.ndarray, iou: np.nd
     return t[order], p[order], iou[order]
 
 
+#: :func:`_solve_images` lays the IoU matrices of its images, padded to the largest
+#: one, in arrays of at most this many cells (32 MiB), or of one image each.
+SOLVE_CELLS = 1 << 22
+
+
 def _solve_images(true: Flat, pred: Flat, t: np.ndarray, p: np.ndarray, iou: np.ndarray,
                   images: np.ndarray, keep_zero: bool
                   ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """One assignment per image of ``images`` (with circles on both sides), as ramp-workflow.
 
-    ``(t, p, iou)`` are the image's nonzero pairs (sorted by ``t``); every other
-    pair of the image has IoU 0.
+    ``(t, p, iou)`` are the nonzero pairs of these images (sorted by ``t``); every
+    other pair of an image has IoU 0. The IoU matrices of a batch of images are
+    filled at once, in a ``(images, rows, cols)`` array padded with zeros, and
+    each image's top-left block is solved (``linear_sum_assignment(1 - iou)``).
     """
+    if not len(images):
+        return []
     k, m = true.counts(), pred.counts()
-    bounds = np.asarray(np.searchsorted(true.image[t], np.r_[images, true.n_images]))
     true_start, pred_start = np.cumsum(k) - k, np.cumsum(m) - m
-    return [_solve(t[a:b], p[a:b], iou[a:b], np.arange(k[g]) + true_start[g],
-                   np.arange(m[g]) + pred_start[g], keep_zero=keep_zero)
-            for g, a, b in zip(images.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
-                               strict=True)]
-
-
-def _solve(t: np.ndarray, p: np.ndarray, iou: np.ndarray, rows: np.ndarray,
-           cols: np.ndarray, keep_zero: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Optimal assignment of true ``rows`` to pred ``cols`` given the nonzero pairs."""
-    matrix = np.zeros((len(rows), len(cols)))
-    matrix[np.searchsorted(rows, t), np.searchsorted(cols, p)] = iou
-    r, c = linear_sum_assignment(1.0 - matrix)
-    value = matrix[r, c]
-    if not keep_zero:
-        r, c, value = r[value > 0], c[value > 0], value[value > 0]
-    return rows[r], cols[c], value
+    image = true.image[t]
+    row, col = t - true_start[image], p - pred_start[pred.image[p]]
+    # Batches of consecutive images whose padded matrices hold at most SOLVE_CELLS cells.
+    k_of, m_of = k[images], m[images]
+    per_batch = max(1, SOLVE_CELLS // int(k_of.max() * m_of.max()))
+    bounds = np.r_[np.searchsorted(image, images), len(t)]
+    parts = []
+    for first in range(0, len(images), per_batch):
+        last = min(first + per_batch, len(images))
+        sizes = list(zip(k_of[first:last].tolist(), m_of[first:last].tolist(), strict=True))
+        matrix = np.zeros((last - first, int(k_of[first:last].max()),
+                           int(m_of[first:last].max())))
+        a, b = bounds[first], bounds[last]
+        slot = np.repeat(np.arange(last - first), np.diff(bounds[first:last + 1]))
+        matrix[slot, row[a:b], col[a:b]] = iou[a:b]
+        found = [linear_sum_assignment(1.0 - matrix[s, :rows, :cols])
+                 for s, (rows, cols) in enumerate(sizes)]
+        r = np.concatenate([x[0] for x in found])
+        c = np.concatenate([x[1] for x in found])
+        slot = np.repeat(np.arange(last - first), np.minimum(k_of[first:last], m_of[first:last]))
+        value = matrix[slot, r, c]
+        if not keep_zero:
+            kept = value > 0
+            r, c, value, slot = r[kept], c[kept], value[kept], slot[kept]
+        g = images[first:last][slot]
+        parts.append((r + true_start[g], c + pred_start[g], value))
+    return parts
 
 
 #: Groups of overlapping pairs with at most this many assignments are solved by
@@ -396,42 +467,60 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
     t, p, iou = t[~alone], p[~alone], iou[~alone]
     if not len(t):
         return parts, np.concatenate(tied)
-    graph = coo_matrix((np.ones(len(t)), (t, n_true + p)), shape=(n_true + n_pred,) * 2)
+    # The graph of the circles left (numbered in order): true circles, then detections.
+    node_t, node_p = np.zeros(n_true, dtype=bool), np.zeros(n_pred, dtype=bool)
+    node_t[t] = node_p[p] = True
+    node_t, node_p = np.cumsum(node_t) - 1, np.cumsum(node_p) - 1
+    n_t, n_nodes = int(node_t[-1]) + 1, int(node_t[-1] + node_p[-1]) + 2
+    graph = coo_matrix((np.ones(len(t)), (node_t[t], n_t + node_p[p])), shape=(n_nodes,) * 2)
     _, label = connected_components(graph, directed=False)
-    group = label[t]
-    n_rows = np.bincount(label[np.flatnonzero(t_count)], minlength=label.max() + 1)
-    n_cols = np.bincount(label[n_true + np.flatnonzero(p_count)], minlength=label.max() + 1)
+    group = label[node_t[t]]
+    n_rows = np.bincount(label[:n_t], minlength=label.max() + 1)
+    n_cols = np.bincount(label[n_t:], minlength=label.max() + 1)
     star = (n_rows[group] == 1) | (n_cols[group] == 1)
     # A group around one circle matches it once: to its largest IoU (first on ties).
-    order = np.flatnonzero(star)[np.lexsort((-iou[star], group[star]))]
-    head = np.r_[True, group[order][1:] != group[order][:-1]] if len(order) \
-        else np.empty(0, dtype=bool)
-    best = order[head]
-    parts.append((t[best], p[best], iou[best]))
-    if find_ties:   # a star is tied when its runner-up is within the margin of its best
-        tied.append(_tied_stars(t, group, iou, order, head))
+    pairs = np.flatnonzero(star)
+    pairs = pairs[np.argsort(group[pairs], kind="stable")]   # by group, in order
+    value = iou[pairs]
+    new_group = np.r_[True, group[pairs][1:] != group[pairs][:-1]]
+    starts = np.flatnonzero(new_group)
+    in_group = np.cumsum(new_group) - 1
+    if len(pairs):
+        top = np.maximum.reduceat(value, starts)
+        at_top = np.flatnonzero(value == top[in_group])
+        best = at_top[np.r_[True, in_group[at_top][1:] != in_group[at_top][:-1]]]
+        parts.append((t[pairs[best]], p[pairs[best]], value[best]))
+        if find_ties:   # tied: the runner-up is within the margin of the best, or the best is
+            value[best] = -np.inf
+            close = (np.maximum.reduceat(value, starts) >= top - TIE_MARGIN) \
+                | (top < TIE_MARGIN)
+            tied.append(t[pairs[close[in_group]]])
     rest = np.flatnonzero(~star)
     if not len(rest):
         return parts, np.concatenate(tied)
-    rest = rest[np.lexsort((t[rest], group[rest]))]
-    g, tr, pr = group[rest], t[rest], p[rest]
-    # Rank of each pair's true circle and detection within its group.
-    new_group = np.r_[True, g[1:] != g[:-1]]
-    row = _rank_in_group(tr, new_group)
-    by_col = np.lexsort((pr, g))
-    col = np.empty(len(rest), dtype=np.intp)
-    col[by_col] = _rank_in_group(pr[by_col], np.r_[True, g[by_col][1:] != g[by_col][:-1]])
+    # Each circle's rank among the circles of its group, by number: its row or column.
+    rank = np.empty(n_nodes, dtype=np.intp)
+    for first, last in ((0, n_t), (n_t, n_nodes)):
+        side = label[first:last]
+        by_group = np.argsort(side, kind="stable")
+        new_group = np.r_[True, side[by_group][1:] != side[by_group][:-1]]
+        rank[first + by_group] = np.arange(len(side)) \
+            - np.flatnonzero(new_group)[np.cumsum(new_group) - 1]
+    g = group[rest]
+    shape_key = n_rows[g] * (int(n_cols.max()) + 1) + n_cols[g]
+    # Pairs by group shape, then group; a group's pairs stay in order.
+    by_shape = np.argsort(shape_key * (int(g.max()) + 1) + g, kind="stable")
+    rest, g, shape_key = rest[by_shape], g[by_shape], shape_key[by_shape]
     k, m = n_rows[g], n_cols[g]
+    tr, pr = t[rest], p[rest]
+    row, col = rank[node_t[tr]], rank[n_t + node_p[pr]]
     small = np.zeros(len(g), dtype=bool)
-    shape_key = k * (int(m.max()) + 1) + m
-    by_shape = np.argsort(shape_key, kind="stable")   # pairs by group shape, in order
-    shape_key = shape_key[by_shape]
     starts = np.flatnonzero(np.r_[True, shape_key[1:] != shape_key[:-1], True])
     for first, last in itertools.pairwise(starts.tolist()):
-        sel = by_shape[first:last]
-        shape = (int(k[sel[0]]), int(m[sel[0]]))
+        shape = (int(k[first]), int(m[first]))
         if _n_choices(*shape) <= ENUMERATED_CHOICES:
-            small[sel] = True
+            small[first:last] = True
+            sel = slice(first, last)
             t_sel, p_sel, iou_sel, tied_rows = _enumerate_groups(
                 g[sel], row[sel], col[sel], tr[sel], pr[sel], iou[rest[sel]], shape, find_ties)
             parts.append((t_sel, p_sel, iou_sel))
@@ -454,41 +543,33 @@ def _solve_groups(t: np.ndarray, p: np.ndarray, iou: np.ndarray, n_true: int, n_
     return parts, np.concatenate(tied)
 
 
-def _tied_stars(t: np.ndarray, group: np.ndarray, iou: np.ndarray, order: np.ndarray,
-                head: np.ndarray) -> np.ndarray:
-    """True rows of the stars (pairs ``order``, best first per group) that may tie."""
-    second = np.flatnonzero(~head)                             # after the best pair...
-    second = second[head[second - 1]] if len(second) else second   # ...right after it
-    close = iou[order[second]] >= iou[order[second - 1]] - TIE_MARGIN
-    best = order[head]
-    tied = np.r_[group[order[second[close]]], group[best[iou[best] < TIE_MARGIN]]]
-    return t[order[np.isin(group[order], tied)]]
-
-
-def _tied_choices(values: np.ndarray, total: np.ndarray, best: np.ndarray,
+def _tied_choices(matrix: np.ndarray, total: np.ndarray, best: np.ndarray,
                   choices: np.ndarray) -> np.ndarray:
     """Groups where another assignment within the margin has other pairs of IoU > 0.
 
     Also those whose best assignment holds an IoU below the margin (the solver
-    may leave it out). ``values`` (groups, choices, k): the IoU of each choice.
+    may leave it out). ``matrix`` (groups, k, m): the IoUs; ``total`` (groups,
+    choices): the summed IoU of each choice, ``best`` the chosen one.
     """
     groups = np.arange(len(best))
+    rows = np.arange(choices.shape[1])
     near = total >= total[groups, best][:, None] - TIE_MARGIN
-    chosen = values[groups, best]
+    chosen = matrix[groups[:, None], rows, choices[best]]
     tied = ((chosen > 0) & (chosen < TIE_MARGIN)).any(axis=1)
     # Only groups with another assignment within the margin can tie.
     some = np.flatnonzero(np.count_nonzero(near, axis=1) > 1)
-    positive = np.where(values[some] > 0, choices, -1)
+    positive = np.where(matrix[some][:, rows, choices] > 0, choices, -1)
     differs = (positive != positive[np.arange(len(some)), best[some]][:, None, :]).any(axis=2)
     tied[some] |= (near[some] & differs).any(axis=1)
     return tied
 
 
-def _rank_in_group(values: np.ndarray, new_group: np.ndarray) -> np.ndarray:
-    """0, 1, ... for the distinct ``values`` of each group (rows sorted by group, value)."""
-    new_value = new_group | np.r_[True, values[1:] != values[:-1]]
-    distinct = np.cumsum(new_value)
-    return distinct - distinct[np.flatnonzero(new_group)][np.cumsum(new_group) - 1]
+@functools.cache
+def _choices(m: int, k: int) -> np.ndarray:
+    """Every way to give ``k`` rows distinct columns among ``m``, in lexicographic order."""
+    choices = np.array(list(itertools.permutations(range(m), k)), dtype=np.intp)
+    choices.flags.writeable = False
+    return choices
 
 
 def _enumerate_groups(group: np.ndarray, row: np.ndarray, col: np.ndarray, t: np.ndarray,
@@ -496,11 +577,14 @@ def _enumerate_groups(group: np.ndarray, row: np.ndarray, col: np.ndarray, t: np
                       find_ties: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Best assignment of every group of one ``shape`` (k true circles, m detections).
 
-    Returns the matched true rows, pred rows and IoUs, then the true rows of the
-    tied groups (see :func:`_solve_groups`; empty unless ``find_ties``).
+    The pairs come sorted by ``group``. Returns the matched true rows, pred rows
+    and IoUs, then the true rows of the tied groups (see :func:`_solve_groups`;
+    empty unless ``find_ties``).
     """
     k, m = shape
-    ids, index = np.unique(group, return_inverse=True)
+    new_group = np.r_[True, group[1:] != group[:-1]]   # pairs come sorted by group
+    index = np.cumsum(new_group) - 1
+    ids = group[new_group]
     matrix = np.zeros((len(ids), k, m))
     matrix[index, row, col] = iou
     true_of = np.zeros((len(ids), k), dtype=np.intp)
@@ -509,12 +593,14 @@ def _enumerate_groups(group: np.ndarray, row: np.ndarray, col: np.ndarray, t: np
     transpose = k > m
     if transpose:   # assign each detection a distinct true circle instead
         matrix, k, m = matrix.transpose(0, 2, 1), m, k
-    choices = np.array(list(itertools.permutations(range(m), k)))   # (n_choices, k)
-    values = matrix[:, np.arange(k), choices]                      # (n_groups, n_choices, k)
-    total = values.sum(axis=2)                                     # (n_groups, n_choices)
+    choices = _choices(m, k)                                       # (n_choices, k)
+    # The summed IoU of each choice (n_groups, n_choices), added row after row.
+    total = matrix[:, 0, choices[:, 0]]
+    for row_k in range(1, k):
+        total += matrix[:, row_k, choices[:, row_k]]
     best = np.argmax(total, axis=1)
     chosen = choices[best]                                         # (n_groups, k)
-    tied = _tied_choices(values, total, best, choices) if find_ties \
+    tied = _tied_choices(matrix, total, best, choices) if find_ties \
         else np.zeros(len(ids), dtype=bool)
     groups = np.repeat(np.arange(len(ids)), k)
     rows, cols = np.tile(np.arange(k), len(ids)), chosen.ravel()
@@ -548,6 +634,28 @@ def rasterize(circles: np.ndarray, shape: Sequence[int]
         One entry per non-empty run: index of the circle in ``circles``, image
         row, first and last column (inclusive).
     """
+    circle, local_row, top, _, lo, hi = row_chords(circles, shape)
+    keep = lo <= hi
+    circle = circle[keep]
+    return circle, local_row[keep] + top[circle], lo[keep], hi[keep]
+
+
+def row_chords(circles: np.ndarray, shape: Sequence[int]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                          np.ndarray]:
+    """The runs of :func:`rasterize`, every row of each circle's clipped box, empty ones too.
+
+    Returns
+    -------
+    circle, local_row : ndarray
+        Per run: index of the circle, row from the top of its box (each circle's
+        rows in order, circle after circle).
+    top, n_rows : ndarray
+        Per circle: first image row of its box and its number of rows (0 without pixel).
+    col_lo, col_hi : ndarray
+        Per run: first and last column (inclusive); ``col_lo > col_hi`` when the
+        row has no pixel.
+    """
     height, width = int(shape[0]), int(shape[1])
     centre_r, centre_c = circles[:, 0], circles[:, 1]
     radius = np.abs(circles[:, 2])
@@ -579,10 +687,10 @@ def rasterize(circles: np.ndarray, shape: Sequence[int]
     if len(near):
         lo[near], hi[near] = _settle(lo[near], hi[near], row_term[near], col_centre[near],
                                      rho[near], last[near])
-    keep = lo <= hi
-    circle = circle[keep]
-    return circle, local_row[keep] + top[circle], lo[keep] + left[circle], \
-        hi[keep] + left[circle]
+    shift = left[circle]
+    lo += shift
+    hi += shift
+    return circle, local_row, top, n_rows, lo, hi
 
 
 def _settle(lo: np.ndarray, hi: np.ndarray, row_term: np.ndarray, centre: np.ndarray,

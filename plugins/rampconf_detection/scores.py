@@ -47,7 +47,7 @@ from rampconf_detection.geometry import (
     flatten,
     in_window,
     near_pairs,
-    rasterize,
+    row_chords,
 )
 from rampconf_detection.shared import shared
 
@@ -197,7 +197,8 @@ class AveragePrecision(DetectionScore[AveragePrecisionParams]):
         # Nearby (true, detection) pairs grouped by detection, then by true circle:
         # every other true circle has IoU 0 with the detection.
         t, p, iou = shared(true, pred, self.params.iou_formula).pairs()
-        by_detection = np.lexsort((t, p))
+        # The pairs come sorted by true circle: a stable sort by detection keeps that order.
+        by_detection = np.argsort(p, kind="stable")
         t, p, iou = t[by_detection], p[by_detection], iou[by_detection]
         best_iou = np.zeros(len(confidence))
         best_true = np.full(len(confidence), -1, dtype=np.intp)
@@ -206,8 +207,8 @@ class AveragePrecision(DetectionScore[AveragePrecisionParams]):
             best_iou[p[first]] = np.maximum.reduceat(iou, first)
             # The first true circle that reaches the maximum, as np.argmax.
             at_max = np.flatnonzero(iou == best_iou[p])
-            _, where = np.unique(p[at_max], return_index=True)
-            best_true[p[at_max[where]]] = t[at_max[where]]
+            at_max = at_max[np.r_[True, p[at_max][1:] != p[at_max][:-1]]]
+            best_true[p[at_max]] = t[at_max]
         order = np.argsort(confidence)[::-1]
         hit = best_iou[order] > self.params.iou_threshold
         candidates = np.flatnonzero(hit)
@@ -313,8 +314,7 @@ class SCP(_ThresholdScore[SCPParams]):
                            np.concatenate([true.image[t], pred.image[p]]) - first,
                            last - first)
             runs = _Runs(circles.values, self.params.shape, rows, cols)
-            mass = np.bincount(runs.circle, weights=runs.weight[runs.circle] * runs.length,
-                               minlength=len(circles.values))
+            mass = runs.weight * runs.pixels
             total += mass.sum()
             shared += _shared_mass(circles, t.stop - t.start, mass > 0, runs)
         if total == 0:
@@ -335,25 +335,33 @@ def _reaches(circles: np.ndarray, rows: tuple[int, int], cols: tuple[int, int]) 
 class _Runs:
     """Pixels of circles as row runs, with each circle's weight (1 / its pixel count).
 
-    Attributes ``circle``, ``row``, ``lo``, ``hi`` are the runs of
-    :func:`~rampconf_detection.geometry.rasterize` (contiguous rows per
-    circle); ``lo`` and ``hi`` are clipped to the window columns and ``length``
-    is the run's number of pixels in the window (0 outside).
+    Attributes ``circle``, ``lo``, ``hi`` are the runs of
+    :func:`~rampconf_detection.geometry.row_chords`: every row of each
+    circle's box, in order (``first`` is a circle's first run, ``top`` and
+    ``bottom`` its first and last rows), empty rows having ``lo > hi``. ``lo``
+    and ``hi`` are clipped to the window columns; ``pixels`` counts each
+    circle's pixels in the window.
     """
 
     def __init__(self, circles: np.ndarray, shape: list[int], rows: tuple[int, int],
                  cols: tuple[int, int]) -> None:
-        self.circle, self.row, lo, hi = rasterize(circles, shape)
-        n_pixels = np.bincount(self.circle, weights=hi - lo + 1, minlength=len(circles))
+        self.circle, _, self.top, n_rows, lo, hi = row_chords(circles, shape)
+        self.first = np.cumsum(n_rows) - n_rows
+        self.bottom = self.top + n_rows - 1
+        # Pixel counts of each circle's runs (contiguous): differences of a running sum.
+        count = np.zeros(len(lo) + 1, dtype=np.intp)
+        length = hi - lo
+        length += 1
+        np.cumsum(np.maximum(length, 0, out=length), out=count[1:])
+        n_pixels = count[self.first + n_rows] - count[self.first]
         self.weight = np.divide(1.0, n_pixels, out=np.zeros(len(circles)), where=n_pixels > 0)
-        self.lo, self.hi = np.maximum(lo, cols[0]), np.minimum(hi, cols[1] - 1)
-        inside = (self.row >= rows[0]) & (self.row < rows[1]) & (self.lo <= self.hi)
-        self.length = np.where(inside, self.hi - self.lo + 1, 0)
-        self.first = np.searchsorted(self.circle, np.arange(len(circles)))
-        n_runs = np.bincount(self.circle, minlength=len(circles))
-        self.top = self.row[np.minimum(self.first, max(len(self.row) - 1, 0))] \
-            if len(self.row) else np.zeros(len(circles), dtype=np.intp)
-        self.bottom = self.top + n_runs - 1
+        self.lo, self.hi = np.maximum(lo, cols[0], out=lo), np.minimum(hi, cols[1] - 1, out=hi)
+        np.subtract(self.hi, self.lo, out=length)
+        length += 1
+        np.cumsum(np.maximum(length, 0, out=length), out=count[1:])
+        # Each circle's window rows: its runs from rows[0] - top to rows[1] - top.
+        in_rows = [self.first + np.clip(row - self.top, 0, n_rows) for row in rows]
+        self.pixels = count[in_rows[1]] - count[in_rows[0]]
         self.rows = rows
 
     def overlaps(self, a: np.ndarray, b: np.ndarray
@@ -392,21 +400,22 @@ def _shared_mass(circles: Flat, n_true: int, visible: np.ndarray, runs: _Runs) -
     reach = np.abs(circles.values[:, 2]) + 1.0
     shown = np.flatnonzero(visible)
     # One search for the pairs of both kinds; true circles come first, so a < b.
-    i, j = near_pairs(circles.select(visible), reach[shown], circles.select(visible),
-                      reach[shown])
-    a, b = shown[i[i < j]], shown[j[i < j]]
-    pair, row, lo, hi, run_a, run_b = runs.overlaps(a, b)
-    a, b = a[pair], b[pair]
-    n_window_rows = runs.rows[1] - runs.rows[0]
-    key = circles.image[a] * n_window_rows + row - runs.rows[0]   # (image, window row)
+    i, j = near_pairs(circles.select(visible), reach[shown])   # i < j
+    a, b = shown[i], shown[j]
     cross = (a < n_true) & (b >= n_true)
+    n_window_rows = runs.rows[1] - runs.rows[0]
 
     # Tangled spans: columns shared by two circles of the same side.
-    same = np.flatnonzero(~cross)
-    same = same[np.argsort(key[same], kind="stable")]
-    span_key, span_lo, span_hi = key[same], lo[same], hi[same]
-    t, p, lo, hi, run_t, run_p, key = (x[cross] for x in (a, b, lo, hi, run_a, run_b, key))
-    common = np.minimum(runs.weight[t], runs.weight[p])
+    a_same = a[~cross]
+    pair, row, span_lo, span_hi = runs.overlaps(a_same, b[~cross])[:4]
+    span_key = circles.image[a_same[pair]] * n_window_rows + row - runs.rows[0]
+    same = np.argsort(span_key, kind="stable")   # by (image, window row)
+    span_key, span_lo, span_hi = span_key[same], span_lo[same], span_hi[same]
+    # Rows shared by a true circle and a detection.
+    t, p = a[cross], b[cross]
+    pair, row, lo, hi, run_t, run_p = runs.overlaps(t, p)
+    common = np.minimum(runs.weight[t], runs.weight[p])[pair]
+    key = circles.image[t[pair]] * n_window_rows + row - runs.rows[0]   # (image, window row)
     if not len(same):
         return float(np.sum(common * (hi - lo + 1)))
     first = np.flatnonzero(np.r_[True, span_key[1:] != span_key[:-1]])
@@ -429,12 +438,22 @@ def _shared_mass(circles: Flat, n_true: int, visible: np.ndarray, runs: _Runs) -
                                         - np.maximum(lo, tangle_lo[index]) + 1, 0), 0)
     shared = np.sum(common * (hi - lo + 1 - inside))
 
-    # Tangled spans, cell by cell: one cell more per span keeps the spans apart.
-    width = tangle_hi - tangle_lo + 2
+    # Tangled spans, cell by cell, where both maps may be positive: from the first to
+    # the last column that a (true, detection) pair shares in the span (none: no cell).
+    found = np.flatnonzero(inside)
+    span = index[found]
+    tangle_lo, tangle_hi = np.maximum(lo[found], tangle_lo[span]), \
+        np.minimum(hi[found], tangle_hi[span])
+    first_col = np.full(len(tangled), np.iinfo(np.intp).max)
+    last_col = np.full(len(tangled), -1)
+    np.minimum.at(first_col, span, tangle_lo)
+    np.maximum.at(last_col, span, tangle_hi)
+    tangle_lo, tangle_hi = first_col, last_col
+    # One cell more per span keeps the spans apart.
+    width = np.where(last_col >= 0, last_col - first_col + 2, 0)
     offset = np.cumsum(width) - width
     cells = int(width.sum())
     # Pairs that share pixels of a span hold every run that matters there.
-    found = np.flatnonzero(inside)
     maps = []
     for pair_run in (run_t[found], run_p[found]):
         span_of = np.full(len(runs.circle), -1)   # each run once, with its span
@@ -465,12 +484,18 @@ class _Matched(_ThresholdScore[IoUParams]):
             true_kept = in_window(true.values, self.params.minipatch)
         t, p, iou = shared(true, pred, self.params.iou_formula).match(
             true_kept, kept, keep_zero=self.counts_zero_iou(), ties=self.params.ties)
-        return self.score_matches(true.values[true_kept], pred.values[kept], t, p, iou)
+        # Rows of the kept circles, not copies of them.
+        true_rows, pred_rows = np.flatnonzero(true_kept), np.flatnonzero(kept)
+        return self.score_matches(true.values, pred.values, true_rows[t], pred_rows[p], iou,
+                                  len(true_rows), len(pred_rows))
 
     @abc.abstractmethod
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
-                      p: np.ndarray, iou: np.ndarray) -> float:
-        """The score of the matched pairs ``(true[t], pred[p])`` with IoU ``iou``."""
+                      p: np.ndarray, iou: np.ndarray, n_true: int, n_pred: int) -> float:
+        """The score of the matched pairs ``(true[t], pred[p])`` with IoU ``iou``.
+
+        ``n_true`` true circles and ``n_pred`` detections were kept for the matching.
+        """
 
     def counts_zero_iou(self) -> bool:
         """Whether matched pairs of IoU 0 can count (else the matching may omit them)."""
@@ -492,8 +517,8 @@ class DetectionPrecision(_Matched):
     maximum: ClassVar[float] = 1.0
 
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
-                      p: np.ndarray, iou: np.ndarray) -> float:
-        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), len(pred),
+                      p: np.ndarray, iou: np.ndarray, n_true: int, n_pred: int) -> float:
+        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), n_pred,
                       "no detection above the confidence threshold in the scoring window")
 
 
@@ -511,8 +536,8 @@ class DetectionRecall(_Matched):
     maximum: ClassVar[float] = 1.0
 
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
-                      p: np.ndarray, iou: np.ndarray) -> float:
-        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), len(true),
+                      p: np.ndarray, iou: np.ndarray, n_true: int, n_pred: int) -> float:
+        return _ratio(int(np.count_nonzero(iou > self.params.iou_threshold)), n_true,
                       "no true circle in the scoring window")
 
 
@@ -530,7 +555,7 @@ class _MeanDeviation(_Matched):
         """Per matched pair (rows of ``true`` and ``pred``), the deviation to average."""
 
     def score_matches(self, true: np.ndarray, pred: np.ndarray, t: np.ndarray,
-                      p: np.ndarray, iou: np.ndarray) -> float:
+                      p: np.ndarray, iou: np.ndarray, n_true: int, n_pred: int) -> float:
         close = iou >= self.params.iou_threshold
         if not close.any():
             raise UndefinedScore(f"no detection matches a true circle with IoU >= "

@@ -85,9 +85,10 @@ _KEPT = _Kept()
 
 
 def _key(true: Flat, pred: Flat, formula: IoUFormula) -> tuple[object, ...]:
+    # tobytes copies the values in C order, contiguous or not (a view of some columns).
     return (formula, true.n_images, true.values.shape, pred.values.shape,
-            np.ascontiguousarray(true.values).tobytes(), true.image.tobytes(),
-            np.ascontiguousarray(pred.values).tobytes(), pred.image.tobytes())
+            true.values.tobytes(), true.image.tobytes(), pred.values.tobytes(),
+            pred.image.tobytes())
 
 
 def shared(true: Flat, pred: Flat, formula: IoUFormula) -> Shared:

@@ -32,6 +32,7 @@ from rampconf_detection.geometry import (
     match_images,
     near_pairs,
     rasterize,
+    row_chords,
 )
 from scipy.optimize import linear_sum_assignment
 
@@ -205,6 +206,36 @@ def test_iou_matrix_is_symmetric_and_equals_pairwise_iou() -> None:
     assert iou_matrix(np.empty((0, 3)), pred).shape == (0, 9)
 
 
+def as_object_array(images: list[Any]) -> np.ndarray:
+    array = np.empty(len(images), dtype=object)
+    array[:] = images
+    return array
+
+
+@pytest.mark.parametrize("images", [
+    [np.ones((2, 3)), np.empty((0, 3)), np.arange(3.0).reshape(1, 3)],
+    [[(1, 2, 3)], [], [(4, 5, 6), (7, 8, 9)]],
+    [None, [(1, 2, 3)], None],
+    [np.array([1.0, 2, 3]), np.ones((2, 3))],              # one circle as a flat row
+    [], [[], []],
+    [np.ones((2, 3), dtype=np.float32), np.ones((1, 3), dtype=int)],
+    as_object_array([np.ones((2, 3)), np.full((1, 3), 2.0)]),
+], ids=["arrays", "tuples", "none", "flat-row", "no-image", "empty", "dtypes", "object-array"])
+def test_flatten_stacks_the_circles_of_each_image(images: Any) -> None:
+    flat = flatten(images, 3)
+    arrays = [as_circles(y, 3) for y in images]
+    expected = np.concatenate(arrays) if arrays else np.empty((0, 3))
+    assert flat.values.dtype == np.float64 and flat.n_images == len(images)
+    np.testing.assert_array_equal(flat.values, expected)
+    assert flat.image.tolist() == [i for i, a in enumerate(arrays) for _ in range(len(a))]
+
+
+@pytest.mark.parametrize("images", [[np.ones((2, 4))], [[(1, 2)]], [np.ones((1, 3)), 5.0]])
+def test_flatten_rejects_rows_of_another_width(images: Any) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        flatten(images, 3)
+
+
 def test_matching_maximises_total_iou_per_image() -> None:
     # Image 0: the greedy pair (true 0, pred 0) would leave true 1 unmatched.
     true = flatten([[(0, 0, 5), (0, 6, 5)], [], [(50, 50, 3)]], 3)
@@ -229,6 +260,29 @@ def test_rasterized_circles_hold_the_pixels_strictly_inside() -> None:
         expected = ((i - r) ** 2 + (j - c) ** 2) < rho ** 2
         np.testing.assert_array_equal(mask, expected, err_msg=str(circles[k]))
     assert (circle == 0).sum() == 9 and (hi - lo + 1)[circle == 0].sum() == 69
+
+
+def test_row_chords_are_every_row_of_each_box_with_the_pixels_of_rasterize() -> None:
+    """Each circle's rows in order (empty ones with lo > hi), none without pixels."""
+    shape = (40, 30)
+    circles = np.array([[20, 15, 5], [0, 0, 7], [39, 29, 3], [10, 25, 13], [5, 5, 0],
+                        [-3, 12, 4], [20, 60, 4], [17.5, 9.25, 6.5], [-2.5, -2.5, 3.0],
+                        [3.0, 31.0, 1.5]], dtype=float)
+    circle, local_row, top, n_rows, lo, hi = row_chords(circles, shape)
+    assert circle.tolist() == np.repeat(np.arange(len(circles)), n_rows).tolist()
+    assert n_rows[4] == n_rows[6] == n_rows[9] == 0   # radius 0, outside the image
+    i, j = np.mgrid[0:shape[0], 0:shape[1]]
+    for k, (r, c, rho) in enumerate(circles):
+        mine = circle == k
+        assert local_row[mine].tolist() == list(range(n_rows[k]))
+        rows = top[k] + local_row[mine]
+        assert ((rows >= 0) & (rows < shape[0])).all()
+        expected = ((i - r) ** 2 + (j - c) ** 2) < rho ** 2   # exact: values are dyadic
+        full = lo[mine] <= hi[mine]
+        assert rows[full].tolist() == np.flatnonzero(expected.any(axis=1)).tolist()
+        for row, first, last in zip(rows[full], lo[mine][full], hi[mine][full], strict=True):
+            assert np.flatnonzero(expected[row]).tolist() == list(range(first, last + 1))
+    assert (lo > hi).any()   # some rows of a box hold no pixel (e.g. the corner circle)
 
 
 def crowded(n_images: int, seed: int, size: float = 60.0) -> tuple[list[Any], list[Any]]:
@@ -257,6 +311,61 @@ def test_near_pairs_are_the_pairs_whose_boxes_overlap() -> None:
                 and (np.abs(true.values[a, :2] - pred.values[b, :2])
                      < true.values[a, 2] + pred.values[b, 2]).all()]
     assert list(zip(i.tolist(), j.tolist(), strict=True)) == expected
+
+
+def boxes_overlapping(a: Any, reach_a: np.ndarray, b: Any, reach_b: np.ndarray,
+                      within: bool) -> list[tuple[int, int]]:
+    """The plain way: every pair of rows of the same image, tested one by one."""
+    return [(i, j) for i in range(len(a.values)) for j in range(len(b.values))
+            if a.image[i] == b.image[j] and (not within or i < j)
+            and abs(a.values[i, 0] - b.values[j, 0]) < reach_a[i] + reach_b[j]
+            and abs(a.values[i, 1] - b.values[j, 1]) < reach_a[i] + reach_b[j]]
+
+
+@pytest.mark.parametrize("chunk", [4096, 3, 1])
+def test_near_pairs_of_two_sets_and_of_one_set_with_itself(monkeypatch: pytest.MonkeyPatch,
+                                                           chunk: int) -> None:
+    """Boxes that just touch (not kept), identical circles, empty images, one circle."""
+    monkeypatch.setattr(geometry, "NEAR_CHUNK", chunk)   # candidates tested a few rows at a time
+    y_true, y_pred = crowded(9, 5)
+    images_a = [np.asarray(t, dtype=float).reshape(-1, 3) for t in y_true]
+    images_b = [np.asarray(p, dtype=float)[:, 1:] for p in y_pred]
+    images_a[0] = np.array([[10.0, 10.0, 2.0], [10.0, 14.0, 2.0], [10.0, 14.0, 2.0],
+                            [13.0, 10.0, 1.0], [10.0, 10.0, 2.0]])   # touching, identical
+    images_b[0] = np.array([[10.0, 6.0, 2.0], [14.0, 14.0, 2.0], [10.0, 10.0, 1.0]])
+    images_a[1], images_b[2] = np.empty((0, 3)), np.empty((0, 3))     # empty on one side
+    images_a[3], images_b[3] = np.empty((0, 3)), np.empty((0, 3))     # on both
+    images_a[4], images_b[4] = images_a[4][:1], images_b[4][:1]       # one circle each
+    images_a[5] = np.array([[0.0, 0.0, 5.0], [0.0, 0.0, 5.0]])        # identical, at a corner
+    a, b = flatten(images_a, 3), flatten(images_b, 3)
+    reach_a, reach_b = a.values[:, 2], b.values[:, 2] + 0.25
+    for got, expected in [
+            (near_pairs(a, reach_a, b, reach_b), boxes_overlapping(a, reach_a, b, reach_b, False)),
+            (near_pairs(a, reach_a), boxes_overlapping(a, reach_a, a, reach_a, True)),
+            (near_pairs(b, reach_b), boxes_overlapping(b, reach_b, b, reach_b, True))]:
+        assert list(zip(*(x.tolist() for x in got), strict=True)) == expected
+    i, j = near_pairs(a, reach_a)
+    assert (0, 4) in zip(i.tolist(), j.tolist(), strict=True)   # identical circles pair up
+    assert not {(0, 1), (0, 3)} & set(zip(i.tolist(), j.tolist(), strict=True))   # touching
+    one = flatten([np.array([[1.0, 1.0, 1.0]])], 3)
+    assert [x.tolist() for x in near_pairs(one, one.values[:, 2])] == [[], []]
+
+
+@pytest.mark.parametrize("chunk", [8192, 5, 1])
+def test_pair_iou_is_the_iou_of_every_overlapping_pair(monkeypatch: pytest.MonkeyPatch,
+                                                       chunk: int) -> None:
+    monkeypatch.setattr(geometry, "IOU_CHUNK", chunk)   # a few pairs at a time
+    y_true, y_pred = crowded(7, 3)
+    true, pred = flatten(y_true, 3), flatten([p[:, 1:] for p in y_pred], 3)
+    t, p, iou = geometry.pair_iou(true, pred, "ramp")
+    assert len(t) > 10
+    for a, b, value in zip(t.tolist(), p.tolist(), iou.tolist(), strict=True):
+        assert value == circle_iou(true.values[a], pred.values[b], "ramp")
+    # Every pair left out has IoU 0.
+    left_out = np.ones((len(true.values), len(pred.values)), dtype=bool)
+    left_out[t, p] = False
+    same_image = true.image[:, None] == pred.image[None, :]
+    assert (iou_matrix(true.values, pred.values, "ramp")[left_out & same_image] == 0).all()
 
 
 @pytest.mark.parametrize("enumerated", [0, 720], ids=["solver", "enumeration"])
@@ -460,6 +569,11 @@ def test_average_precision_is_greedy_over_the_ranking() -> None:
     y_pred = [[(0.9, 50, 50, 10), (0.8, 50, 51, 10)]]
     assert build("average_precision")(y_true, y_pred) == pytest.approx(0.5)
     assert build("detection_recall")(y_true, y_pred) == 1
+    # A detection midway between two true circles (equal IoUs) takes the first one, as
+    # np.argmax: the next detection, best on that one too, is a miss.
+    y_true = [[(10, 10, 3), (10, 11, 3)]]
+    y_pred = [[(0.9, 10, 10.5, 3), (0.8, 10, 10.1, 3)]]
+    assert build("average_precision")(y_true, y_pred) == pytest.approx(0.5)
 
 
 def test_scp_is_the_normalised_l1_distance_of_the_circle_maps() -> None:

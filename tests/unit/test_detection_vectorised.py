@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 from rampconf_detection import geometry, shared
-from rampconf_detection.combine import combine_detections
+from rampconf_detection.combine import _numbered_by_first, combine_detections
 from rampconf_detection.geometry import as_circles, flatten, in_window, iou_matrix, match_images
 from rampconf_detection.scores import average_precision
 from scipy.optimize import linear_sum_assignment
@@ -186,6 +186,16 @@ def test_combine_equals_merging_image_by_image(formula: str, seed: int, n_folds:
         np.testing.assert_array_equal(got, want, err_msg=f"image {image}")   # bit for bit
 
 
+@pytest.mark.parametrize(("label", "expected"), [
+    ([], []), ([0], [0]), ([0, 0, 1, 0, 2, 1], [0, 0, 1, 0, 2, 1]),   # already in order
+    ([1, 0], [0, 1]), ([2, 2, 0, 1, 0], [0, 0, 1, 2, 1]), ([0, 2, 1], [0, 1, 2]),
+    ([3, 1, 3, 0], [0, 1, 0, 2])])
+def test_groups_are_numbered_in_order_of_their_first_detection(label: list[int],
+                                                                expected: list[int]) -> None:
+    got = _numbered_by_first(np.array(label, dtype=np.intp))
+    assert got.tolist() == expected
+
+
 def test_combine_of_one_fold_and_of_folds_without_detections() -> None:
     fold = objects([None, np.empty((0, 4)), np.array([[0.5, 1.0, 2.0, 3.0]])])
     empty = objects([None, np.empty((0, 4)), np.empty((0, 4))])
@@ -200,9 +210,9 @@ def test_combine_of_one_fold_and_of_folds_without_detections() -> None:
 # --------------------------------------------------------------------------- matching
 
 
-def assignment_per_image(y_true: list[np.ndarray], y_pred: list[np.ndarray], formula: str
-                         ) -> tuple[list[int], list[int], list[float]]:
-    """Matched pairs of IoU > 0: one linear_sum_assignment per image (ramp-workflow's)."""
+def assignment_per_image(y_true: list[np.ndarray], y_pred: list[np.ndarray], formula: str,
+                         keep_zero: bool = False) -> tuple[list[int], list[int], list[float]]:
+    """Matched pairs of IoU > 0 (or all): one linear_sum_assignment per image (ramp-workflow's)."""
     t_all, p_all, v_all = [], [], []
     offset_t = offset_p = 0
     for true, pred in zip(y_true, y_pred, strict=True):
@@ -210,7 +220,7 @@ def assignment_per_image(y_true: list[np.ndarray], y_pred: list[np.ndarray], for
             matrix = iou_matrix(true, pred, formula)   # type: ignore[arg-type]
             rows, cols = linear_sum_assignment(1 - matrix)
             for r, c in zip(rows, cols, strict=True):
-                if matrix[r, c] > 0:
+                if keep_zero or matrix[r, c] > 0:
                     t_all.append(r + offset_t)
                     p_all.append(c + offset_p)
                     v_all.append(matrix[r, c])
@@ -219,20 +229,35 @@ def assignment_per_image(y_true: list[np.ndarray], y_pred: list[np.ndarray], for
 
 
 @pytest.mark.parametrize("enumerated", [0, 720], ids=["solver", "enumeration"])
-@pytest.mark.parametrize(("seed", "integer"), [(5, False), (6, True), (7, True)])
+@pytest.mark.parametrize(("seed", "integer", "cells"), [
+    (5, False, 1 << 22), (6, True, 1 << 22), (7, True, 1 << 22), (6, True, 400), (7, True, 1)])
 def test_ramp_ties_give_the_assignment_of_each_whole_image(monkeypatch: pytest.MonkeyPatch,
                                                            enumerated: int, seed: int,
-                                                           integer: bool) -> None:
+                                                           integer: bool, cells: int) -> None:
     monkeypatch.setattr(geometry, "ENUMERATED_CHOICES", enumerated)
+    monkeypatch.setattr(geometry, "SOLVE_CELLS", cells)   # 400, 1: a few images, one at a time
     y_true, y_pred = awkward(150, seed, integer)
     circles = [p[:, 1:] for p in y_pred]
     for formula in ("ramp", "exact"):
-        t, p, iou = match_images(flatten(y_true, 3), flatten(circles, 3), formula,
-                                 keep_zero=False, ties="ramp")   # type: ignore[arg-type]
-        want_t, want_p, want_iou = assignment_per_image(y_true, circles, formula)
-        assert t.tolist() == want_t
-        assert p.tolist() == want_p
-        np.testing.assert_array_equal(iou, want_iou)
+        for keep_zero in (False, True):
+            t, p, iou = match_images(flatten(y_true, 3), flatten(circles, 3), formula,
+                                     keep_zero=keep_zero, ties="ramp")   # type: ignore[arg-type]
+            want_t, want_p, want_iou = assignment_per_image(y_true, circles, formula, keep_zero)
+            assert t.tolist() == want_t
+            assert p.tolist() == want_p
+            np.testing.assert_array_equal(iou, want_iou)
+
+
+def test_grouped_ties_around_one_circle_take_the_first_best_pair() -> None:
+    """One true circle and equal detections (or one detection and equal true circles)."""
+    true = flatten([np.array([[10.0, 10.0, 3.0]]), np.array([[10.0, 10.0, 3.0]] * 3),
+                    np.array([[5.0, 5.0, 2.0], [5.0, 6.0, 2.0]])], 3)
+    pred = flatten([np.array([[10.0, 11.0, 3.0], [10.0, 9.0, 3.0], [10.0, 11.0, 3.0]]),
+                    np.array([[10.0, 11.0, 3.0]]), np.array([[5.0, 5.5, 2.0]])], 3)
+    t, p, iou = match_images(true, pred, "exact", keep_zero=False, ties="grouped")
+    # image 0: detections 0, 1, 2 tie; image 1: true 1, 2, 3 tie; image 2: true 4, 5 tie
+    assert list(zip(t.tolist(), p.tolist(), strict=True)) == [(0, 0), (1, 3), (4, 4)]
+    assert iou[0] == iou_matrix(true.values[:1], pred.values[:1])[0, 0] > 0
 
 
 # --------------------------------------------------------------------------- scores
