@@ -365,12 +365,9 @@ def execute(
                 retrain["scores"] = scoring.retrain(result.y_pred_train, result.y_pred_test)
     except KeyboardInterrupt as exc:
         interrupted = exc if isinstance(exc, RunInterrupted) else RunInterrupted()
+        # bagged again from the finished folds: the interrupt may have come inside an add
         ok = [r for r in results if r.status == "ok"]
-        if len(bagging.curve) == len(ok):
-            bagging.record_undefined()
-            curve, bagged = bagging.curve, bagging.bagged
-        else:  # interrupted while it added a fold: bagged again
-            curve, bagged = scoring.bag(plan.prediction, ok) if ok else ([], {})
+        curve, bagged = scoring.bag(plan.prediction, ok) if ok else ([], {})
         interrupted.partial = {"folds": results, "fold_scores": fold_scores,
                                "bagging_curve": curve, "bagged_predictions": bagged,
                                "retrain": None, "seeds": seeds, "n_folds": len(tasks),

@@ -228,9 +228,11 @@ def near_pairs(a: Flat, reach_a: np.ndarray, b: Flat | None = None,
         Rows of ``a`` and ``b``, sorted by ``i`` then ``j``.
     """
     empty = np.empty(0, dtype=np.intp)
-    within = b is None or reach_b is None
-    if b is None or reach_b is None:
+    within = b is None
+    if b is None:
         b, reach_b = a, reach_a
+    if reach_b is None:
+        raise TypeError("near_pairs: reach_b is required with b")
     if not len(a.values) or not len(b.values):
         return empty, empty
     row_a, row_b = a.values[:, 0], b.values[:, 0]
