@@ -350,8 +350,9 @@ class RunWriter:
         rows = [{"n_folds": k + 1, "step": step, "score": name, "value": value}
                 for k, point in enumerate(curve) for step, values in point.items()
                 for name, value in values.items()]
-        frame = pd.DataFrame(rows, columns=["n_folds", "step", "score", "value"])
-        write_csv(self.run_dir / "bagged_scores.csv", frame, na_rep="NaN")
+        columns = ["n_folds", "step", "score", "value"]
+        write_atomic(self.run_dir / "bagged_scores.csv", csv_text(columns, rows, na_rep="NaN"))
+        frame = pd.DataFrame(rows, columns=columns)
         if self.save_predictions and predictions:
             self._npz(self.run_dir / "predictions" / "bagged.npz", **self._packed(**predictions))
         return frame

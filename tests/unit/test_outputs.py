@@ -81,6 +81,13 @@ def test_csv_text_writes_what_pandas_writes_for_the_run_tables():
                                                   na_rep="NaN")
     assert csv_text(FOLD_COLUMNS, sorted(folds, key=lambda r: r["fold"])) == expected_folds
     assert csv_text(["fold", "step", "score", "value"], scores, na_rep="NaN") == expected_scores
+    bagged = [{"n_folds": k, "step": step, "score": name, "value": value}
+              for k in (1, 2) for step in ("valid", "test")
+              for name, value in (("acc", np.float64(0.1) * 3), ("auc", float("nan")),
+                                  ("n", 1), ("inf", -float("inf")))]
+    columns = ["n_folds", "step", "score", "value"]
+    assert csv_text(columns, bagged, na_rep="NaN") == pd.DataFrame(bagged, columns=columns).to_csv(
+        index=False, float_format="%.17g", na_rep="NaN")  # bagged_scores.csv
     only_failed = [dict(folds[0], fold=2)]
     assert csv_text(FOLD_COLUMNS, only_failed) == pd.DataFrame(only_failed).to_csv(
         index=False, float_format="%.17g", na_rep="")
