@@ -15,9 +15,10 @@ pandas would silently rename ``NAME.1``). Arrays written as strings in cells are
 from __future__ import annotations
 
 import abc
+from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, ClassVar, Literal, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -238,10 +239,62 @@ class _FileReader(BaseReader[_TableParamsT]):
     def read_table(self, path: Path) -> pd.DataFrame:
         """The whole table of one file."""
 
+    #: Whether a process reuses the tables this reader parsed from files that did not change
+    #: (see :func:`reused_table`). Set on the built-in readers only, not inherited: a
+    #: subclass's ``read_table`` may read more than its file, so it opts in itself.
+    reuse_tables: ClassVar[bool] = False
+
     def load(self, split: Split) -> Dataset:
         path = self.files()[split]
-        frame = read_table_file(path, split, self.data_root, self.read_table)
+        if type(self).__dict__.get("reuse_tables", False):
+            frame = reused_table(path, (type(self), self.params.model_dump_json()),
+                                 lambda: read_table_file(path, split, self.data_root,
+                                                         self.read_table))
+        else:
+            frame = read_table_file(path, split, self.data_root, self.read_table)
         return split_frame(frame, self.params, str(path))
+
+
+#: Tables parsed from files, by file (path, device, inode, size, times) and reader; see
+#: :func:`reused_table`.
+_tables: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
+#: Files larger than this (bytes) are parsed for every run, never kept.
+REUSE_TABLES_UP_TO = 8 << 20
+TABLES_KEPT = 4
+
+
+def reused_table(path: Path, reader: tuple[Any, ...], read: Any) -> pd.DataFrame:
+    """``read()``, or a copy of what it returned for the same file and reader in this process.
+
+    The runs of one process (a sweep's trials, a notebook's runs) read the same
+    files again: a file of at most :data:`REUSE_TABLES_UP_TO` bytes whose path,
+    device, inode, size and modification and change times are unchanged is not
+    parsed again; the run gets a deep copy of the table parsed first (never the
+    kept one itself, so nothing a run does to its data reaches the next run).
+    The last :data:`TABLES_KEPT` tables are kept. ``reader`` tells readers and
+    their parameters apart.
+    """
+    import os
+
+    try:
+        stat = os.stat(path)
+    except OSError:  # missing or unreadable: read() reports it
+        return read()
+    if stat.st_size > REUSE_TABLES_UP_TO:
+        return read()
+    key = (*reader, str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns,
+           stat.st_ctime_ns)
+    frame = _tables.get(key)
+    if frame is None:
+        frame = read()
+        if not isinstance(frame, pd.DataFrame):
+            return frame
+        _tables[key] = frame
+        while len(_tables) > TABLES_KEPT:
+            _tables.popitem(last=False)
+    else:
+        _tables.move_to_end(key)
+    return frame.copy(deep=True)
 
 
 class CSVReader(_FileReader[_TableParamsT]):
@@ -256,6 +309,8 @@ class CSVReader(_FileReader[_TableParamsT]):
         super().__init__(params, data_root=data_root)
         check_read_csv_options(self.params.read_options, "problem.data.read_options")
 
+    reuse_tables = True
+
     def read_table(self, path: Path) -> pd.DataFrame:
         frame = read_csv_file(path, self.params.read_options)
         check_csv_header(path, self.params.read_options)
@@ -266,6 +321,7 @@ class ParquetReader(_FileReader[TableFilesParams]):
     """Parquet files (through pyarrow)."""
 
     requires = Extra("parquet", ("pyarrow",))
+    reuse_tables = True
 
     def read_table(self, path: Path) -> pd.DataFrame:
         return pd.read_parquet(path, **self.params.read_options)

@@ -79,6 +79,63 @@ def test_csv_read_options_passed_to_pandas(tmp_path):
     assert data.y.tolist() == [0, 1]
 
 
+def test_csv_tables_of_unchanged_files_are_reused_as_copies(tmp_path, monkeypatch):
+    import os
+
+    from rampconf_tabular import readers
+
+    monkeypatch.setattr(readers, "_tables", readers.OrderedDict())
+    parsed: list[str] = []
+    original = readers.read_csv_file
+
+    def counting(path, options):
+        parsed.append(Path(path).name)
+        return original(path, options)
+
+    monkeypatch.setattr(readers, "read_csv_file", counting)
+    (tmp_path / "train.csv").write_text("a,b,y\n1,2,0\n3,4,1\n")
+    (tmp_path / "test.csv").write_text("a,b,y\n5,6,1\n")
+    r = reader("csv", tmp_path, train="train.csv", test="test.csv", target="y")
+    first = r.load("train")
+    first.X.loc[0, "a"] = 99  # a run changing its data in place
+    second = reader("csv", tmp_path, train="train.csv", test="test.csv", target="y").load("train")
+    assert parsed == ["train.csv"]  # parsed once
+    assert second.X["a"].tolist() == [1, 3] and second.y.tolist() == [0, 1]
+    # other reader parameters: parsed again
+    reader("csv", tmp_path, train="train.csv", test="test.csv", target="b").load("train")
+    assert parsed == ["train.csv", "train.csv"]
+    # the file changed (same size, same modification time): parsed again
+    stat = os.stat(tmp_path / "train.csv")
+    (tmp_path / "train.csv").write_text("a,b,y\n7,2,0\n8,4,1\n")
+    os.utime(tmp_path / "train.csv", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert r.load("train").X["a"].tolist() == [7, 8]
+    assert parsed == ["train.csv"] * 3
+
+
+def test_large_tables_and_subclasses_are_parsed_for_every_run(tmp_path, monkeypatch):
+    from rampconf_tabular import readers
+
+    monkeypatch.setattr(readers, "_tables", readers.OrderedDict())
+    (tmp_path / "train.csv").write_text("a,b,y\n1,2,0\n3,4,1\n")
+    (tmp_path / "test.csv").write_text("a,b,y\n5,6,1\n")
+
+    class Reader(readers.CSVReader[readers.TableFilesParams]):  # may read more than its file
+        pass
+
+    params = readers.TableFilesParams(train="train.csv", test="test.csv", target="y")
+    Reader(params, data_root=tmp_path).load("train")
+    assert not readers._tables
+    monkeypatch.setattr(readers, "REUSE_TABLES_UP_TO", 10)
+    reader("csv", tmp_path, train="train.csv", test="test.csv", target="y").load("train")
+    assert not readers._tables
+    monkeypatch.setattr(readers, "REUSE_TABLES_UP_TO", 1 << 20)
+    monkeypatch.setattr(readers, "TABLES_KEPT", 1)
+    r = reader("csv", tmp_path, train="train.csv", test="test.csv", target="y")
+    r.load("train")
+    r.load("test")
+    assert [key[2] for key in readers._tables] == [str(tmp_path / "test.csv")]  # the last one
+
+
 # --------------------------------------------------------------------------- Parquet
 
 
