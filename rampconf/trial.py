@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
@@ -191,8 +192,11 @@ class TrialReporter:
 
     def __init__(self, config: TrialConfig, official: str) -> None:
         storage = open_storage(config.storage)
-        study = _open_study(config, storage)
-        self.trial = load_trial(study, storage, config.number)
+        study = self.study = _open_study(config, storage)
+        # the trial's id, from the storage's cache when this process asked the trial (the
+        # sweeper's); the trial itself (:attr:`trial`) is read only if the pruner is asked
+        self.trial_id = storage.get_trial_id_from_study_id_trial_number(
+            study._study_id, config.number)
         self.key = (config.storage, config.study_name, config.number)
         self.storage = storage
         self.official = official
@@ -203,6 +207,13 @@ class TrialReporter:
         self.never_prunes = config.pruner.type == "none"
         self.each_fold = config.record_each_fold
         self.first_prunable = _first_prunable_step(config.pruner, study)
+
+    @cached_property
+    def trial(self) -> optuna.trial.Trial:
+        """The trial, to report to the pruner (read from the storage on first use)."""
+        import optuna
+
+        return optuna.trial.Trial(self.study, self.trial_id)
 
     def report(self, fold: int, scores: dict[str, dict[str, float]] | None) -> None:
         """Record a finished fold; prune when the running mean valid score is bad."""
@@ -250,7 +261,7 @@ class TrialReporter:
         """The running means not written yet, the fold scores and ``attrs``: one transaction."""
         values = {step: value for step, value in sorted(self.running.items())
                   if step not in self.written}
-        write_batch(self.storage, self.trial, values, {**self._scores(), **attrs})
+        write_batch(self.storage, self.trial_id, values, {**self._scores(), **attrs})
         self.written.update(values)
 
     def finish(self, summary: dict[str, Any], run_dir: str | None = None,
@@ -294,54 +305,85 @@ def take_held(storage: str, study_name: str, number: int) -> list[Any] | None:
     return _held.pop((storage, study_name, number), None)
 
 
-def write_batch(storage: optuna.storages.BaseStorage, trial: optuna.trial.Trial,
+def write_batch(storage: optuna.storages.BaseStorage, trial_id: int,
                 values: dict[int, float], attrs: dict[str, Any]) -> None:
-    """Report ``values`` (step -> intermediate value) and set the user attributes ``attrs``.
+    """Report ``values`` (step -> intermediate value), set the user attributes ``attrs``.
 
-    On a database storage (SQLite, PostgreSQL) they go in one transaction (one
-    commit, not one per value) through the storage's own writing functions;
-    elsewhere (a journal file), one call each as :class:`optuna.trial.Trial` does.
+    On a database storage (SQLite, PostgreSQL): one transaction with three reads
+    (the trial's state, its values, its attributes of these keys) writing the
+    rows Optuna's writers would write (they read the trial again for each). If
+    another process wrote one of these attributes meanwhile, it is rolled back
+    and Optuna's writers are called one by one, as on a journal file.
     """
     import optuna
 
     batched = isinstance(storage, optuna.storages.RDBStorage) and all(
-        hasattr(storage, name) for name in ("_set_trial_attr_without_commit", "scoped_session"))
-    if not batched:
-        for step, value in values.items():
-            trial.report(value, step=step)
-        for key, attr in attrs.items():
-            trial.set_user_attr(key, attr)
+        hasattr(storage, name) for name in ("check_trial_is_updatable", "scoped_session"))
+    if batched:
+        import sqlalchemy.exc
+        from optuna.storages._rdb import models
+        from optuna.storages._rdb.storage import _create_scoped_session
+
+        try:
+            with _create_scoped_session(storage.scoped_session) as session:  # type: ignore[attr-defined]
+                state = models.TrialModel.find_or_raise_by_id(trial_id, session).state
+                storage.check_trial_is_updatable(trial_id, state)  # type: ignore[arg-type]
+                with session.no_autoflush:
+                    _write_values(session, trial_id, values)
+                    _write_attrs(session, trial_id, attrs)
+            return
+        except sqlalchemy.exc.IntegrityError:  # rolled back: written call by call below
+            pass
+    for step, value in values.items():
+        storage.set_trial_intermediate_value(trial_id, step, float(value))
+    for key, attr in attrs.items():
+        storage.set_trial_user_attr(trial_id, key, attr)
+
+
+def _write_values(session: Any, trial_id: int, values: dict[int, float]) -> None:
+    """Intermediate values (step -> value) of a running trial, added to ``session``."""
+    from optuna.storages._rdb import models
+
+    if not values:
         return
-    from optuna.storages._rdb import models
-    from optuna.storages._rdb.storage import _create_scoped_session
-
-    with _create_scoped_session(storage.scoped_session, True) as session:  # type: ignore[attr-defined]
-        if values:  # one read of the trial and of its values, not two per value
-            _write_values(storage, session, trial._trial_id, values)
-        for key, attr in attrs.items():
-            storage._set_trial_attr_without_commit(  # type: ignore[attr-defined]
-                session, models.TrialUserAttributeModel, trial._trial_id, key, attr)
-
-
-def _write_values(storage: Any, session: Any, trial_id: int, values: dict[int, float]) -> None:
-    """Intermediate values (step -> value) of a running trial, in ``session``: what Optuna's
-    ``_set_trial_intermediate_value_without_commit`` writes for each, with two reads in all."""
-    from optuna.storages._rdb import models
-
     Value = models.TrialIntermediateValueModel
-    state = models.TrialModel.find_or_raise_by_id(trial_id, session).state
-    storage.check_trial_is_updatable(trial_id, state)
-    with session.no_autoflush:
-        stored = {row.step: row for row in
-                  session.query(Value).filter(Value.trial_id == trial_id).all()}
-        for step, value in values.items():
-            number, kind = Value.intermediate_value_to_stored_repr(float(value))
-            row = stored.get(step)
-            if row is None:
-                session.add(Value(trial_id=trial_id, step=step, intermediate_value=number,
-                                  intermediate_value_type=kind))
-            else:
-                row.intermediate_value, row.intermediate_value_type = number, kind
+    stored = {row.step: row for row in
+              session.query(Value).filter(Value.trial_id == trial_id).all()}
+    for step, value in values.items():
+        number, kind = Value.intermediate_value_to_stored_repr(float(value))
+        row = stored.get(step)
+        if row is None:
+            session.add(Value(trial_id=trial_id, step=step, intermediate_value=number,
+                              intermediate_value_type=kind))
+        else:
+            row.intermediate_value, row.intermediate_value_type = number, kind
+
+
+def _stored_attrs(session: Any, trial_id: int, keys: list[str]) -> dict[str, Any]:
+    """The user attribute rows of ``keys`` that the trial has, by key."""
+    from optuna.storages._rdb import models
+
+    Attr = models.TrialUserAttributeModel
+    return {row.key: row for row in session.query(Attr).filter(
+        Attr.trial_id == trial_id, Attr.key.in_(keys)).all()}
+
+
+def _write_attrs(session: Any, trial_id: int, attrs: dict[str, Any]) -> None:
+    """User attributes (key -> JSON value) of a running trial, added to ``session``."""
+    import json
+
+    from optuna.storages._rdb import models
+
+    if not attrs:
+        return
+    stored = _stored_attrs(session, trial_id, list(attrs))
+    for key, value in attrs.items():
+        row = stored.get(key)
+        if row is None:
+            session.add(models.TrialUserAttributeModel(trial_id=trial_id, key=key,
+                                                       value_json=json.dumps(value)))
+        else:
+            row.value_json = json.dumps(value)
 
 
 def _first_prunable_step(spec: PrunerConfig, study: optuna.Study) -> int | None:

@@ -185,8 +185,26 @@ def test_a_batch_on_a_database_writes_what_a_journal_gets_call_by_call(tmp_path)
         study = optuna.create_study(study_name="s", storage=storage)
         trial = study.ask()
         trial.report(0.1, step=2)
-        write_batch(storage, trial, {1: 0.5, 3: math.nan, 4: math.inf, 5: -math.inf}, {"a": 1})
+        write_batch(storage, trial._trial_id, {1: 0.5, 3: math.nan, 4: math.inf, 5: -math.inf},
+                    {"a": 1, "b": "x"})
+        write_batch(storage, trial._trial_id, {}, {"b": {"y": [1, 2]}, "c": None})  # b again
         frozen = optuna.load_study(study_name="s", storage=open_storage(url)).trials[0]
         stored.append((repr(sorted(frozen.intermediate_values.items())), frozen.user_attrs))
     assert stored[0] == stored[1] == (
-        "[(1, 0.5), (2, 0.1), (3, nan), (4, inf), (5, -inf)]", {"a": 1})
+        "[(1, 0.5), (2, 0.1), (3, nan), (4, inf), (5, -inf)]",
+        {"a": 1, "b": {"y": [1, 2]}, "c": None})
+
+
+def test_a_batch_that_meets_an_attribute_written_meanwhile_is_written_call_by_call(
+        tmp_path, monkeypatch):
+    """Another process wrote an attribute after the batch looked: nothing is lost."""
+    from rampconf import trial as trial_module
+    from rampconf.trial import open_storage, write_batch
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}")
+    trial = optuna.create_study(study_name="s", storage=storage).ask()
+    trial.set_user_attr("a", 1)
+    monkeypatch.setattr(trial_module, "_stored_attrs", lambda *args: {})  # did not see it
+    write_batch(storage, trial._trial_id, {1: 0.5}, {"a": 2, "b": 3})
+    frozen = storage.get_trial(trial._trial_id)
+    assert frozen.user_attrs == {"a": 2, "b": 3} and frozen.intermediate_values == {1: 0.5}
