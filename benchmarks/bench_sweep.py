@@ -37,8 +37,12 @@ With ``--before DIR`` (a source tree, e.g. ``git archive <commit> | tar -x
 one's, one after the other: a before / after comparison against the same
 ramp-hyperopt run.
 
+With ``--journal``, a third sweep without pruning stores its study in an
+Optuna journal file (``hydra.sweeper.storage=journal://...``) instead of the
+default SQLite file: what a storage costs per trial.
+
     python benchmarks/bench_sweep.py [--budget 120] [--grid 30] [--seed 0] [--keep DIR]
-                                     [--before DIR]
+                                     [--before DIR] [--journal]
 """
 
 from __future__ import annotations
@@ -399,8 +403,10 @@ def our_result(tool: str, wall: float, epoch: float, budget: float, storage: str
     """Best mean valid AUC of a study, when it (and ``target``) were reached, folds saved."""
     import optuna
 
+    from rampconf.trial import open_storage
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.load_study(study_name=study_name, storage=storage)
+    study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
     state = optuna.trial.TrialState
     origin = dt.datetime.fromtimestamp(epoch)  # Optuna's datetimes are naive local time
 
@@ -510,6 +516,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of all three searches")
     parser.add_argument("--before", type=Path, default=None,
                         help="also run our sweeps with this source tree's code, before ours")
+    parser.add_argument("--journal", action="store_true",
+                        help="also run our sweep without pruning on an Optuna journal file")
     parser.add_argument("--keep", type=Path, default=None,
                         help="work in this new folder and keep it (default: a temporary one)")
     args = parser.parse_args()
@@ -538,11 +546,15 @@ def main() -> None:
         if args.before is not None:
             trees.insert(0, (args.before, "before: ", sweeper_options(args.before)))
         ours = []
-        for pruner, tool in (("none", "rampconf sweep, no pruning"),
-                             ("median", "rampconf sweep, median pruner")):
+        runs = [("none", "sqlite", "rampconf sweep, no pruning"),
+                ("median", "sqlite", "rampconf sweep, median pruner")]
+        if args.journal:
+            runs.append(("none", "journal", "rampconf sweep, no pruning, journal file"))
+        for pruner, kind, tool in runs:
             for checkout, label, tree_options in trees:
-                name = f"{pruner}{'_before' if checkout else ''}"
-                storage = f"sqlite:///{work / f'optuna_{name}.db'}"
+                name = f"{pruner}_{kind}{'_before' if checkout else ''}"
+                storage = (f"sqlite:///{work / f'optuna_{name}.db'}" if kind == "sqlite"
+                           else f"journal://{work / f'optuna_{name}.log'}")
                 study = f"bench_sweep_{pruner}"
                 command = our_command(kits_root(), storage, study, pruner, args.seed,
                                       work / f"multirun_{name}", tree_options, args.budget)
