@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from rampconf.plugin import StrictModel
+from rampconf.trialwrite import write_batch
 
 if TYPE_CHECKING:
     import optuna
@@ -303,87 +304,6 @@ def take_held(storage: str, study_name: str, number: int) -> list[Any] | None:
     here; a trial run elsewhere (joblib, submitit) does not.
     """
     return _held.pop((storage, study_name, number), None)
-
-
-def write_batch(storage: optuna.storages.BaseStorage, trial_id: int,
-                values: dict[int, float], attrs: dict[str, Any]) -> None:
-    """Report ``values`` (step -> intermediate value), set the user attributes ``attrs``.
-
-    On a database storage (SQLite, PostgreSQL): one transaction with three reads
-    (the trial's state, its values, its attributes of these keys) writing the
-    rows Optuna's writers would write (they read the trial again for each). If
-    another process wrote one of these attributes meanwhile, it is rolled back
-    and Optuna's writers are called one by one, as on a journal file.
-    """
-    import optuna
-
-    batched = isinstance(storage, optuna.storages.RDBStorage) and all(
-        hasattr(storage, name) for name in ("check_trial_is_updatable", "scoped_session"))
-    if batched:
-        import sqlalchemy.exc
-        from optuna.storages._rdb import models
-        from optuna.storages._rdb.storage import _create_scoped_session
-
-        try:
-            with _create_scoped_session(storage.scoped_session) as session:  # type: ignore[attr-defined]
-                state = models.TrialModel.find_or_raise_by_id(trial_id, session).state
-                storage.check_trial_is_updatable(trial_id, state)  # type: ignore[arg-type]
-                with session.no_autoflush:
-                    _write_values(session, trial_id, values)
-                    _write_attrs(session, trial_id, attrs)
-            return
-        except sqlalchemy.exc.IntegrityError:  # rolled back: written call by call below
-            pass
-    for step, value in values.items():
-        storage.set_trial_intermediate_value(trial_id, step, float(value))
-    for key, attr in attrs.items():
-        storage.set_trial_user_attr(trial_id, key, attr)
-
-
-def _write_values(session: Any, trial_id: int, values: dict[int, float]) -> None:
-    """Intermediate values (step -> value) of a running trial, added to ``session``."""
-    from optuna.storages._rdb import models
-
-    if not values:
-        return
-    Value = models.TrialIntermediateValueModel
-    stored = {row.step: row for row in
-              session.query(Value).filter(Value.trial_id == trial_id).all()}
-    for step, value in values.items():
-        number, kind = Value.intermediate_value_to_stored_repr(float(value))
-        row = stored.get(step)
-        if row is None:
-            session.add(Value(trial_id=trial_id, step=step, intermediate_value=number,
-                              intermediate_value_type=kind))
-        else:
-            row.intermediate_value, row.intermediate_value_type = number, kind
-
-
-def _stored_attrs(session: Any, trial_id: int, keys: list[str]) -> dict[str, Any]:
-    """The user attribute rows of ``keys`` that the trial has, by key."""
-    from optuna.storages._rdb import models
-
-    Attr = models.TrialUserAttributeModel
-    return {row.key: row for row in session.query(Attr).filter(
-        Attr.trial_id == trial_id, Attr.key.in_(keys)).all()}
-
-
-def _write_attrs(session: Any, trial_id: int, attrs: dict[str, Any]) -> None:
-    """User attributes (key -> JSON value) of a running trial, added to ``session``."""
-    import json
-
-    from optuna.storages._rdb import models
-
-    if not attrs:
-        return
-    stored = _stored_attrs(session, trial_id, list(attrs))
-    for key, value in attrs.items():
-        row = stored.get(key)
-        if row is None:
-            session.add(models.TrialUserAttributeModel(trial_id=trial_id, key=key,
-                                                       value_json=json.dumps(value)))
-        else:
-            row.value_json = json.dumps(value)
 
 
 def _first_prunable_step(spec: PrunerConfig, study: optuna.Study) -> int | None:

@@ -173,38 +173,68 @@ def test_a_light_trial_holds_its_predictions_only_for_a_sweeper_in_its_process(t
         trial_module._held_for = None
 
 
-def test_a_batch_on_a_database_writes_what_a_journal_gets_call_by_call(tmp_path):
-    """Non-finite values, after a value reported before, as ``Trial.report`` writes them."""
+def test_a_batch_writes_what_optunas_own_calls_write_on_a_database_and_a_journal(tmp_path):
+    """Non-finite values, after a value reported before, an attribute written twice: a batch
+    on SQLite and on a journal file gives the trial that ``Trial.report`` and
+    ``Trial.set_user_attr``, called one by one, give."""
     import math
 
     from rampconf.trial import open_storage, write_batch
 
+    values = {1: 0.5, 3: math.nan, 4: math.inf, 5: -math.inf}
+    first, second = {"a": 1, "b": "x"}, {"b": {"y": [1, 2]}, "c": None}
     stored = []
-    for url in (f"sqlite:///{tmp_path / 'study.db'}", f"journal:///{tmp_path / 'study.log'}"):
+    for url, batched in ((f"sqlite:///{tmp_path / 'study.db'}", True),
+                         (f"journal:///{tmp_path / 'study.log'}", True),
+                         (f"journal:///{tmp_path / 'reference.log'}", False)):
         storage = open_storage(url)
-        study = optuna.create_study(study_name="s", storage=storage)
-        trial = study.ask()
+        trial = optuna.create_study(study_name="s", storage=storage).ask()
         trial.report(0.1, step=2)
-        write_batch(storage, trial._trial_id, {1: 0.5, 3: math.nan, 4: math.inf, 5: -math.inf},
-                    {"a": 1, "b": "x"})
-        write_batch(storage, trial._trial_id, {}, {"b": {"y": [1, 2]}, "c": None})  # b again
+        if batched:
+            write_batch(storage, trial._trial_id, values, first)
+            write_batch(storage, trial._trial_id, {}, second)
+        else:
+            for step, value in values.items():
+                trial.report(value, step=step)
+            for key, value in {**first, **second}.items():
+                trial.set_user_attr(key, value)
         frozen = optuna.load_study(study_name="s", storage=open_storage(url)).trials[0]
         stored.append((repr(sorted(frozen.intermediate_values.items())), frozen.user_attrs))
-    assert stored[0] == stored[1] == (
+    assert stored[0] == stored[1] == stored[2] == (
         "[(1, 0.5), (2, 0.1), (3, nan), (4, inf), (5, -inf)]",
         {"a": 1, "b": {"y": [1, 2]}, "c": None})
+
+
+def test_a_batch_on_a_journal_appends_its_records_at_once(tmp_path, monkeypatch):
+    from optuna.storages.journal import JournalFileBackend
+
+    from rampconf.trial import open_storage, write_batch
+
+    storage = open_storage(f"journal:///{tmp_path / 'study.log'}")
+    study = optuna.create_study(study_name="s", storage=storage)
+    trial = study.ask()
+    appends: list[int] = []
+    original = JournalFileBackend.append_logs
+    monkeypatch.setattr(JournalFileBackend, "append_logs",
+                        lambda self, logs: appends.append(len(logs)) or original(self, logs))
+    write_batch(storage, trial._trial_id, {1: 0.5, 2: 0.25}, {"a": 1, "b": 2, "c": 3})
+    assert appends == [5]
+    assert storage.get_trial(trial._trial_id).user_attrs == {"a": 1, "b": 2, "c": 3}
+    study.tell(trial, 1.0)
+    with pytest.raises(optuna.exceptions.UpdateFinishedTrialError):
+        write_batch(storage, trial._trial_id, {3: 0.1}, {})  # as trial.report would
 
 
 def test_a_batch_that_meets_an_attribute_written_meanwhile_is_written_call_by_call(
         tmp_path, monkeypatch):
     """Another process wrote an attribute after the batch looked: nothing is lost."""
-    from rampconf import trial as trial_module
+    from rampconf import trialwrite
     from rampconf.trial import open_storage, write_batch
 
     storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}")
     trial = optuna.create_study(study_name="s", storage=storage).ask()
     trial.set_user_attr("a", 1)
-    monkeypatch.setattr(trial_module, "_stored_attrs", lambda *args: {})  # did not see it
+    monkeypatch.setattr(trialwrite, "_stored_attrs", lambda *args: {})  # did not see it
     write_batch(storage, trial._trial_id, {1: 0.5}, {"a": 2, "b": 3})
     frozen = storage.get_trial(trial._trial_id)
     assert frozen.user_attrs == {"a": 2, "b": 3} and frozen.intermediate_values == {1: 0.5}
