@@ -303,6 +303,10 @@ class CSVReader(_FileReader[_TableParamsT]):
     Generic: a reader of CSV tables with more parameters derives from
     ``CSVReader[ItsParams]`` (``ItsParams`` a subclass of
     :class:`TableFilesParams`) and post-processes :meth:`read_table`.
+
+    A process parses a file once while it is unchanged (its later runs, e.g.
+    a sweep's trials, get a copy; see :func:`reused_table`); a derived reader
+    does so only if it sets ``reuse_tables = True``.
     """
 
     def __init__(self, params: _TableParamsT | None = None, *, data_root: Path) -> None:
