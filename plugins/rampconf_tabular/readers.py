@@ -255,8 +255,7 @@ class _FileReader(BaseReader[_TableParamsT]):
         return split_frame(frame, self.params, str(path))
 
 
-#: Tables parsed from files, by file (path, device, inode, size, times) and reader; see
-#: :func:`reused_table`.
+#: Tables parsed from files, by reader and file content; see :func:`reused_table`.
 _tables: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
 #: Files larger than this (bytes) are parsed for every run, never kept.
 REUSE_TABLES_UP_TO = 8 << 20
@@ -267,23 +266,23 @@ def reused_table(path: Path, reader: tuple[Any, ...], read: Any) -> pd.DataFrame
     """``read()``, or a copy of what it returned for the same file and reader in this process.
 
     The runs of one process (a sweep's trials, a notebook's runs) read the same
-    files again: a file of at most :data:`REUSE_TABLES_UP_TO` bytes whose path,
-    device, inode, size and modification and change times are unchanged is not
-    parsed again; the run gets a deep copy of the table parsed first (never the
-    kept one itself, so nothing a run does to its data reaches the next run).
-    The last :data:`TABLES_KEPT` tables are kept. ``reader`` tells readers and
-    their parameters apart.
+    files again: a file of at most :data:`REUSE_TABLES_UP_TO` bytes whose path
+    and bytes are those of a file parsed before (a BLAKE2 digest of its bytes,
+    read again each time: far cheaper than parsing, and no file time can fool
+    it) is not parsed again; the run gets a deep copy of the table parsed
+    first (never the kept one itself, so nothing a run does to its data
+    reaches the next run). The last :data:`TABLES_KEPT` tables are kept.
+    ``reader`` tells readers and their parameters apart.
     """
-    import os
+    import hashlib
 
     try:
-        stat = os.stat(path)
+        if path.stat().st_size > REUSE_TABLES_UP_TO:
+            return read()
+        content = path.read_bytes()
     except OSError:  # missing or unreadable: read() reports it
         return read()
-    if stat.st_size > REUSE_TABLES_UP_TO:
-        return read()
-    key = (*reader, str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns,
-           stat.st_ctime_ns)
+    key = (*reader, str(path), len(content), hashlib.blake2b(content, digest_size=16).digest())
     frame = _tables.get(key)
     if frame is None:
         frame = read()

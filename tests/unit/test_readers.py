@@ -104,10 +104,11 @@ def test_csv_tables_of_unchanged_files_are_reused_as_copies(tmp_path, monkeypatc
     # other reader parameters: parsed again
     reader("csv", tmp_path, train="train.csv", test="test.csv", target="b").load("train")
     assert parsed == ["train.csv", "train.csv"]
-    # the file changed (same size, same modification time): parsed again
+    # the file changed in place (same inode, size and times): parsed again
     stat = os.stat(tmp_path / "train.csv")
     (tmp_path / "train.csv").write_text("a,b,y\n7,2,0\n8,4,1\n")
     os.utime(tmp_path / "train.csv", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert os.stat(tmp_path / "train.csv").st_size == stat.st_size
     assert r.load("train").X["a"].tolist() == [7, 8]
     assert parsed == ["train.csv"] * 3
 
