@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 
@@ -179,3 +180,38 @@ def test_a_kit_from_a_teachers_own_problem_split_by_a_column(tmp_path, kits):
     assert (kit / "submissions" / "titanic" / "starting_kit" / "estimator.py").is_file()
     with pytest.raises(DataError, match="exists and is not empty"):
         make_kit(load_challenge(path), tmp_path / "kit")
+
+
+def test_stopping_an_evaluation_kills_and_waits_for_its_processes_in_other_sessions(tmp_path):
+    """A fork server runs in a session of its own: killing the group alone would leave it."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from rampconf.challenge.evaluate import Pending, _running, _stop
+
+    pids = tmp_path / "pids"
+    grandchild = "import time; time.sleep(600)"
+    child = ("import os, subprocess, sys, time; "
+             f"g = subprocess.Popen([sys.executable, '-c', {grandchild!r}]); "
+             f"open({str(pids)!r} + '.tmp', 'w').write(f'{{os.getpid()}} {{g.pid}}'); "
+             f"os.replace({str(pids)!r} + '.tmp', {str(pids)!r}); time.sleep(600)")
+    leader = ("import subprocess, sys, time; "
+              f"subprocess.Popen([sys.executable, '-c', {child!r}], start_new_session=True); "
+              "time.sleep(600)")
+    process = subprocess.Popen([sys.executable, "-c", leader], start_new_session=True)
+    end = time.monotonic() + 30
+    while not pids.exists() and time.monotonic() < end:
+        time.sleep(0.02)
+    tree = [int(pid) for pid in pids.read_text().split()]
+    assert all(_running(pid) for pid in tree)
+    job = Pending("ann", "slow", tmp_path, "hash", tmp_path, process=process)
+    try:
+        _stop(job)
+        assert process.returncode is not None
+        assert not any(_running(pid) for pid in tree)  # gone when _stop returns
+    finally:
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
