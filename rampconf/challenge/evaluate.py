@@ -10,7 +10,7 @@ evaluated once, into ``RESULTS/evaluations/<student>/<name>/<hash>/``::
 
 Every evaluation is its own interpreter (:mod:`rampconf.challenge.worker`),
 started in its own session: one that crashes, or runs past
-``limits.submission_timeout`` (its process group is killed), is recorded and
+``limits.submission_timeout`` (it and every process below it are killed), is recorded and
 the others go on. Folds inside run under ``fold_timeout``/``fold_memory`` and
 the sandbox, as any run.
 """
