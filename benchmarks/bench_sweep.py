@@ -368,8 +368,11 @@ def run_ours(command: list[str], cwd: Path, budget: float, log: Path,
     ended = "finished"
     with log.open("w") as out:
         epoch, start = time.time(), time.perf_counter()
+        # Ctrl-C reaches the sweep even when this script runs as a background job (whose
+        # children inherit SIGINT ignored, and Python then installs no handler for it)
         proc = subprocess.Popen(command, cwd=cwd, env=env or single_thread_env(), stdout=out,
-                                stderr=subprocess.STDOUT, text=True)
+                                stderr=subprocess.STDOUT, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         try:
             proc.wait(timeout=budget)
         except subprocess.TimeoutExpired:
