@@ -91,3 +91,24 @@ def test_csv_text_writes_what_pandas_writes_for_the_run_tables():
     only_failed = [dict(folds[0], fold=2)]
     assert csv_text(FOLD_COLUMNS, only_failed) == pd.DataFrame(only_failed).to_csv(
         index=False, float_format="%.17g", na_rep="")
+
+
+def test_a_data_file_hash_is_kept_only_once_the_file_has_settled(tmp_path, monkeypatch):
+    """A file rewritten in place within its time's clock tick, same size, keeps its stat key."""
+    import hashlib
+    import os
+
+    from rampconf import provenance
+
+    monkeypatch.setattr(provenance, "_hashes", {})
+    path = tmp_path / "train.csv"
+    path.write_text("a,y\n1,0\n")
+    stat = os.stat(path)
+    assert provenance.file_sha256(path) == hashlib.sha256(b"a,y\n1,0\n").hexdigest()
+    path.write_text("a,y\n2,1\n")  # in place, same size, same times as the kernel keeps them
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert provenance.file_sha256(path) == hashlib.sha256(b"a,y\n2,1\n").hexdigest()
+    assert not provenance._hashes  # changed moments ago: not kept
+    monkeypatch.setattr(provenance, "SETTLED_NS", -1)  # as if it had not changed for long
+    provenance.file_sha256(path)
+    assert list(provenance._hashes.values()) == [hashlib.sha256(b"a,y\n2,1\n").hexdigest()]
