@@ -194,8 +194,8 @@ class TrialReporter:
     def __init__(self, config: TrialConfig, official: str) -> None:
         storage = open_storage(config.storage)
         study = self.study = _open_study(config, storage)
-        # the trial's id, from the storage's cache when this process asked the trial (the
-        # sweeper's); the trial itself (:attr:`trial`) is read only if the pruner is asked
+        # the trial's id only (one small query; none on a journal file): the trial itself
+        # (:attr:`trial`) is read only if the pruner is asked
         self.trial_id = storage.get_trial_id_from_study_id_trial_number(
             study._study_id, config.number)
         self.key = (config.storage, config.study_name, config.number)
