@@ -18,7 +18,7 @@ import re
 import signal
 
 __all__ = ["children", "format_bytes", "kill_tree", "parse_memory", "process_tree",
-           "resident_memory"]
+           "resident_memory", "running"]
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1000, "kib": 1024, "m": 1024**2, "mb": 1000**2,
           "mib": 1024**2, "g": 1024**3, "gb": 1000**3, "gib": 1024**3, "t": 1024**4,
@@ -98,17 +98,30 @@ def resident_memory(pids: list[int]) -> int:
     return total
 
 
-def kill_tree(pid: int) -> None:
+def kill_tree(pid: int) -> list[int]:
     """SIGKILL the process group and session led by ``pid`` and every descendant of ``pid``.
 
     A fold process leads its own session and group (it calls ``setsid``), so
     this ends what it started, including processes that left the group but
     still descend from it. Processes whose parent already died were
     re-parented to the fork server (a child subreaper), which ends them.
+    Returns the processes signalled (``pid`` first), to wait for with :func:`running`.
     """
-    for member in process_tree(pid):
+    tree = process_tree(pid)
+    for member in tree:
         for kill in (os.killpg, os.kill):
             try:
                 kill(member, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 continue
+    return tree
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (ended, not reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            state = handle.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in (b"Z", b"X")

@@ -17,13 +17,11 @@ the sandbox, as any run.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -156,56 +154,21 @@ def _start(job: Pending, challenge: Challenge) -> None:
 
 
 def _stop(job: Pending) -> None:
-    """Kill the evaluation's process group and its other descendants; return once all are gone.
+    """Kill the evaluation and every process below it; return once all are gone.
 
     The fork server, its sandbox and the fold processes run in sessions of
     their own (see the trusted-execution page): they would die with their
     parents anyway, but a moment later; they are killed here too and waited
     for, so that no process of the evaluation outlives its record.
     """
+    from rampconf.limits import kill_tree, running
+
     assert job.process is not None
-    tree = _descendants(job.process.pid)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(job.process.pid, signal.SIGKILL)
-    for pid in tree:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    others = kill_tree(job.process.pid)[1:]
     job.process.wait()
     end = time.monotonic() + 10
-    while any(_running(pid) for pid in tree) and time.monotonic() < end:
+    while any(running(pid) for pid in others) and time.monotonic() < end:
         time.sleep(0.01)
-
-
-def _stat(pid: int | str) -> tuple[str, int] | None:
-    """A process's state letter and parent id, from ``/proc/PID/stat``; None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return fields[0].decode(), int(fields[1])
-
-
-def _running(pid: int) -> bool:
-    """Whether a process is there and not a zombie (ended, waiting for its parent to reap it)."""
-    found = _stat(pid)
-    return found is not None and found[0] not in ("Z", "X")
-
-
-def _descendants(root: int) -> list[int]:
-    """The processes below ``root`` (children, theirs, ...), read from ``/proc``."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            found = _stat(entry)
-            if found is not None:
-                children.setdefault(found[1], []).append(int(entry))
-    tree, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            tree.append(child)
-            todo.append(child)
-    return tree
 
 
 def _finish(job: Pending, timed_out: bool, challenge: Challenge) -> dict[str, Any]:

@@ -189,7 +189,8 @@ def test_stopping_an_evaluation_kills_and_waits_for_its_processes_in_other_sessi
     import sys
     import time
 
-    from rampconf.challenge.evaluate import Pending, _running, _stop
+    from rampconf.challenge.evaluate import Pending, _stop
+    from rampconf.limits import running as _running
 
     pids = tmp_path / "pids"
     grandchild = "import time; time.sleep(600)"
