@@ -267,22 +267,22 @@ def reused_table(path: Path, reader: tuple[Any, ...], read: Any) -> pd.DataFrame
 
     The runs of one process (a sweep's trials, a notebook's runs) read the same
     files again: a file of at most :data:`REUSE_TABLES_UP_TO` bytes whose path
-    and bytes are those of a file parsed before (a BLAKE2 digest of its bytes,
-    read again each time: far cheaper than parsing, and no file time can fool
-    it) is not parsed again; the run gets a deep copy of the table parsed
-    first (never the kept one itself, so nothing a run does to its data
+    and SHA-256 are those of a file parsed before is not parsed again. The hash
+    is :func:`rampconf.provenance.file_sha256`, the one each run records in
+    ``metadata.json``, kept per process while the file is unchanged (a file
+    changed moments ago is hashed again). The run gets a deep copy of the table
+    parsed first (never the kept one itself, so nothing a run does to its data
     reaches the next run). The last :data:`TABLES_KEPT` tables are kept.
     ``reader`` tells readers and their parameters apart.
     """
-    import hashlib
+    from rampconf.provenance import file_sha256
 
     try:
         if path.stat().st_size > REUSE_TABLES_UP_TO:
             return read()
-        content = path.read_bytes()
+        key = (*reader, str(path), file_sha256(path))
     except OSError:  # missing or unreadable: read() reports it
         return read()
-    key = (*reader, str(path), len(content), hashlib.blake2b(content, digest_size=16).digest())
     frame = _tables.get(key)
     if frame is None:
         frame = read()
