@@ -463,7 +463,10 @@ def print_table(results: list[Result], budget: float, grid: int) -> None:
 
     print(f"\ntitanic: logistic regression, C in [0.001, 100] on a log scale (ramp-hyperopt: "
           f"a grid of {grid}) x imputer (mean, median);\nmean valid ROC AUC over "
-          f"{N_FOLDS} folds; budget {budget:g} s per run; one thread\n")
+          f"{N_FOLDS} folds; budget {budget:g} s per run; one thread\n"
+          "protocol: every search ranks (and prunes) on the mean CV valid AUC of the training "
+          "data only; no test score is computed or printed; space, grid, budget and seed are "
+          "the script's, fixed before any run\n")
     header = ("tool", "wall s", "start-up s", "s/config", "configs (pruned)",
               "best valid AUC", "folds saved", "to own best s", "to ramp's best s")
     rows = [(r.tool, f"{r.wall:.1f}", f"{r.startup:.1f}", f"{r.per_config:.2f}",
