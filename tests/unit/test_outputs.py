@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,27 @@ def test_a_data_file_hash_is_kept_only_once_the_file_has_settled(tmp_path, monke
     monkeypatch.setattr(provenance, "SETTLED_NS", -1)  # as if it had not changed for long
     provenance.file_sha256(path)
     assert list(provenance._hashes.values()) == [hashlib.sha256(b"a,y\n2,1\n").hexdigest()]
+
+
+PROBLEMS = sorted(p.stem for p in (Path(__file__).parents[2] / "conf" / "problem").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_config_yaml_is_the_text_of_yaml_safe_dump(tmp_path, problem):
+    """libyaml's emitter writes config.yaml; the text must be the pure-Python emitter's."""
+    import yaml
+
+    import rampconf
+    from rampconf.outputs import RunWriter, _jsonable
+    from rampconf.schema import validate_config
+
+    raw = rampconf.compose([f"problem={problem}"])
+    raw.pop("hydra_run_dir")
+    config = validate_config(raw).model_dump(mode="json")
+    # awkward text a config may hold: quotes, colons, unicode, long and multi-line strings
+    config["notes"] = ["it's: \"quoted\" # not a comment", "Ångström µm — ✓", "x" * 200,
+                       "first line\nsecond line\n", "", "null", "1e-3", " leading space",
+                       {"nested": [1.5e-300, float("inf"), None, True, "yes"]}]
+    RunWriter(tmp_path).write_config(config)
+    assert (tmp_path / "config.yaml").read_text(encoding="utf-8") == yaml.safe_dump(
+        _jsonable(config), sort_keys=False, allow_unicode=True)
