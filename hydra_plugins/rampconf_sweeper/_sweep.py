@@ -42,7 +42,7 @@ from ._plan import SweepPlan, make_plan
 from ._results import print_summary, print_trial, write_results
 from ._sampling import TrialSeededSampler
 from ._space import sample
-from ._storage import count_trials, fail_stale, open_study, storage_lock
+from ._storage import count_trials, fail_stale, fail_stale_and_count, open_study, storage_lock
 
 if TYPE_CHECKING:
     import optuna
@@ -246,8 +246,8 @@ class RampconfSweeperImpl:
                               highlight=False)
                 break
             with storage_lock(plan.storage, plan.study_name):
-                fail_stale(study, storage)
-                size = min(self.settings["n_jobs"], n_trials - count_trials(study))
+                size = min(self.settings["n_jobs"],
+                           n_trials - fail_stale_and_count(study, storage))
                 if size <= 0:
                     if not all_returns:
                         console.print(f"the study has its {n_trials} trials: nothing to run "

@@ -21,6 +21,7 @@ from hydra_plugins.rampconf_sweeper._space import parse_search_space
 from hydra_plugins.rampconf_sweeper._storage import (
     count_trials,
     fail_stale,
+    fail_stale_and_count,
     open_study,
     quiet_optuna,
     storage_lock,
@@ -147,3 +148,20 @@ def test_a_trial_left_running_by_a_dead_worker_is_failed_and_not_counted(tmp_pat
     assert trials[0].user_attrs["error"] == \
         f"interrupted: its sweeper process ({socket.gethostname()}:{dead.pid}) ended"
     assert count_trials(study) == 2  # run again, not counted in n_trials
+
+
+def test_fail_stale_and_count_is_both_from_one_read(tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with quiet_optuna():
+        study = optuna.create_study(storage=open_storage(url), study_name="s")
+    for worker in (f"{socket.gethostname()}:{dead.pid}", f"{socket.gethostname()}:{os.getpid()}",
+                   f"elsewhere:{dead.pid}"):  # another machine's: not ours to judge
+        study.ask({"x": X}).set_user_attr("worker", worker)
+    study.tell(study.ask({"x": X}), 1.0)
+    assert fail_stale_and_count(study, open_storage(url)) == 3  # the dead worker's: run again
+    states = [t.state for t in optuna.load_study(study_name="s", storage=url).get_trials()]
+    assert states == [TrialState.FAIL, TrialState.RUNNING, TrialState.RUNNING,
+                      TrialState.COMPLETE]
+    assert fail_stale_and_count(study, open_storage(url)) == 3 == count_trials(study)
