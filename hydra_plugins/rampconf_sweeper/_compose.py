@@ -66,7 +66,10 @@ class ReusingConfigLoader:
         groups = {str(name).split("@")[0] for name in master_config.hydra.runtime.choices}
         values = [o for o in parsed if self._is_value(o, groups)]
         structural = [str(o.input_line) for o in parsed if not self._is_value(o, groups)]
-        hydra_overrides = [str(line) for line in master_config.hydra.overrides.hydra]
+        # as written: an interpolation in an override (${hydra:job.num}) is left to each job
+        written = OmegaConf.to_container(master_config.hydra.overrides.hydra)
+        assert isinstance(written, list)
+        hydra_overrides = [str(line) for line in written]
         key = (*hydra_overrides, "\0", *structural)
         if key not in self._bases:
             base = self._loader.load_configuration(

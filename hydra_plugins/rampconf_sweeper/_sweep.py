@@ -105,6 +105,7 @@ class RampconfSweeperImpl:
         from hydra.types import HydraContext
 
         from ._compose import ReusingConfigLoader
+        from ._job import TrialLauncher, is_basic_launcher
 
         # the checks of the plan and the launcher compose each job's config from one
         # shared composition
@@ -115,6 +116,10 @@ class RampconfSweeperImpl:
         self.config = config
         self.launcher = Plugins.instance().instantiate_launcher(
             hydra_context=self.hydra_context, task_function=task_function, config=config)
+        if is_basic_launcher(self.launcher):  # the same jobs with fewer config copies
+            self.launcher = TrialLauncher()
+            self.launcher.setup(hydra_context=self.hydra_context, task_function=task_function,
+                                config=config)
 
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         """Run the sweep; the job returns of every batch.

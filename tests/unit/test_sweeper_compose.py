@@ -81,3 +81,23 @@ def test_a_config_that_does_not_pickle_is_deep_copied(loader, tmp_path, monkeypa
         assert OmegaConf.to_yaml(got) == \
             OmegaConf.to_yaml(loader.load_sweep_config(master, overrides))
         assert got.submission.params.n_estimators == value
+
+
+def test_an_interpolation_in_a_hydra_override_is_left_to_each_trial(loader, tmp_path):
+    """``hydra.sweep.subdir=${hydra:job.num}`` is each job's number, not the master's."""
+    from hydra.core.hydra_config import HydraConfig
+
+    fixed = ["problem=iris", "hydra/sweeper=rampconf", f"hydra.sweep.dir={tmp_path}",
+             "hydra.sweep.subdir=trial_${hydra:job.num}"]
+    master = loader.load_configuration("config", fixed, RunMode.MULTIRUN)
+    HydraConfig.instance().set_config(master)  # as Hydra has it while a sweep runs
+    try:
+        reusing = ReusingConfigLoader(loader)
+        for number in (4, 5):
+            overrides = ["problem=iris", f"submission.params.n_estimators={number}", TRIAL]
+            got = reusing.load_sweep_config(master, overrides)
+            expected = loader.load_sweep_config(master, overrides)
+            assert OmegaConf.to_yaml(got) == OmegaConf.to_yaml(expected)
+            assert OmegaConf.to_container(got.hydra.sweep)["subdir"] == "trial_${hydra:job.num}"
+    finally:
+        HydraConfig.instance().cfg = None
