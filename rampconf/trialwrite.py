@@ -66,14 +66,24 @@ def _write_values(session: Any, trial_id: int, values: dict[int, float]) -> None
     Value = models.TrialIntermediateValueModel
     stored = {row.step: row for row in
               session.query(Value).filter(Value.trial_id == trial_id).all()}
+    new = []
     for step, value in values.items():
         number, kind = Value.intermediate_value_to_stored_repr(float(value))
         row = stored.get(step)
         if row is None:
-            session.add(Value(trial_id=trial_id, step=step, intermediate_value=number,
-                              intermediate_value_type=kind))
+            new.append({"trial_id": trial_id, "step": step, "intermediate_value": number,
+                        "intermediate_value_type": kind})
         else:
             row.intermediate_value, row.intermediate_value_type = number, kind
+    _insert(session, Value, new)
+
+
+def _insert(session: Any, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Add ``rows`` of ``model``'s table in one statement (one ``executemany``)."""
+    import sqlalchemy
+
+    if rows:
+        session.execute(sqlalchemy.insert(model), rows)
 
 
 def _stored_attrs(session: Any, trial_id: int, keys: list[str]) -> dict[str, Any]:
@@ -94,13 +104,14 @@ def _write_attrs(session: Any, trial_id: int, attrs: dict[str, Any]) -> None:
     if not attrs:
         return
     stored = _stored_attrs(session, trial_id, list(attrs))
+    new = []
     for key, value in attrs.items():
         row = stored.get(key)
         if row is None:
-            session.add(models.TrialUserAttributeModel(trial_id=trial_id, key=key,
-                                                       value_json=json.dumps(value)))
+            new.append({"trial_id": trial_id, "key": key, "value_json": json.dumps(value)})
         else:
             row.value_json = json.dumps(value)
+    _insert(session, models.TrialUserAttributeModel, new)
 
 
 def _journal_batch(storage: Any, trial_id: int, values: dict[int, float],
