@@ -155,7 +155,8 @@ def _execute(plan: Any, train: Any, test: Any, on_fold: Any, quiet: bool,
     from rampconf import runner
 
     if quiet:
-        return runner.execute(plan, train, test, on_fold=on_fold, deadline=deadline)
+        return runner.execute(plan, train, test, on_fold=on_fold, deadline=deadline,
+                              settle=False)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     config = plan.config
@@ -164,7 +165,7 @@ def _execute(plan: Any, train: Any, test: Any, on_fold: Any, quiet: bool,
                   transient=True) as bar:
         task = bar.add_task(f"{config.problem.name} / {config.submission.name}: folds")
         return runner.execute(
-            plan, train, test, on_fold=on_fold, deadline=deadline,
+            plan, train, test, on_fold=on_fold, deadline=deadline, settle=False,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
 
 
@@ -298,6 +299,8 @@ def run_config(
         raise OutputError(f"{run_dir}: cannot write the run directory: "
                           f"{exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}"
                           "; the run stopped and left no summary.json") from None
+    finally:  # the last folds' processes ended while the run wrote its files (runner.execute)
+        plan.executor.settle()
     import pandas as pd
 
     result = RunResult(run_dir=run_dir, summary=summary, scores=writer.scores_frame(),

@@ -107,9 +107,11 @@ class DaskExecutor(Executor):
         return max(1, sum(int(w.get("nthreads", 1)) for w in info["workers"].values()))
 
     def run(self, tasks: Sequence[Task], n_jobs: int = 1, limits: Limits | None = None,
-            deadline: float | None = None) -> Generator[tuple[int, TaskOutcome], None, None]:
+            deadline: float | None = None, settle: bool = True
+            ) -> Generator[tuple[int, TaskOutcome], None, None]:
         """As :meth:`Executor.run`; ``n_jobs=-1``: as many tasks as the cluster has threads."""
-        return super().run(tasks, self.threads() if n_jobs < 0 else n_jobs, limits, deadline)
+        return super().run(tasks, self.threads() if n_jobs < 0 else n_jobs, limits, deadline,
+                           settle)
 
     def preload(self, modules: Sequence[str]) -> None:
         """Each worker's own fork server imports ``modules`` (a hint; errors are ignored)."""

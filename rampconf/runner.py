@@ -264,6 +264,7 @@ def execute(
     on_fold: Callable[[FoldResult, dict[str, dict[str, float]] | None], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     deadline: float | None = None,
+    settle: bool = True,
 ) -> dict[str, Any]:
     """Run every fold, score, bag and (optionally) retrain.
 
@@ -272,6 +273,9 @@ def execute(
     deadline
         ``time.monotonic()`` value when running folds are stopped and the
         others not started (a sweep trial's time limit); None: no limit.
+    settle
+        False: return before the last fold processes have ended; the caller
+        calls ``plan.executor.settle()`` when its own work is done.
     on_fold
         Called in the main process as each fold ends, with its result and
         scores (None for a failed fold), e.g. to write it to disk at once.
@@ -325,7 +329,8 @@ def execute(
     if progress:
         progress(0, len(tasks))
     try:
-        outcomes = plan.executor.run(tasks, config.n_jobs, plan.limits, deadline)
+        outcomes = plan.executor.run(tasks, config.n_jobs, plan.limits, deadline,
+                                     settle=settle and not config.retrain)
         with contextlib.closing(outcomes):
             for index, outcome in outcomes:
                 result = fold_result(plan, FoldResult(index, seeds[index], *folds[index]),

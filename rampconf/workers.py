@@ -177,7 +177,8 @@ class Executor(ABC):
         """Stop every task and release the backend."""
 
     def run(self, tasks: Sequence[Task], n_jobs: int = 1, limits: Limits | None = None,
-            deadline: float | None = None) -> Generator[tuple[int, TaskOutcome], None, None]:
+            deadline: float | None = None, settle: bool = True
+            ) -> Generator[tuple[int, TaskOutcome], None, None]:
         """Run ``tasks``, ``n_jobs`` at a time; yield ``(position, outcome)`` as each ends.
 
         When tasks end, the next ones start before their outcomes are yielded
@@ -188,6 +189,8 @@ class Executor(ABC):
         running tasks are stopped then, and tasks not started end as
         ``timeout`` without running. Closing the iterator (or an exception,
         e.g. ``KeyboardInterrupt``, while it waits) stops every running task.
+        With ``settle=False`` the caller calls :meth:`settle` itself, later: what it
+        does meanwhile overlaps the end of the last tasks' processes.
         """
         limits = limits or Limits()
         width = (os.cpu_count() or 1) if n_jobs < 0 else max(1, n_jobs)
@@ -234,7 +237,8 @@ class Executor(ABC):
                 end = time.monotonic() + 10
                 while any(job.outcome is None for job in running) and time.monotonic() < end:
                     self.wait([j for j in running if j.outcome is None], end - time.monotonic())
-                self.settle()
+                if settle:
+                    self.settle()
 
 
 def _past(deadline: float | None) -> bool:

@@ -79,3 +79,47 @@ def test_in_process_tasks_run_only_when_the_caller_asks_for_the_next_outcome(tmp
     outcomes = InProcessExecutor().run([_Marking(str(first)), _Marking(str(second))], n_jobs=1)
     assert next(outcomes)[0] == 0 and first.exists() and not second.exists()
     assert [i for i, _ in outcomes] == [1] and second.exists()
+
+
+def test_settle_waits_for_the_caller_when_it_asks_to_settle_later(tmp_path):
+    settled = []
+
+    class Counting(InProcessExecutor):
+        def settle(self) -> None:
+            settled.append(len(done))
+
+    done: list[int] = []
+    executor = Counting()
+    for index, _ in executor.run([_Marking(str(tmp_path / "a")), _Marking(str(tmp_path / "b"))]):
+        done.append(index)
+    assert settled == [2]  # run() settled once, when its tasks were over
+    done.clear()
+    for index, _ in executor.run([_Marking(str(tmp_path / "c"))], settle=False):
+        done.append(index)
+    assert settled == [2]  # left to the caller
+    executor.settle()
+    assert settled == [2, 1]
+
+
+def test_a_run_settles_its_folds_after_writing_its_files(tmp_path, monkeypatch):
+    """The run's own tail overlaps the last fold processes' ends; it still settles before
+    it returns (and a failed write settles too)."""
+    from rampconf import api
+    from rampconf.workers import Executor
+
+    calls: list[str] = []
+    real_settle, real_finish = Executor.settle, api._finish
+
+    def settle(self) -> None:
+        calls.append("settle")
+        real_settle(self)
+
+    def finish(*args: Any, **kwargs: Any) -> Any:
+        calls.append("finish")
+        return real_finish(*args, **kwargs)
+
+    monkeypatch.setattr(InProcessExecutor, "settle", settle)
+    monkeypatch.setattr(api, "_finish", finish)
+    monkeypatch.chdir(tmp_path)
+    api.run("iris", overrides=["unsafe_in_process=true"], output_dir=tmp_path, quiet=True)
+    assert calls == ["finish", "settle"]
