@@ -274,7 +274,7 @@ def execute(
         ``time.monotonic()`` value when running folds are stopped and the
         others not started (a sweep trial's time limit); None: no limit.
     settle
-        False: return before the last fold processes have ended; the caller
+        False: return before the last fold (and retrain) processes have ended; the caller
         calls ``plan.executor.settle()`` when its own work is done.
     on_fold
         Called in the main process as each fold ends, with its result and
@@ -329,8 +329,7 @@ def execute(
     if progress:
         progress(0, len(tasks))
     try:
-        outcomes = plan.executor.run(tasks, config.n_jobs, plan.limits, deadline,
-                                     settle=settle and not config.retrain)
+        outcomes = plan.executor.run(tasks, config.n_jobs, plan.limits, deadline, settle)
         with contextlib.closing(outcomes):
             for index, outcome in outcomes:
                 result = fold_result(plan, FoldResult(index, seeds[index], *folds[index]),
@@ -360,7 +359,7 @@ def execute(
         if config.retrain:
             every = np.arange(len(train))
             task = FoldTask(-1, seeds[-1], every, train.y, shared, blas, weights)
-            for _, outcome in plan.executor.run([task], 1, plan.limits, deadline):
+            for _, outcome in plan.executor.run([task], 1, plan.limits, deadline, settle):
                 result = fold_result(plan, FoldResult(-1, seeds[-1], every,
                                                       np.array([], dtype=int)),
                                      outcome, y_train, y_test)

@@ -26,7 +26,7 @@ import pickle
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hydra.plugins.launcher import Launcher
+from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,20 +48,9 @@ def is_basic_launcher(launcher: Any) -> bool:
         "hydra._internal.core_plugins.basic_launcher", "BasicLauncher")
 
 
-class TrialLauncher(Launcher):
+class TrialLauncher(BasicLauncher):
     """Hydra's basic launcher (jobs one after the other, in this process) over
-    :func:`run_trial_job`."""
-
-    def __init__(self) -> None:
-        self.config: DictConfig | None = None
-        self.task_function: TaskFunction | None = None
-        self.hydra_context: HydraContext | None = None
-
-    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction,
-              config: DictConfig) -> None:
-        self.config = config
-        self.hydra_context = hydra_context
-        self.task_function = task_function
+    :func:`run_trial_job`: its :meth:`launch` is the basic launcher's, with that call."""
 
     def launch(self, job_overrides: Sequence[Sequence[str]],
                initial_job_idx: int) -> Sequence[JobReturn]:
@@ -151,15 +140,16 @@ def run_trial_job(hydra_context: HydraContext, task_function: TaskFunction,
         output_dir = str(OmegaConf.select(config, job_dir_key))
         if job_subdir_key is not None:
             output_dir = os.path.join(output_dir, str(OmegaConf.select(config, job_subdir_key)))
+        absolute = os.path.abspath(output_dir)
         for holder in (config, node):
             with read_write(holder.hydra.runtime), open_dict(holder.hydra.runtime):
-                holder.hydra.runtime.output_dir = os.path.abspath(output_dir)
+                holder.hydra.runtime.output_dir = absolute
         ret = JobReturn()
         task_config = pickle.loads(pickled)
         with read_write(task_config), open_dict(task_config):
             del task_config["hydra"]
         ret.cfg = task_config
-        ret.hydra_cfg = hydra_cfg = _hydra_node(pickled, os.path.abspath(output_dir))
+        ret.hydra_cfg = hydra_cfg = _hydra_node(pickled, absolute)
         overrides = OmegaConf.to_container(config.hydra.overrides.task)
         assert isinstance(overrides, list)
         ret.overrides = overrides

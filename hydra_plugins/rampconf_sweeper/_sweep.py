@@ -42,7 +42,7 @@ from ._plan import SweepPlan, make_plan
 from ._results import print_summary, print_trial, write_results
 from ._sampling import TrialSeededSampler
 from ._space import sample
-from ._storage import count_trials, fail_stale, fail_stale_and_count, open_study, storage_lock
+from ._storage import fail_stale_and_count, open_study, storage_lock
 
 if TYPE_CHECKING:
     import optuna
@@ -235,11 +235,11 @@ class RampconfSweeperImpl:
         n_trials = self.settings["n_trials"]
         budget = FailureBudget(self.settings["max_failures"], self.settings["max_failure_rate"])
         with storage_lock(plan.storage, plan.study_name):
-            fail_stale(study, storage)
+            there = fail_stale_and_count(study, storage)
         console.print(
             f"sweep: study [bold]{plan.study_name}[/bold] in {plan.storage}: "
             f"{'maximise' if plan.direction == 'maximize' else 'minimise'} the mean valid "
-            f"{plan.official}; {count_trials(study)} of {n_trials} trials already there",
+            f"{plan.official}; {there} of {n_trials} trials already there",
             highlight=False)
         all_returns: list[Sequence[JobReturn]] = []
         stop_message = None

@@ -77,10 +77,6 @@ def _job(loader, tmp_path, extra, run, fail=False):
     return ret, recorder.seen, files
 
 
-def _hydras(**kwargs):
-    return run_job(**kwargs)
-
-
 def _ours(**kwargs):
     return run_trial_job(kwargs["hydra_context"], kwargs["task_function"], kwargs["config"],
                          kwargs["job_dir_key"], kwargs["job_subdir_key"])
@@ -94,7 +90,7 @@ def _ours(**kwargs):
 ], ids=["files", "no-files", "chdir-env", "hydra-resolver"])
 @pytest.mark.parametrize("fail", [False, True], ids=["ok", "failed"])
 def test_a_trial_job_is_the_job_hydra_runs(loader, tmp_path, extra, fail):
-    theirs, seen_theirs, files_theirs = _job(loader, tmp_path, extra, _hydras, fail)
+    theirs, seen_theirs, files_theirs = _job(loader, tmp_path, extra, run_job, fail)
     ours, seen_ours, files_ours = _job(loader, tmp_path, extra, _ours, fail)
     assert seen_ours == seen_theirs
     assert files_ours == files_theirs

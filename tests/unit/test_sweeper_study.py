@@ -127,14 +127,20 @@ def test_a_study_of_another_direction_or_space_is_refused(tmp_path):
                    TrialSeededSampler("tpe", 0))
 
 
-def test_a_trial_left_running_by_a_dead_worker_is_failed_and_not_counted(tmp_path):
+def _study_and_dead_pid(tmp_path):
+    """A new SQLite study ``s`` (its URL and object) and the pid of a process that ended."""
     url = f"sqlite:///{tmp_path / 'study.db'}"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     with quiet_optuna():
         study = optuna.create_study(storage=open_storage(url), study_name="s")
+    return url, study, dead.pid
+
+
+def test_a_trial_left_running_by_a_dead_worker_is_failed_and_not_counted(tmp_path):
+    url, study, dead_pid = _study_and_dead_pid(tmp_path)
     orphan = study.ask({"x": X})
-    orphan.set_user_attr("worker", f"{socket.gethostname()}:{dead.pid}")
+    orphan.set_user_attr("worker", f"{socket.gethostname()}:{dead_pid}")
     mine = study.ask({"x": X})
     mine.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
     assert count_trials(study) == 2
@@ -146,18 +152,14 @@ def test_a_trial_left_running_by_a_dead_worker_is_failed_and_not_counted(tmp_pat
     assert [t.state for t in trials] == [TrialState.FAIL, TrialState.RUNNING, TrialState.COMPLETE]
     assert trials[0].user_attrs["interrupted"] is True
     assert trials[0].user_attrs["error"] == \
-        f"interrupted: its sweeper process ({socket.gethostname()}:{dead.pid}) ended"
+        f"interrupted: its sweeper process ({socket.gethostname()}:{dead_pid}) ended"
     assert count_trials(study) == 2  # run again, not counted in n_trials
 
 
 def test_fail_stale_and_count_is_both_from_one_read(tmp_path):
-    url = f"sqlite:///{tmp_path / 'study.db'}"
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    with quiet_optuna():
-        study = optuna.create_study(storage=open_storage(url), study_name="s")
-    for worker in (f"{socket.gethostname()}:{dead.pid}", f"{socket.gethostname()}:{os.getpid()}",
-                   f"elsewhere:{dead.pid}"):  # another machine's: not ours to judge
+    url, study, dead_pid = _study_and_dead_pid(tmp_path)
+    for worker in (f"{socket.gethostname()}:{dead_pid}", f"{socket.gethostname()}:{os.getpid()}",
+                   f"elsewhere:{dead_pid}"):  # another machine's: not ours to judge
         study.ask({"x": X}).set_user_attr("worker", worker)
     study.tell(study.ask({"x": X}), 1.0)
     assert fail_stale_and_count(study, open_storage(url)) == 3  # the dead worker's: run again
