@@ -86,7 +86,8 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
     """The Optuna storage of ``url``, as the sweeper and every job of a sweep open it.
 
     ``journal:///path`` opens a journal file; SQLite connections wait up to
-    60 s for a lock (many workers share one file); any other URL is an
+    60 s for a lock (many workers share one file) and write in WAL mode with
+    ``synchronous=NORMAL`` (:mod:`rampconf.sqlite_wal`); any other URL is an
     Optuna RDB storage (``postgresql+psycopg://...``, see :func:`engine_url`).
     One storage per URL and process, reused by the sweeper and the trials it
     runs in its own process: a database server sees one connection pool per
@@ -105,8 +106,10 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
 
         storage = JournalStorage(JournalFileBackend(url[len("journal://"):]))
     elif url.startswith("sqlite:///"):
-        storage = optuna.storages.RDBStorage(url,
-                                             engine_kwargs={"connect_args": {"timeout": 60}})
+        from rampconf.sqlite_wal import WalConnection
+
+        storage = optuna.storages.RDBStorage(url, engine_kwargs={
+            "connect_args": {"timeout": 60, "factory": WalConnection}})
     else:
         storage = optuna.storages.RDBStorage(engine_url(url),
                                              engine_kwargs={"pool_pre_ping": True})

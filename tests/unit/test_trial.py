@@ -238,3 +238,40 @@ def test_a_batch_that_meets_an_attribute_written_meanwhile_is_written_call_by_ca
     write_batch(storage, trial._trial_id, {1: 0.5}, {"a": 2, "b": 3})
     frozen = storage.get_trial(trial._trial_id)
     assert frozen.user_attrs == {"a": 2, "b": 3} and frozen.intermediate_values == {1: 0.5}
+
+
+def _pragmas(engine) -> tuple[str, int]:
+    with engine.connect() as connection:
+        return (connection.exec_driver_sql("PRAGMA journal_mode").scalar(),
+                connection.exec_driver_sql("PRAGMA synchronous").scalar())
+
+
+def test_a_sqlite_study_is_written_ahead_without_waiting_for_the_disk_and_survives_a_killed_writer(
+        tmp_path):
+    """Every connection of the storage, and of a pickled copy, is in WAL mode with
+    synchronous=NORMAL (1); trials a process committed before it was killed are read back
+    by plain Optuna, the write-ahead log not yet folded into the file."""
+    import pickle
+    import subprocess
+    import sys
+    import textwrap
+
+    from rampconf.trial import open_storage
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    storage = open_storage(url)
+    assert _pragmas(storage.engine) == ("wal", 1)
+    assert _pragmas(pickle.loads(pickle.dumps(storage)).engine) == ("wal", 1)
+    writer = textwrap.dedent(f"""
+        import os, optuna
+        from rampconf.trial import open_storage
+        study = optuna.create_study(study_name="s", storage=open_storage({url!r}))
+        for x in (0.25, 0.5, 0.75):
+            study.tell(study.ask(), x)
+        os._exit(0)  # no clean close: the log stays beside the file
+        """)
+    subprocess.run([sys.executable, "-c", writer], check=True)
+    assert (tmp_path / "study.db-wal").stat().st_size > 0
+    plain = optuna.storages.RDBStorage(url)
+    assert [t.value for t in optuna.load_study(study_name="s", storage=plain).trials] == [
+        0.25, 0.5, 0.75]
