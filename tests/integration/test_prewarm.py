@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import cli_env
+from tests.gcwatch import GarbageWatch
 
 pytestmark = pytest.mark.slow
 
@@ -148,28 +149,6 @@ def test_fold_processes_import_nothing_to_fit_a_common_tabular_pipeline(tmp_path
     assert lines == [""] * len(lines)
 
 
-GC_SPY = '''
-import atexit, gc, os
-
-_full = []  # the freeze count at each full collection of this process
-
-
-def _watch(phase, info):
-    if phase == "start" and info["generation"] == 2:
-        _full.append(gc.get_freeze_count())
-
-
-def _report():
-    with open(os.environ["GC_SPY"], "a") as out:
-        out.write(f"{os.getpid()} {int(gc.isenabled())} {gc.get_freeze_count()} "
-                  f"{' '.join(map(str, _full))}\\n")
-
-
-gc.callbacks.append(_watch)
-atexit.register(_report)
-'''
-
-
 def test_the_runner_imports_without_full_collections_and_runs_with_its_imports_frozen(
         tmp_path, kits):
     """No full garbage collection walks the runner's imports (three of them took 0.13 s of
@@ -189,19 +168,12 @@ def test_the_runner_imports_without_full_collections_and_runs_with_its_imports_f
                 out.write(runner)
             return LogisticRegression(max_iter=1000)
         """))
-    hooks = tmp_path / "hooks"
-    hooks.mkdir()
-    (hooks / "sitecustomize.py").write_text(GC_SPY)
-    spy, report = tmp_path / "runner.txt", tmp_path / "gc.txt"
+    spy, watch = tmp_path / "runner.txt", GarbageWatch(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "rampconf", "problem=iris_kit", f"data_root={kits}",
          "submission=spy", "progress=false"],
         cwd=tmp_path, env={**cli_env(), "RAMPCONF_PREWARM": "1", "SPY_FILE": str(spy),
-                           "GC_SPY": str(report), "PYTHONPATH": str(hooks)},
+                           **watch.env},
         capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
-    lines = {line.split()[0]: line.split()[1:] for line in report.read_text().splitlines()}
-    enabled, frozen, *full = lines[spy.read_text()]
-    assert enabled == "1"
-    assert int(frozen) > 50_000  # pandas, scikit-learn, pydantic, the run's modules
-    assert all(int(count) > 0 for count in full), full  # none before the freeze
+    watch.assert_frozen_before_full_collections(int(spy.read_text()))
