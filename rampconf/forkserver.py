@@ -5,11 +5,11 @@
 asks for the sandbox, so every fold process inherits it). It imports NumPy,
 pandas, scikit-learn and the run's plugin modules once, fits a small pipeline
 of its own once (:func:`exercise_libraries`: scikit-learn's first-time work,
-done for all folds), never holds any data and never runs submission code:
-for each task it forks one fold process, which receives its inputs itself
-through its own socket, runs the task, sends plain data back and ends. A fold
-process is never reused (folds overlap: one that kept fold 1's labels could
-predict fold 2's valid rows).
+done for all folds; after its preload, once no fork is asked), never holds
+any data and never runs submission code: for each task it forks one fold
+process, which receives its inputs itself through its own socket, runs the
+task, sends plain data back and ends. A fold process is never reused (folds
+overlap: one that kept fold 1's labels could predict fold 2's valid rows).
 
 The server enforces the limits: each fold process leads its own session; at
 ``timeout`` seconds (wall) or above ``memory`` bytes (see
@@ -85,6 +85,7 @@ class Server:
         self.private_tmp = private_tmp
         self.folds: dict[int, _Fold] = {}  # pid -> fold
         self.exercised = False
+        self.exercise_due = False  # preloaded: warm up once nothing waits (see serve)
         self.selector = selectors.DefaultSelector()
         self.wakeup_r, self.wakeup_w = os.pipe()
         os.set_blocking(self.wakeup_r, False)
@@ -96,7 +97,14 @@ class Server:
 
     def serve(self) -> None:
         while True:
-            for key, _ in self.selector.select(self._wait()):
+            events = self.selector.select(0.0 if self.exercise_due else self._wait())
+            if self.exercise_due and not events:
+                # Idle: the warm-up now, after the forks asked meanwhile (the submission's
+                # check, asked while the preload ran, no longer waits for it); a fold asked
+                # during the warm-up is forked warm.
+                self.exercise_due, self.exercised = False, True
+                exercise_libraries()
+            for key, _ in events:
                 if key.data == "signal":
                     while True:
                         try:
@@ -133,9 +141,7 @@ class Server:
                     __import__(name)
                 except Exception:  # a module the fold cannot import fails there
                     continue
-            if "sklearn" in sys.modules and not self.exercised:
-                self.exercised = True
-                exercise_libraries()
+            self.exercise_due = "sklearn" in sys.modules and not self.exercised
         elif message["op"] == "fork":
             self._fork(message, fds[0])
         elif message["op"] == "arm":

@@ -276,3 +276,56 @@ def test_the_warm_up_of_a_primed_process_stops_when_its_task_comes():
     finally:
         ours.close()
         theirs.close()
+
+
+def test_the_fork_server_warms_up_after_the_forks_asked_during_its_preload(tmp_path):
+    """A submission's check asked while the server preloads is forked before the warm-up
+    (it waited ~50 ms for it), the warm-up runs once, before a fork asked later."""
+    import json
+    import os
+    import socket
+    import time
+
+    from rampconf import forkserver
+
+    log = tmp_path / "warm-up.txt"
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:  # the server, in a child of this test
+        try:
+            ours.close()
+            server = forkserver.Server(theirs, None)
+            forkserver.exercise_libraries = lambda: log.open("a").write(f"{len(server.folds)}\n")
+            server.serve()
+        finally:
+            os._exit(0)
+    theirs.close()
+    folds = []
+
+    def ask(message: dict[str, Any], fork: bool) -> None:
+        fds = []
+        if fork:
+            folds.append(socket.socketpair())
+            fds = [folds[-1][1].fileno()]
+        socket.send_fds(ours, [json.dumps(message).encode()], fds)
+
+    def started() -> int:
+        while True:
+            event = json.loads(ours.recv(65536))
+            if event["event"] == "started":
+                return event["id"]
+
+    try:
+        ask({"op": "preload", "modules": ["sklearn"]}, fork=False)
+        ask({"op": "fork", "id": 1, "timeout": None, "memory": None}, fork=True)
+        assert started() == 1
+        time.sleep(0.5)  # the server is idle: it warms up now
+        ask({"op": "fork", "id": 2, "timeout": None, "memory": None}, fork=True)
+        assert started() == 2
+    finally:
+        for pair in folds:
+            for end in pair:
+                end.close()
+        ours.close()
+        os.waitpid(pid, 0)
+    assert log.read_text() == "1\n"  # once, with the first fold forked, not the second
