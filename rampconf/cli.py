@@ -261,12 +261,13 @@ def _terminate(signum: int, frame: Any) -> None:
 def main() -> None:
     """Entry point of ``python -m rampconf`` and of the ``rampconf`` script."""
     argv = sys.argv[1:]
-    # No garbage collection while the command imports and composes (Hydra, OmegaConf,
-    # pydantic; a sweep's NumPy, pandas, scikit-learn, Optuna): the full collections their
-    # allocations set off walked every object imported so far, about 0.2 s of a sweep's
-    # start. Collection is back on, over the frozen imports, when a run starts in this
-    # process (run_and_report); a command that runs nothing ends with it off.
-    gc.disable()
+    if not any(arg in ("-m", "--multirun") for arg in argv):
+        # A single run (or --help, --cfg...): no garbage collection while the command
+        # imports and composes (Hydra, OmegaConf, pydantic), whose young collections took
+        # ~15 ms of --help; back on, over the frozen imports, when a run starts in this
+        # process (run_and_report, or the sweeper if the config itself asks a multirun).
+        # A multirun keeps it on: its launcher may run no job here.
+        gc.disable()
     if argv[:1] == ["--describe"]:  # plugin help, generated from the plugins' Params models
         from rampconf.describe import main as describe
 

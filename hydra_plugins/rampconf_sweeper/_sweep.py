@@ -141,6 +141,7 @@ class RampconfSweeperImpl:
         # sweep: left out of the garbage collector's full collections, which walked it all
         # between trials (~0.1 s each); the trials' own objects are collected as usual
         gc.freeze()
+        gc.enable()  # off if the command took it for a single run (rampconf.cli.main)
         if self.settings["trial_output"] == "light":
             from rampconf.trial import hold_for_sweeper
 

@@ -481,20 +481,3 @@ def test_light_trial_output_keeps_scores_and_the_best_trials_predictions(run_cli
         assert (tmp_path / "full" / str(number) / ".hydra" / "overrides.yaml").is_file()
         assert (tmp_path / "full" / str(number) / "predictions" / "bagged.npz").is_file()
 
-
-def test_a_sweep_imports_without_full_collections_and_runs_its_trials_with_them_on(
-        tmp_path, kits):
-    """The sweep's process imports and composes with the collector off (four full
-    collections took 0.2 s of a sweep's start); its trials run with it on."""
-    from tests.gcwatch import GarbageWatch
-
-    watch = GarbageWatch(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rampconf", "-m", "problem=iris", f"data_root={kits}", *IRIS,
-         "hydra.sweeper.n_trials=2", "submission.params.n_estimators=range(2, 9)",
-         "hydra.sweeper.pruner.type=none", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
-        cwd=tmp_path, env={**cli_env(), **watch.env}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-    _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err
-    watch.assert_frozen_before_full_collections(proc.pid)
