@@ -220,3 +220,26 @@ def test_trial_seeds_differ_and_are_reproducible():
 def test_pruner_defaults_mirror_the_engine():
     assert dataclasses.asdict(PrunerConf()) == PrunerConfig().model_dump()
     assert RampconfSweeperConf().pruner == PrunerConf()
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_a_sweep_that_fails_its_checks_leaves_the_garbage_collector_on(collecting):
+    """The sweep's checks run without collections; a failing check turns them back on (a
+    notebook's process would otherwise go on without them), whatever the caller had."""
+    from types import SimpleNamespace
+
+    from omegaconf import OmegaConf
+
+    from hydra_plugins.rampconf_sweeper._sweep import RampconfSweeperImpl
+
+    impl = RampconfSweeperImpl(n_trials=-1)
+    impl.hydra_context = SimpleNamespace(config_loader=None)  # type: ignore[assignment]
+    impl.config = OmegaConf.create({})
+    if not collecting:
+        gc.disable()
+    try:
+        with pytest.raises(ConfigError, match="n_trials"):
+            impl.sweep([])
+        assert gc.isenabled()
+    finally:
+        gc.enable()
