@@ -667,29 +667,43 @@ def row_chords(circles: np.ndarray, shape: Sequence[int]
     right = np.minimum(np.floor(centre_c + radius), width - 1).astype(np.intp)
     n_rows = np.where((radius > 0) & (right >= left), np.maximum(bottom - top + 1, 0), 0)
     circle = np.repeat(np.arange(len(circles)), n_rows)
-    local_row = np.arange(n_rows.sum()) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
-    rho = radius[circle]
+    local_row = np.arange(len(circle)) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
+    # Per-circle values repeated along its rows (a sequential copy, not a gather), and
+    # the arithmetic in place: the same operations, one temporary array fewer each.
+    rho = np.repeat(radius, n_rows)
+    row_term = local_row - np.repeat(centre_r - top, n_rows)
+    row_term /= rho
+    row_term *= row_term
     # Rows of the box are within rho of the centre, so row_term <= 1 up to rounding;
     # a row at exactly rho (row_term = 1) has no pixel and is settled below.
-    row_term = ((local_row - (centre_r - top)[circle]) / rho) ** 2
-    col_centre = (centre_c - left)[circle]   # relative to the box corner, as skimage
-    last = (right - left)[circle]
-    half = rho * np.sqrt(np.maximum(1.0 - row_term, 0.0))
-    start, stop = col_centre - half, col_centre + half
+    half = np.subtract(1.0, row_term)
+    np.sqrt(np.maximum(half, 0.0, out=half), out=half)
+    half *= rho
+    col_centre = np.repeat(centre_c - left, n_rows)   # relative to the box corner, as skimage
+    start = col_centre - half
+    stop = np.add(col_centre, half, out=half)
     lo_edge, hi_edge = np.ceil(start), np.floor(stop)
     # The closed form can only disagree with the float test when an end of the
     # chord falls within rounding of a pixel centre: settle those rows by the test.
-    start -= lo_edge - 1.0    # in (0, 1]: near 0 or 1 when start is near an integer
+    # Distance of each end to the nearest integer: 0.5 - |start - lo_edge + 0.5|.
+    start -= lo_edge          # in (-1, 0]
+    start += 0.5
     stop -= hi_edge           # in [0, 1)
-    near = np.flatnonzero((start < 1e-6) | (start > 1.0 - 1e-6) | (stop < 1e-6)
-                          | (stop > 1.0 - 1e-6) | (row_term >= 1))
+    stop -= 0.5
+    np.maximum(np.abs(start, out=start), np.abs(stop, out=stop), out=start)
+    near = start > 0.5 - 1e-6
+    near |= row_term >= 1
+    near = np.flatnonzero(near)
     # Clipped to the box, lo in [0, last + 1] and hi in [-1, last]: empty when lo > hi.
-    lo = np.minimum(np.maximum(lo_edge, 0), last + 1).astype(np.intp)
-    hi = np.minimum(np.maximum(hi_edge, -1), last).astype(np.intp)
+    last = np.repeat(right - left, n_rows)
+    np.maximum(lo_edge, 0, out=lo_edge)
+    lo = np.minimum(lo_edge, last + 1, out=lo_edge).astype(np.intp)
+    np.maximum(hi_edge, -1, out=hi_edge)
+    hi = np.minimum(hi_edge, last, out=hi_edge).astype(np.intp)
     if len(near):
         lo[near], hi[near] = _settle(lo[near], hi[near], row_term[near], col_centre[near],
                                      rho[near], last[near])
-    shift = left[circle]
+    shift = np.repeat(left, n_rows)
     lo += shift
     hi += shift
     return circle, local_row, top, n_rows, lo, hi
