@@ -7,7 +7,7 @@ the same optimal matchings (the three precisions match the detections of the
 window, the three recalls and both mean deviations the true circles of the
 window): the first score computes them, the next ones reuse them.
 
-Inputs are compared by content, bit for bit (a copy of their bytes is kept, not
+Inputs are compared by content, bit for bit (a copy of their values is kept, not
 the arrays), so a changed input is never served another input's results; each
 thread keeps the work of its last :data:`KEPT` inputs (until it scores others).
 """
@@ -78,27 +78,46 @@ class Shared:
 
 class _Kept(threading.local):
     def __init__(self) -> None:
-        self.entries: list[tuple[tuple[object, ...], Shared]] = []
+        self.entries: list[tuple[tuple[object, ...], tuple[np.ndarray, ...], Shared]] = []
 
 
 _KEPT = _Kept()
 
 
 def _key(true: Flat, pred: Flat, formula: IoUFormula) -> tuple[object, ...]:
-    # tobytes copies the values in C order, contiguous or not (a view of some columns).
     return (formula, true.n_images, true.values.shape, pred.values.shape,
-            true.values.tobytes(), true.image.tobytes(), pred.values.tobytes(),
-            pred.image.tobytes())
+            true.values.dtype, pred.values.dtype)
+
+
+def _arrays(true: Flat, pred: Flat) -> tuple[np.ndarray, ...]:
+    return true.values, true.image, pred.values, pred.image
+
+
+def _bits(array: np.ndarray) -> np.ndarray:
+    """The array's values as integers of the same size (a view): compared bit for bit."""
+    if array.dtype.kind == "f":   # NaN equals its own bits, 0.0 differs from -0.0
+        return array.view(np.dtype(f"u{array.dtype.itemsize}"))
+    return array
+
+
+def _same(kept: tuple[np.ndarray, ...], arrays: tuple[np.ndarray, ...]) -> bool:
+    return all(a.shape == b.shape and a.dtype == b.dtype and np.array_equal(_bits(a), _bits(b))
+               for a, b in zip(kept, arrays, strict=True))
 
 
 def shared(true: Flat, pred: Flat, formula: IoUFormula) -> Shared:
-    """The :class:`Shared` work of these inputs: kept from an earlier score, or new."""
-    key = _key(true, pred, formula)
-    for kept_key, work in _KEPT.entries:
-        if kept_key == key:
+    """The :class:`Shared` work of these inputs: kept from an earlier score, or new.
+
+    The inputs are compared with copies of the kept inputs' values, bit for bit
+    (no copy of the new inputs is made, strided or not).
+    """
+    key, arrays = _key(true, pred, formula), _arrays(true, pred)
+    for kept_key, kept, work in _KEPT.entries:
+        if kept_key == key and _same(kept, arrays):
             return work
     work = Shared(true, pred, formula)
-    _KEPT.entries = [(key, work), *_KEPT.entries][:KEPT]
+    copies = tuple(np.array(a, copy=True) for a in arrays)
+    _KEPT.entries = [(key, copies, work), *_KEPT.entries][:KEPT]
     return work
 
 
