@@ -194,27 +194,28 @@ class AveragePrecision(DetectionScore[AveragePrecisionParams]):
             return 0.0
         if len(true.values) == 0:
             raise UndefinedScore("no true circle in any image")
-        # Nearby (true, detection) pairs grouped by detection, then by true circle:
-        # every other true circle has IoU 0 with the detection.
+        # Nearby (true, detection) pairs, sorted by true circle: every other true circle
+        # has IoU 0 with the detection.
         t, p, iou = shared(true, pred, self.params.iou_formula).pairs()
-        # The pairs come sorted by true circle: a stable sort by detection keeps that order.
-        by_detection = np.argsort(p, kind="stable")
-        t, p, iou = t[by_detection], p[by_detection], iou[by_detection]
         best_iou = np.zeros(len(confidence))
         best_true = np.full(len(confidence), -1, dtype=np.intp)
         if len(p):
-            first = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
-            best_iou[p[first]] = np.maximum.reduceat(iou, first)
-            # The first true circle that reaches the maximum, as np.argmax.
+            np.maximum.at(best_iou, p, iou)
+            # The first true circle that reaches the maximum, as np.argmax: the lowest.
             at_max = np.flatnonzero(iou == best_iou[p])
-            at_max = at_max[np.r_[True, p[at_max][1:] != p[at_max][:-1]]]
-            best_true[p[at_max]] = t[at_max]
+            lowest = np.full(len(confidence), len(true.values), dtype=np.intp)
+            np.minimum.at(lowest, p[at_max], t[at_max])
+            reached = lowest < len(true.values)
+            best_true[reached] = lowest[reached]
         order = np.argsort(confidence)[::-1]
         hit = best_iou[order] > self.params.iou_threshold
         candidates = np.flatnonzero(hit)
-        _, first_claim = np.unique(best_true[order][candidates], return_index=True)
+        # The first candidate (in ranking order) of each true circle is a hit.
+        claimed = best_true[order][candidates]
+        first_claim = np.full(len(true.values), len(candidates), dtype=np.intp)
+        np.minimum.at(first_claim, claimed, np.arange(len(candidates)))
         is_tp = np.zeros(len(order), dtype=bool)
-        is_tp[candidates[first_claim]] = True
+        is_tp[candidates[first_claim[first_claim < len(candidates)]]] = True
         n_tp = np.cumsum(is_tp)
         precision = n_tp / np.arange(1, len(order) + 1)
         recall = n_tp / len(true.values)
@@ -364,13 +365,12 @@ class _Runs:
         self.pixels = count[in_rows[1]] - count[in_rows[0]]
         self.rows = rows
 
-    def overlaps(self, a: np.ndarray, b: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                            np.ndarray]:
+    def overlaps(self, a: np.ndarray, b: np.ndarray, with_runs: bool = True
+                 ) -> tuple[np.ndarray, ...]:
         """Where the window runs of circles ``a[i]`` and ``b[i]`` share pixels, row by row.
 
-        Returns the pair ``i``, the row, the shared columns ``[lo, hi]`` and the
-        runs of ``a[i]`` and ``b[i]`` on that row.
+        Returns the pair ``i``, the row, the shared columns ``[lo, hi]`` and (with
+        ``with_runs``) the runs of ``a[i]`` and ``b[i]`` on that row.
         """
         start = np.maximum(np.maximum(self.top[a], self.top[b]), self.rows[0])
         stop = np.minimum(np.minimum(self.bottom[a], self.bottom[b]), self.rows[1] - 1)
@@ -382,7 +382,13 @@ class _Runs:
         lo = np.maximum(self.lo[run_a], self.lo[run_b])
         hi = np.minimum(self.hi[run_a], self.hi[run_b])
         keep = np.flatnonzero(lo <= hi)
+        if not with_runs:
+            return pair[keep], row[keep], lo[keep], hi[keep]
         return pair[keep], row[keep], lo[keep], hi[keep], run_a[keep], run_b[keep]
+
+
+#: Beyond any column: the first and last columns of an image row without tangled span.
+_FAR = 1 << 40
 
 
 def _shared_mass(circles: Flat, n_true: int, visible: np.ndarray, runs: _Runs) -> float:
@@ -407,41 +413,51 @@ def _shared_mass(circles: Flat, n_true: int, visible: np.ndarray, runs: _Runs) -
 
     # Tangled spans: columns shared by two circles of the same side.
     a_same = a[~cross]
-    pair, row, span_lo, span_hi = runs.overlaps(a_same, b[~cross])[:4]
+    pair, row, span_lo, span_hi = runs.overlaps(a_same, b[~cross], with_runs=False)
     span_key = circles.image[a_same[pair]] * n_window_rows + row - runs.rows[0]
-    same = np.argsort(span_key, kind="stable")   # by (image, window row)
-    span_key, span_lo, span_hi = span_key[same], span_lo[same], span_hi[same]
     # Rows shared by a true circle and a detection.
     t, p = a[cross], b[cross]
     pair, row, lo, hi, run_t, run_p = runs.overlaps(t, p)
     common = np.minimum(runs.weight[t], runs.weight[p])[pair]
-    key = circles.image[t[pair]] * n_window_rows + row - runs.rows[0]   # (image, window row)
-    if not len(same):
+    # (image, window row) of each shared row: the pair's first key, plus the row.
+    key = (circles.image[t] * n_window_rows - runs.rows[0])[pair] + row
+    if not len(span_key):
         return float(np.sum(common * (hi - lo + 1)))
-    first = np.flatnonzero(np.r_[True, span_key[1:] != span_key[:-1]])
-    tangled = span_key[first]
-    tangle_lo = np.minimum.reduceat(span_lo, first)
-    tangle_hi = np.maximum.reduceat(span_hi, first)
 
     # (true, detection) pairs outside the tangled spans.
     n_keys = circles.n_images * n_window_rows
-    if n_keys <= LOOKUP_ROWS:   # a lookup table: 4 bytes per image row
-        table = np.full(n_keys, -1, dtype=np.int32)
-        table[tangled] = np.arange(len(tangled), dtype=np.int32)
-        index = table[key]
-        found = index >= 0
-    else:
+    if n_keys <= LOOKUP_ROWS:   # tables over all image rows: each tangled span's columns
+        lo_of, hi_of = np.full(n_keys, _FAR), np.full(n_keys, -_FAR)
+        np.minimum.at(lo_of, span_key, span_lo)
+        np.maximum.at(hi_of, span_key, span_hi)
+        is_tangled = hi_of > -_FAR
+        tangled = np.flatnonzero(is_tangled)
+        tangle_lo, tangle_hi = lo_of[tangled], hi_of[tangled]
+        # Rows without span meet the empty range [_FAR, -_FAR]: no column inside.
+        inside = np.minimum(hi, hi_of[key])
+        inside -= np.maximum(lo, lo_of[key])
+        inside += 1
+        np.maximum(inside, 0, out=inside)
+        found = np.flatnonzero(inside)
+        span = (np.cumsum(is_tangled) - 1)[key[found]]
+    else:   # spans sorted by key, found by bisection
+        same = np.argsort(span_key, kind="stable")   # by (image, window row)
+        span_key, span_lo, span_hi = span_key[same], span_lo[same], span_hi[same]
+        first = np.flatnonzero(np.r_[True, span_key[1:] != span_key[:-1]])
+        tangled = span_key[first]
+        tangle_lo = np.minimum.reduceat(span_lo, first)
+        tangle_hi = np.maximum.reduceat(span_hi, first)
         index = np.minimum(np.searchsorted(tangled, key), len(tangled) - 1)
-        found = tangled[index] == key
-    index = np.where(found, index, 0)
-    inside = np.where(found, np.maximum(np.minimum(hi, tangle_hi[index])
-                                        - np.maximum(lo, tangle_lo[index]) + 1, 0), 0)
+        hit = tangled[index] == key
+        index = np.where(hit, index, 0)
+        inside = np.where(hit, np.maximum(np.minimum(hi, tangle_hi[index])
+                                          - np.maximum(lo, tangle_lo[index]) + 1, 0), 0)
+        found = np.flatnonzero(inside)
+        span = index[found]
     shared = np.sum(common * (hi - lo + 1 - inside))
 
     # Tangled spans, cell by cell, where both maps may be positive: from the first to
     # the last column that a (true, detection) pair shares in the span (none: no cell).
-    found = np.flatnonzero(inside)
-    span = index[found]
     tangle_lo, tangle_hi = np.maximum(lo[found], tangle_lo[span]), \
         np.minimum(hi[found], tangle_hi[span])
     first_col = np.full(len(tangled), np.iinfo(np.intp).max)
@@ -457,12 +473,12 @@ def _shared_mass(circles: Flat, n_true: int, visible: np.ndarray, runs: _Runs) -
     maps = []
     for pair_run in (run_t[found], run_p[found]):
         span_of = np.full(len(runs.circle), -1)   # each run once, with its span
-        span_of[pair_run] = index[found]
+        span_of[pair_run] = span
         run = np.flatnonzero(span_of >= 0)
-        span = span_of[run]
-        shift = offset[span] - tangle_lo[span]   # column -> cell
-        start = np.maximum(runs.lo[run], tangle_lo[span]) + shift
-        stop = np.minimum(runs.hi[run], tangle_hi[span]) + 1 + shift
+        run_span = span_of[run]
+        shift = offset[run_span] - tangle_lo[run_span]   # column -> cell
+        start = np.maximum(runs.lo[run], tangle_lo[run_span]) + shift
+        stop = np.minimum(runs.hi[run], tangle_hi[run_span]) + 1 + shift
         weight = runs.weight[runs.circle[run]]
         steps = np.bincount(np.r_[start, stop], weights=np.r_[weight, -weight],
                             minlength=cells + 1)
