@@ -20,8 +20,9 @@ import numpy as np
 import pytest
 import yaml
 from pydantic import ValidationError
-from rampconf_detection import geometry
+from rampconf_detection import geometry, matching, pairs
 from rampconf_detection import scores as D
+from rampconf_detection import scp as S
 from rampconf_detection.combine import combine_detections
 from rampconf_detection.geometry import (
     as_circles,
@@ -326,7 +327,7 @@ def boxes_overlapping(a: Any, reach_a: np.ndarray, b: Any, reach_b: np.ndarray,
 def test_near_pairs_of_two_sets_and_of_one_set_with_itself(monkeypatch: pytest.MonkeyPatch,
                                                            chunk: int) -> None:
     """Boxes that just touch (not kept), identical circles, empty images, one circle."""
-    monkeypatch.setattr(geometry, "NEAR_CHUNK", chunk)   # candidates tested a few rows at a time
+    monkeypatch.setattr(pairs, "NEAR_CHUNK", chunk)   # candidates tested a few rows at a time
     y_true, y_pred = crowded(9, 5)
     images_a = [np.asarray(t, dtype=float).reshape(-1, 3) for t in y_true]
     images_b = [np.asarray(p, dtype=float)[:, 1:] for p in y_pred]
@@ -371,7 +372,7 @@ def test_pair_iou_is_the_iou_of_every_overlapping_pair(monkeypatch: pytest.Monke
 @pytest.mark.parametrize("enumerated", [0, 720], ids=["solver", "enumeration"])
 def test_grouped_matching_equals_one_assignment_per_image(monkeypatch: pytest.MonkeyPatch,
                                                           enumerated: int) -> None:
-    monkeypatch.setattr(geometry, "ENUMERATED_CHOICES", enumerated)
+    monkeypatch.setattr(matching, "ENUMERATED_CHOICES", enumerated)
     y_true, y_pred = crowded(40, 2)
     true, pred = flatten(y_true, 3), flatten([p[:, 1:] for p in y_pred], 3)
     expected = []
@@ -415,7 +416,7 @@ def scp_by_dense_maps(y_true: list[Any], y_pred: list[Any], shape: tuple[int, in
 @pytest.mark.parametrize(("seed", "chunk"), [(3, 4096), (4, 4096), (4, 7)])
 def test_scp_equals_the_dense_map_computation(monkeypatch: pytest.MonkeyPatch, seed: int,
                                               chunk: int) -> None:
-    monkeypatch.setattr(D, "SCP_CHUNK", chunk)   # 7: a few images at a time
+    monkeypatch.setattr(S, "SCP_CHUNK", chunk)   # 7: a few images at a time
     y_true, y_pred = crowded(12, seed)
     window = [5, 50, 8, 60]
     scp = build("scp", shape=[60, 64], minipatch=window)
@@ -449,8 +450,8 @@ def awkward(n_images: int, seed: int) -> tuple[list[Any], list[Any]]:
 def test_scp_equals_the_dense_maps_on_awkward_images(monkeypatch: pytest.MonkeyPatch,
                                                      seed: int, chunk: int,
                                                      lookup_rows: int) -> None:
-    monkeypatch.setattr(D, "SCP_CHUNK", chunk)
-    monkeypatch.setattr(D, "LOOKUP_ROWS", lookup_rows)   # 0: image rows found by bisection
+    monkeypatch.setattr(S, "SCP_CHUNK", chunk)
+    monkeypatch.setattr(S, "LOOKUP_ROWS", lookup_rows)   # 0: image rows found by bisection
     y_true, y_pred = awkward(40, seed)
     for window in ([5, 50, 8, 60], [0, 60, 0, 64], [20, 21, 0, 64]):
         scp = build("scp", shape=[60, 64], minipatch=window)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from rampconf_detection import geometry, shared
+from rampconf_detection import matching, shared
 from rampconf_detection.combine import _numbered_by_first, combine_detections
 from rampconf_detection.geometry import as_circles, flatten, in_window, iou_matrix, match_images
 from rampconf_detection.scores import average_precision
@@ -234,8 +234,8 @@ def assignment_per_image(y_true: list[np.ndarray], y_pred: list[np.ndarray], for
 def test_ramp_ties_give_the_assignment_of_each_whole_image(monkeypatch: pytest.MonkeyPatch,
                                                            enumerated: int, seed: int,
                                                            integer: bool, cells: int) -> None:
-    monkeypatch.setattr(geometry, "ENUMERATED_CHOICES", enumerated)
-    monkeypatch.setattr(geometry, "SOLVE_CELLS", cells)   # 400, 1: a few images, one at a time
+    monkeypatch.setattr(matching, "ENUMERATED_CHOICES", enumerated)
+    monkeypatch.setattr(matching, "SOLVE_CELLS", cells)   # 400, 1: a few images, one at a time
     y_true, y_pred = awkward(150, seed, integer)
     circles = [p[:, 1:] for p in y_pred]
     for formula in ("ramp", "exact"):
