@@ -86,11 +86,35 @@ _KEPT = _Kept()
 
 def _key(true: Flat, pred: Flat, formula: IoUFormula) -> tuple[object, ...]:
     return (formula, true.n_images, true.values.shape, pred.values.shape,
-            true.values.dtype, pred.values.dtype)
+            true.values.dtype, pred.values.dtype, _geometry(true.values),
+            _geometry(pred.values))
+
+
+def _whole(values: np.ndarray) -> np.ndarray:
+    """The C-contiguous array that ``values`` views (some of its columns), else ``values``.
+
+    Comparing the whole array (with the view's place in it, in the key) is
+    comparing the view, in one pass over contiguous memory.
+    """
+    base = values.base
+    if values.flags.c_contiguous or not isinstance(base, np.ndarray) or base.ndim != 2 \
+            or not base.flags.c_contiguous or base.dtype != values.dtype \
+            or base.shape[0] != values.shape[0]:
+        return values
+    return base
+
+
+def _geometry(values: np.ndarray) -> tuple[object, ...]:
+    """Where ``values`` lies in :func:`_whole` of it: offset, shape and strides."""
+    whole = _whole(values)
+    if whole is values:
+        return ()
+    offset = values.__array_interface__["data"][0] - whole.__array_interface__["data"][0]
+    return offset, whole.shape, values.strides
 
 
 def _arrays(true: Flat, pred: Flat) -> tuple[np.ndarray, ...]:
-    return true.values, true.image, pred.values, pred.image
+    return _whole(true.values), true.image, _whole(pred.values), pred.image
 
 
 def _bits(array: np.ndarray) -> np.ndarray:
