@@ -79,7 +79,8 @@ def combine_detections(fold_predictions: Sequence[Any], iou_threshold: float = 0
     merged, merged_image = _merge_all(flats, predicted, iou_threshold, iou_formula)
     merged[:, 0] /= n_folds[merged_image]
     bounds = np.asarray(np.searchsorted(merged_image, np.r_[shared, n_images]))
-    for index, first, last in zip(shared, bounds[:-1], bounds[1:], strict=True):
+    for index, first, last in zip(shared.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
+                                  strict=True):
         combined[index] = merged[first:last]
     return combined
 
