@@ -284,7 +284,9 @@ def match_pairs(true: Flat, pred: Flat, t: np.ndarray, p: np.ndarray, iou: np.nd
             images = np.unique(true.image[tied])
             redo = np.zeros(true.n_images, dtype=bool)
             redo[images] = True
-            parts = [tuple(x[~redo[true.image[part[0]]]] for x in part) for part in parts]
+            solved = [np.concatenate(x) for x in zip(*parts, strict=True)]
+            elsewhere = ~redo[true.image[solved[0]]]
+            parts = [tuple(x[elsewhere] for x in solved)]
             on_image = redo[true.image[t]]
             parts += _solve_images(true, pred, t[on_image], p[on_image], iou[on_image],
                                    images, keep_zero=False)
@@ -292,5 +294,10 @@ def match_pairs(true: Flat, pred: Flat, t: np.ndarray, p: np.ndarray, iou: np.nd
         empty = np.empty(0, dtype=np.intp)
         return empty, empty, np.empty(0)
     t, p, iou = (np.concatenate(x) for x in zip(*parts, strict=True))
-    order = np.argsort(t, kind="stable")
+    # By true row: each true circle is matched once at most, so its place is its rank.
+    place = np.full(len(true.values), -1, dtype=np.intp)
+    place[t] = np.arange(len(t))
+    order = place[place >= 0]
+    if len(order) != len(t):   # not so (cannot happen): sort
+        order = np.argsort(t, kind="stable")
     return t[order], p[order], iou[order]
