@@ -16,6 +16,7 @@ from rampconf_detection.geometry import (
     flatten,
     match_images,
 )
+from rampconf_detection.matching import stable_order
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -112,7 +113,7 @@ def _merge_all(flats: list[Flat], predicted: np.ndarray, iou_threshold: float,
     linked_node = np.zeros(n_nodes, dtype=bool)
     linked_node[source] = linked_node[target] = True
     nodes = np.flatnonzero(linked_node)                  # sorted: fold, then row
-    nodes = nodes[np.argsort(node_image[nodes], kind="stable")]   # image, fold, row
+    nodes = nodes[stable_order(node_image[nodes])]   # image, fold, row
     # The graph of the linked detections, numbered in that order.
     rank = np.zeros(n_nodes, dtype=np.intp)
     rank[nodes] = np.arange(len(nodes))
@@ -121,7 +122,7 @@ def _merge_all(flats: list[Flat], predicted: np.ndarray, iou_threshold: float,
     _, group = connected_components(graph, directed=False)
     # Groups in order of their first node, as RAMP lists its connected components.
     group = _numbered_by_first(group)
-    order = np.argsort(group, kind="stable")
+    order = stable_order(group)
     members, group = values[nodes[order]], group[order]
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) \
         else np.empty(0, dtype=np.intp)
