@@ -5,9 +5,11 @@ radius)``. Scores see a whole set of images at once as *flat* arrays: every
 circle of every image stacked in image order, with the image index of each
 circle beside it, so that filters, pair searches and IoUs are single NumPy
 calls over all images. Only pairs of circles that can overlap are formed (a
-sweep over circles sorted by image and row), and the optimal assignment is
-split into the independent groups of overlapping pairs, most of which are
-solved without calling the solver.
+search by image and row band, :mod:`~rampconf_detection.pairs`), and the
+optimal assignment is split into the independent groups of overlapping pairs,
+most of which are solved without calling the solver
+(:mod:`~rampconf_detection.matching`); the pixels of circles are row runs
+(:mod:`~rampconf_detection.pixels`). This module re-exports their public names.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ IoUFormula = Literal["exact", "ramp"]
 #: into independent groups, each solved alone (fast on large images).
 #: ``"ramp"``: the matching of the solver on the image's whole IoU matrix, as
 #: ramp-workflow; the groups are still solved alone where their optimum is the
-#: only one (within :data:`TIE_MARGIN`), and only the other images are solved whole.
+#: only one (within :data:`~rampconf_detection.matching.TIE_MARGIN`), and only
+#: the other images are solved whole.
 TieBreak = Literal["grouped", "ramp"]
 
 
