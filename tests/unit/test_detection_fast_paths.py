@@ -3,9 +3,9 @@
 Each fast path (candidate pairs from a table of row bands, chord ends settled
 only near integers, the best IoU and first claims of average precision by
 ``ufunc.at``, the shared work keyed by a column view's whole array, flatten
-of an object array) is compared with a plain, one-item-at-a-time computation
-on empty images, identical and touching circles, integer and half-integer
-coordinates and ties.
+of an object array, stable orders by radix sort) is compared with a plain,
+one-item-at-a-time computation on empty images, identical and touching
+circles, integer and half-integer coordinates and ties.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from rampconf_detection import pairs, shared
 from rampconf_detection.geometry import Flat, as_circles, circle_iou, flatten, row_chords
+from rampconf_detection.matching import stable_order
 
 from rampconf.plugin import make_plugin
 from rampconf.scores import BaseScore
@@ -200,3 +201,11 @@ def test_flatten_of_an_object_array_is_the_plain_stack(images: list[Any]) -> Non
     assert flat.values.dtype == np.float64 and flat.n_images == len(images)
     np.testing.assert_array_equal(flat.values, np.concatenate(expected))
     assert flat.image.tolist() == [i for i, y in enumerate(expected) for _ in range(len(y))]
+
+
+@pytest.mark.parametrize("high", [1, 7, 1 << 16, 1 << 40])   # radix sort below 1 << 16
+def test_stable_order_is_numpys_stable_argsort(high: int) -> None:
+    rng = np.random.default_rng(high % 1000)
+    for size in (0, 1, 5, 3000):
+        key = rng.integers(0, high, size)
+        np.testing.assert_array_equal(stable_order(key), np.argsort(key, kind="stable"))
