@@ -113,7 +113,8 @@ def _merge_all(flats: list[Flat], predicted: np.ndarray, iou_threshold: float,
     linked_node = np.zeros(n_nodes, dtype=bool)
     linked_node[source] = linked_node[target] = True
     nodes = np.flatnonzero(linked_node)                  # sorted: fold, then row
-    nodes = nodes[stable_order(node_image[nodes])]   # image, fold, row
+    # Image, fold, row (a merge of the folds' sorted runs: NumPy's merge sort).
+    nodes = nodes[np.argsort(node_image[nodes], kind="stable")]
     # The graph of the linked detections, numbered in that order.
     rank = np.zeros(n_nodes, dtype=np.intp)
     rank[nodes] = np.arange(len(nodes))
