@@ -51,11 +51,12 @@ def trial_seed(seed: int, number: int) -> int:
     return int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
 
 
-def make_sampler(kind: str, seed: int | None) -> BaseSampler:
-    """Optuna's TPE (``tpe``) or random (``random``) sampler with ``seed``."""
+def make_sampler(kind: str, seed: int | None, constant_liar: bool = True) -> BaseSampler:
+    """Optuna's TPE (``tpe``, with its ``constant_liar``) or random (``random``) sampler
+    with ``seed``."""
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    return optuna.samplers.TPESampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, constant_liar=constant_liar)
 
 
 class TrialSeededSampler(BaseSampler):
@@ -77,14 +78,26 @@ class TrialSeededSampler(BaseSampler):
     def __init__(self, kind: str, seed: int | None) -> None:
         self.kind = kind
         self.seed = seed
+        self.liar = True  # see set_batch
         self._samplers: dict[int, BaseSampler] = {}
+
+    def set_batch(self, size: int, running: int) -> None:
+        """The next ``size`` trials are asked while ``running`` trials of the study run.
+
+        TPE's constant liar (counting running trials as bad ones, so that workers
+        asking at once spread out) is used unless a single trial is asked with
+        none running: it would then see the same trials, and propose the same
+        point, after an extra read of the study and an extra write (3.4 ms per
+        trial on SQLite, 150 titanic-like trials).
+        """
+        self.liar = size > 1 or running > 0
 
     def sampler_of(self, trial: FrozenTrial) -> BaseSampler:
         """The sampler of ``trial`` (made on first use)."""
         sampler = self._samplers.get(trial.number)
         if sampler is None:
             seed = None if self.seed is None else trial_seed(self.seed, trial.number)
-            sampler = self._samplers[trial.number] = make_sampler(self.kind, seed)
+            sampler = self._samplers[trial.number] = make_sampler(self.kind, seed, self.liar)
         return sampler
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:

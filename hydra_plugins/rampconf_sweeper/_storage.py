@@ -285,11 +285,17 @@ def count_trials(study: optuna.Study, trials: Sequence[FrozenTrial] | None = Non
     return sum(1 for t in trials if not t.user_attrs.get("interrupted"))
 
 
-def fail_stale_and_count(study: optuna.Study, storage: optuna.storages.BaseStorage) -> int:
+def fail_stale_and_count(study: optuna.Study, storage: optuna.storages.BaseStorage
+                         ) -> tuple[int, int]:
     """:func:`fail_stale`, then :func:`count_trials`, from one read of the study's trials
-    (one query fewer per trial on a database). Call it under :func:`storage_lock`."""
+    (one query fewer per trial on a database); also the trials left running (any
+    worker's). Call it under :func:`storage_lock`."""
+    from optuna.trial import TrialState
+
     trials = study.get_trials(deepcopy=False)
-    return count_trials(study, trials) - len(fail_stale(study, storage, trials))
+    failed = fail_stale(study, storage, trials)
+    running = sum(1 for t in trials if t.state == TrialState.RUNNING) - len(failed)
+    return count_trials(study, trials) - len(failed), running
 
 
 def _alive(pid: int) -> bool:

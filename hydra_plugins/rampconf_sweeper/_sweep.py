@@ -97,6 +97,7 @@ class RampconfSweeperImpl:
         self.launcher: Launcher | None = None
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self.best_held: tuple[float, list[Any]] | None = None  # light: the best's predictions
+        self.sampler: TrialSeededSampler | None = None  # the study's, made when the sweep starts
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction,
               config: DictConfig) -> None:
@@ -142,8 +143,8 @@ class RampconfSweeperImpl:
         try:
             plan = make_plan(self.settings, self.hydra_context, self.config, arguments)
             plan.sweep_dir.mkdir(parents=True, exist_ok=True)
-            sampler = TrialSeededSampler(self.settings["sampler"], self.settings["seed"])
-            study, storage = open_study(plan, sampler)
+            self.sampler = TrialSeededSampler(self.settings["sampler"], self.settings["seed"])
+            study, storage = open_study(plan, self.sampler)
             gc.freeze()
         finally:
             gc.enable()  # also when the command took it for a single run (rampconf.cli.main)
@@ -241,7 +242,7 @@ class RampconfSweeperImpl:
         n_trials = self.settings["n_trials"]
         budget = FailureBudget(self.settings["max_failures"], self.settings["max_failure_rate"])
         with storage_lock(plan.storage, plan.study_name):
-            there = fail_stale_and_count(study, storage)
+            there, _ = fail_stale_and_count(study, storage)
         console.print(
             f"sweep: study [bold]{plan.study_name}[/bold] in {plan.storage}: "
             f"{'maximise' if plan.direction == 'maximize' else 'minimise'} the mean valid "
@@ -257,8 +258,8 @@ class RampconfSweeperImpl:
                               highlight=False)
                 break
             with storage_lock(plan.storage, plan.study_name):
-                size = min(self.settings["n_jobs"],
-                           n_trials - fail_stale_and_count(study, storage))
+                there, running = fail_stale_and_count(study, storage)
+                size = min(self.settings["n_jobs"], n_trials - there)
                 if size <= 0:
                     if not all_returns:
                         console.print(f"the study has its {n_trials} trials: nothing to run "
@@ -266,6 +267,8 @@ class RampconfSweeperImpl:
                                       highlight=False)
                     break
                 time_left = None if timeout is None else timeout - (time.monotonic() - start)
+                assert self.sampler is not None
+                self.sampler.set_batch(size, running)
                 batch = self._ask(study, plan, size, time_left)
             try:
                 returns = self._launch(batch)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from optuna.distributions import FloatDistribution
+from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState
 
 from hydra_plugins.rampconf_sweeper._plan import SweepPlan
@@ -72,6 +72,45 @@ def test_a_seeded_sweep_is_reproducible_and_the_seed_matters():
     assert run(0) == run(0)
     assert run(0) != run(1)
     assert run(None) != run(None)
+
+
+def _proposals(liar: bool, running: int, url: str) -> tuple[list[tuple[float, str]], int]:
+    """Sixteen TPE trials asked one by one (``running`` foreign trials left running);
+    the proposals, and the study's writes of TPE's shared relative parameters."""
+    with quiet_optuna():
+        study = optuna.create_study(storage=open_storage(url), study_name="s")
+        for _ in range(running):
+            study.ask({"x": X, "c": CategoricalDistribution(["a", "b"])})  # another worker's
+        sampler = TrialSeededSampler("tpe", 3)
+        study.sampler = sampler
+        proposals = []
+        for _ in range(16):  # past TPE's 10 random start-up trials
+            sampler.liar = liar
+            trial = study.ask()
+            point = (trial.suggest_float("x", 0.0, 1.0),
+                     trial.suggest_categorical("c", ["a", "b"]))
+            study.tell(trial, (point[0] - 0.3) ** 2 + (point[1] == "b"))
+            proposals.append(point)
+    shared = sum(1 for t in study.get_trials() for key in t.system_attrs
+                 if key.startswith("tpe:relative_params"))
+    return proposals, shared
+
+
+def test_a_lone_trial_is_proposed_without_the_constant_liar_and_the_same_point(tmp_path):
+    """Asked alone (nothing running), TPE's constant liar would see the same trials: the
+    same proposals, without its extra read and write per trial; with another worker's
+    trial running it changes them, so the sweeper keeps it then."""
+    lone, lone_writes = _proposals(False, 0, f"sqlite:///{tmp_path / 'a.db'}")
+    liar, liar_writes = _proposals(True, 0, f"sqlite:///{tmp_path / 'b.db'}")
+    assert lone == liar
+    assert (lone_writes, liar_writes) == (0, 6)  # the 6 trials past TPE's start-up
+    crowded, _ = _proposals(True, 1, f"sqlite:///{tmp_path / 'c.db'}")
+    unaware, _ = _proposals(False, 1, f"sqlite:///{tmp_path / 'd.db'}")
+    assert crowded != unaware
+    sampler = TrialSeededSampler("tpe", 3)
+    for size, running, expected in ((1, 0, False), (1, 1, True), (2, 0, True)):
+        sampler.set_batch(size, running)
+        assert sampler.liar is expected
 
 
 def test_the_ask_lock_holds_across_processes(tmp_path):
@@ -162,8 +201,10 @@ def test_fail_stale_and_count_is_both_from_one_read(tmp_path):
                    f"elsewhere:{dead_pid}"):  # another machine's: not ours to judge
         study.ask({"x": X}).set_user_attr("worker", worker)
     study.tell(study.ask({"x": X}), 1.0)
-    assert fail_stale_and_count(study, open_storage(url)) == 3  # the dead worker's: run again
+    # the dead worker's trial: run again; ours and the other machine's still run
+    assert fail_stale_and_count(study, open_storage(url)) == (3, 2)
     states = [t.state for t in optuna.load_study(study_name="s", storage=url).get_trials()]
     assert states == [TrialState.FAIL, TrialState.RUNNING, TrialState.RUNNING,
                       TrialState.COMPLETE]
-    assert fail_stale_and_count(study, open_storage(url)) == 3 == count_trials(study)
+    assert fail_stale_and_count(study, open_storage(url)) == (3, 2)
+    assert count_trials(study) == 3
