@@ -79,8 +79,9 @@ def _proposals(liar: bool, running: int, url: str) -> tuple[list[tuple[float, st
     the proposals, and the study's writes of TPE's shared relative parameters."""
     with quiet_optuna():
         study = optuna.create_study(storage=open_storage(url), study_name="s")
-        for _ in range(running):
-            study.ask({"x": X, "c": CategoricalDistribution(["a", "b"])})  # another worker's
+        for _ in range(running):  # another worker's trial, running at the best point
+            study.enqueue_trial({"x": 0.3, "c": "a"})
+            study.ask({"x": X, "c": CategoricalDistribution(["a", "b"])})
         sampler = TrialSeededSampler("tpe", 3)
         study.sampler = sampler
         proposals = []
