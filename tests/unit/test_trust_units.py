@@ -319,7 +319,9 @@ def test_the_fork_server_warms_up_after_the_forks_asked_during_its_preload(tmp_p
         ask({"op": "preload", "modules": ["sklearn"]}, fork=False)
         ask({"op": "fork", "id": 1, "timeout": None, "memory": None}, fork=True)
         assert started() == 1
-        time.sleep(0.5)  # the server is idle: it warms up now
+        deadline = time.monotonic() + 60
+        while not log.exists() and time.monotonic() < deadline:  # idle: it warms up now
+            time.sleep(0.01)
         ask({"op": "fork", "id": 2, "timeout": None, "memory": None}, fork=True)
         assert started() == 2
     finally:
