@@ -174,7 +174,7 @@ class ForkServerExecutor(Executor):
             self._send({"op": "arm", "id": number, "timeout": limits.timeout,
                         "memory": limits.memory})
         else:
-            forked = self._fork(limits)
+            forked = self._fork(limits, warm=task.fits)
             if forked is None:
                 job.outcome = TaskOutcome("failed", error=[
                     f"{task.describe()}: the fork server that runs the folds is not running"])
@@ -196,14 +196,17 @@ class ForkServerExecutor(Executor):
             self._prime(task.shared)
         return job
 
-    def _fork(self, limits: Limits | None) -> tuple[int, socket.socket] | None:
+    def _fork(self, limits: Limits | None, warm: bool = True) -> tuple[int, socket.socket] | None:
         """Ask for a fold process: (its number, our end of its socket); None if no server.
 
         Without ``limits`` it is a primed process, armed when it gets its task.
+        ``warm=False``: a task that fits nothing (a check), which need not wait
+        for the server's warm-up.
         """
         self._next_id += 1
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        message: dict[str, Any] = {"op": "fork", "id": self._next_id, "armed": limits is not None}
+        message: dict[str, Any] = {"op": "fork", "id": self._next_id, "armed": limits is not None,
+                                   "warm": warm}
         if limits is not None:
             message.update(timeout=limits.timeout, memory=limits.memory)
         sent = self._send(message, [theirs.fileno()])

@@ -5,7 +5,8 @@
 asks for the sandbox, so every fold process inherits it). It imports NumPy,
 pandas, scikit-learn and the run's plugin modules once, fits a small pipeline
 of its own once (:func:`exercise_libraries`: scikit-learn's first-time work,
-done for all folds; after its preload, once no fork is asked), never holds
+done for all folds; after its preload, when idle or before the first fold's
+fork, a check being forked first), never holds
 any data and never runs submission code: for each task it forks one fold
 process, which receives its inputs itself through its own socket, runs the
 task, sends plain data back and ends. A fold process is never reused (folds
@@ -22,7 +23,8 @@ Control protocol (one JSON object per packet of a ``SOCK_SEQPACKET`` socket):
 - runner -> server: ``{"op": "preload", "modules": [...]}``;
   ``{"op": "fork", "id": N, "timeout": s|null, "memory": bytes|null}`` with
   the fold's socket as a passed file descriptor (with ``"armed": false``, a
-  primed process: no limit and no clock yet); ``{"op": "arm", "id": N,
+  primed process: no limit and no clock yet; with ``"warm": false``, a task
+  that fits nothing, forked even before the warm-up); ``{"op": "arm", "id": N,
   "timeout": ..., "memory": ...}`` when a primed process gets its task (its
   limits and its elapsed time start then); ``{"op": "kill", "id": N}``.
 - server -> runner: ``{"event": "started", "id": N, "pid": P}`` and
@@ -99,11 +101,7 @@ class Server:
         while True:
             events = self.selector.select(0.0 if self.exercise_due else self._wait())
             if self.exercise_due and not events:
-                # Idle: the warm-up now, after the forks asked meanwhile (the submission's
-                # check, asked while the preload ran, no longer waits for it); a fold asked
-                # during the warm-up is forked warm.
-                self.exercise_due, self.exercised = False, True
-                exercise_libraries()
+                self._exercise()  # idle: the warm-up now
             for key, _ in events:
                 if key.data == "signal":
                     while True:
@@ -117,6 +115,13 @@ class Server:
                     return
             self._reap()
             self._enforce()
+
+    def _exercise(self) -> None:
+        """The warm-up, once, due since the preload: run when the server is idle or a
+        fold is to be forked, so that a check asked during the preload does not wait
+        for it (the runner waited ~50 ms for an iris check)."""
+        self.exercise_due, self.exercised = False, True
+        exercise_libraries()
 
     def _wait(self) -> float | None:
         now = time.monotonic()
@@ -143,6 +148,8 @@ class Server:
                     continue
             self.exercise_due = "sklearn" in sys.modules and not self.exercised
         elif message["op"] == "fork":
+            if self.exercise_due and message.get("warm", True):
+                self._exercise()  # a fold is forked warm; a check asked meanwhile was not held
             self._fork(message, fds[0])
         elif message["op"] == "arm":
             for fold in self.folds.values():

@@ -52,6 +52,9 @@ class Task:
     """
 
     shared: Any = None
+    #: Whether the task fits models, so its process is best forked after the fork server's
+    #: warm-up (:func:`rampconf.forkserver.exercise_libraries`); a check only imports.
+    fits = True
 
     def run(self) -> dict[str, Any]:
         """Run in the isolated process; ``{"status": "ok", ...}`` or ``{"status": "failed",
@@ -230,6 +233,7 @@ class CheckTask(Task):
     workflow: BaseWorkflow
     submission: Submission
     shared: Any = field(default=None)
+    fits = False
 
     def describe(self) -> str:
         return f"the check of submission {self.submission.name}"

@@ -278,13 +278,13 @@ def test_the_warm_up_of_a_primed_process_stops_when_its_task_comes():
         theirs.close()
 
 
-def test_the_fork_server_warms_up_after_the_forks_asked_during_its_preload(tmp_path):
+def test_the_fork_server_forks_a_check_before_its_warm_up_and_every_fold_after_it(tmp_path):
     """A submission's check asked while the server preloads is forked before the warm-up
-    (it waited ~50 ms for it), the warm-up runs once, before a fork asked later."""
+    (it waited ~50 ms for it); the warm-up runs once, before any fold is forked, even one
+    asked at once after the check."""
     import json
     import os
     import socket
-    import time
 
     from rampconf import forkserver
 
@@ -317,17 +317,17 @@ def test_the_fork_server_warms_up_after_the_forks_asked_during_its_preload(tmp_p
 
     try:
         ask({"op": "preload", "modules": ["sklearn"]}, fork=False)
-        ask({"op": "fork", "id": 1, "timeout": None, "memory": None}, fork=True)
+        check = {"op": "fork", "timeout": None, "memory": None, "warm": False}
+        ask({**check, "id": 1}, fork=True)
+        ask({"op": "fork", "id": 2, "timeout": None, "memory": None}, fork=True)  # a fold
         assert started() == 1
-        deadline = time.monotonic() + 60
-        while not log.exists() and time.monotonic() < deadline:  # idle: it warms up now
-            time.sleep(0.01)
-        ask({"op": "fork", "id": 2, "timeout": None, "memory": None}, fork=True)
         assert started() == 2
+        ask({**check, "id": 3}, fork=True)
+        assert started() == 3
     finally:
         for pair in folds:
             for end in pair:
                 end.close()
         ours.close()
         os.waitpid(pid, 0)
-    assert log.read_text() == "1\n"  # once, with the first fold forked, not the second
+    assert log.read_text() == "1\n"  # once: after the check, before the fold
