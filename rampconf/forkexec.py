@@ -35,7 +35,6 @@ import selectors
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -109,51 +108,32 @@ class ForkServerExecutor(Executor):
         if self._process is not None and self._process.poll() is None:
             return
         self._reset()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        command = [sys.executable, "-m", "rampconf.forkserver", str(theirs.fileno())]
-        if self.sandbox is not None:
-            command = [*self.sandbox.command(command),
-                       "--private-tmp", str(self.sandbox.tmp_size)]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RAMPCONF_")}
-        # its own session: a Ctrl-C in the terminal reaches the runner, which stops the folds
-        self._process = subprocess.Popen(command, pass_fds=[theirs.fileno()], cwd="/", env=env,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
-        theirs.close()
-        ours.setblocking(False)
-        self._control = ours
-        self._selector.register(ours, selectors.EVENT_READ, None)
-        self._preloaded = set()
+        from rampconf.forkstart import spawn_server
+
+        self._process, control = spawn_server(self.sandbox)
+        self._connect(control)
 
     def start_forked(self) -> None:
         """Start the fork server by forking this process instead of starting Python again.
 
         For a process that has imported what the server needs and holds
         nothing of a run yet (:mod:`rampconf.prewarm`): the server is then
-        ready at once. As with :meth:`start`, it leads a session of its own,
-        its working directory is ``/``, its standard input ``/dev/null``, and
-        it keeps no descriptor of this process but its control socket.
+        ready at once (see :func:`rampconf.forkstart.fork_server`).
         """
         if self.sandbox is not None or (self._process is not None
                                         and self._process.poll() is None):
             return
         self._reset()
-        from rampconf.forkstart import Forked, become_forked_server
+        from rampconf.forkstart import fork_server
 
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):
-                stream.flush()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                become_forked_server(theirs.fileno())
-            finally:
-                os._exit(1)
-        theirs.close()
-        ours.setblocking(False)
-        self._process = Forked(pid)
-        self._control = ours
-        self._selector.register(ours, selectors.EVENT_READ, None)
+        self._process, control = fork_server()
+        self._connect(control)
+
+    def _connect(self, control: socket.socket) -> None:
+        """Talk to a new server through ``control``; it has preloaded nothing yet."""
+        control.setblocking(False)
+        self._control = control
+        self._selector.register(control, selectors.EVENT_READ, None)
         self._preloaded = set()
 
     def preload(self, modules: Sequence[str]) -> None:

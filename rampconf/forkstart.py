@@ -1,9 +1,15 @@
-"""A fork server started by forking a warm process (:mod:`rampconf.prewarm`'s runner).
+"""Starting the fork server: a new Python, or a fork of a warm process.
 
-:meth:`rampconf.forkexec.ForkServerExecutor.start_forked` forks; the child
+:func:`spawn_server` starts ``python -m rampconf.forkserver`` (inside the
+sandbox when there is one). :func:`fork_server` forks a process that has
+imported what the server needs (:mod:`rampconf.prewarm`'s runner); the child
 calls :func:`become_forked_server`, which leaves everything of its parent
 behind and serves as ``python -m rampconf.forkserver`` would; the parent
 keeps a :class:`Forked` handle in place of a :class:`subprocess.Popen`.
+Either way the server leads a session of its own (a Ctrl-C in the terminal
+reaches the runner, which stops the folds), its working directory is ``/``,
+its standard input ``/dev/null``, it has no ``RAMPCONF_*`` variable and no
+descriptor of its parent but its control socket.
 """
 
 from __future__ import annotations
@@ -12,13 +18,48 @@ import contextlib
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from rampconf.forkserver import PR_SET_PDEATHSIG, _libc, main
 
-__all__ = ["Forked", "become_forked_server"]
+if TYPE_CHECKING:
+    from rampconf.sandbox import Sandbox
+
+__all__ = ["Forked", "become_forked_server", "fork_server", "spawn_server"]
+
+
+def spawn_server(sandbox: Sandbox | None) -> tuple[subprocess.Popen[bytes], socket.socket]:
+    """Start ``python -m rampconf.forkserver``: the process and our end of its control socket."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    command = [sys.executable, "-m", "rampconf.forkserver", str(theirs.fileno())]
+    if sandbox is not None:
+        command = [*sandbox.command(command), "--private-tmp", str(sandbox.tmp_size)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAMPCONF_")}
+    process = subprocess.Popen(command, pass_fds=[theirs.fileno()], cwd="/", env=env,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    theirs.close()
+    return process, ours
+
+
+def fork_server() -> tuple[Forked, socket.socket]:
+    """Fork this (warm) process into the fork server: its handle and our end of its
+    control socket. The child never returns."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            become_forked_server(theirs.fileno())
+        finally:
+            os._exit(1)
+    theirs.close()
+    return Forked(pid), ours
 
 
 class Forked:

@@ -97,7 +97,6 @@ class RampconfSweeperImpl:
         self.launcher: Launcher | None = None
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self.best_held: tuple[float, list[Any]] | None = None  # light: the best's predictions
-        self.sampler: TrialSeededSampler | None = None  # the study's, made when the sweep starts
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction,
               config: DictConfig) -> None:
@@ -143,8 +142,8 @@ class RampconfSweeperImpl:
         try:
             plan = make_plan(self.settings, self.hydra_context, self.config, arguments)
             plan.sweep_dir.mkdir(parents=True, exist_ok=True)
-            self.sampler = TrialSeededSampler(self.settings["sampler"], self.settings["seed"])
-            study, storage = open_study(plan, self.sampler)
+            sampler = TrialSeededSampler(self.settings["sampler"], self.settings["seed"])
+            study, storage = open_study(plan, sampler)
             gc.freeze()
         finally:
             gc.enable()  # also when the command took it for a single run (rampconf.cli.main)
@@ -152,7 +151,7 @@ class RampconfSweeperImpl:
             from rampconf.trial import hold_for_sweeper
 
             hold_for_sweeper()  # trials run here keep their predictions for _keep_if_best
-        return self._run(plan, study, storage)
+        return self._run(plan, study, storage, sampler)
 
     def _launch(self, batch: Batch) -> list[JobReturn]:
         """Launch a batch; job number = trial number (consecutive runs launched together)."""
@@ -230,8 +229,8 @@ class RampconfSweeperImpl:
 
             self._write_best_predictions(make_console())
 
-    def _run(self, plan: SweepPlan, study: optuna.Study,
-             storage: optuna.storages.BaseStorage) -> list[Sequence[JobReturn]]:
+    def _run(self, plan: SweepPlan, study: optuna.Study, storage: optuna.storages.BaseStorage,
+             sampler: TrialSeededSampler) -> list[Sequence[JobReturn]]:
         from optuna.trial import TrialState
 
         from rampconf.report import make_console
@@ -267,8 +266,7 @@ class RampconfSweeperImpl:
                                       highlight=False)
                     break
                 time_left = None if timeout is None else timeout - (time.monotonic() - start)
-                assert self.sampler is not None
-                self.sampler.set_batch(size, running)
+                sampler.set_batch(size, running)
                 batch = self._ask(study, plan, size, time_left)
             try:
                 returns = self._launch(batch)
