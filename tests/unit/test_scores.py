@@ -477,3 +477,30 @@ def test_params_validation_names_the_field(score_type: str, params: dict[str, An
     assert error.value.errors()[0]["loc"][0] == field
     with pytest.raises(ConfigError, match=rf"^scores\.{score_type}\.{field}"):
         build(score_type, **params)
+
+
+# --------------------------------------------------------------------------- fast paths
+
+
+def _score_inputs(seed: int) -> list[np.ndarray]:
+    """Values with ties, bin edges, values outside the edges and a NaN among them."""
+    rng = np.random.default_rng(seed)
+    return [rng.random(200), np.round(rng.random(300), 1), rng.integers(0, 3, 50).astype(float),
+            np.r_[rng.random(40), [0.0, 0.1, 0.3, 0.7, 1.0, 1.1, -0.1, 1.2]],
+            np.array([0.4]), np.array([0.2, np.nan, 0.5]), np.array([])]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_average_ranks_are_scipys(seed: int) -> None:
+    from scipy.stats import rankdata
+
+    for values in _score_inputs(seed):
+        np.testing.assert_array_equal(S._average_ranks(values), rankdata(values))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_histogram_counts_are_numpys(seed: int) -> None:
+    for values in _score_inputs(seed):
+        for edges in (S.RAMP_BRIER_EDGES, np.linspace(0.0, 1.0, 7), np.array([0.1, 0.3, 1.0])):
+            np.testing.assert_array_equal(S._histogram(values, edges),
+                                          np.histogram(values, edges)[0])
