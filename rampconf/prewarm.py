@@ -141,7 +141,7 @@ def start(argv: list[str]) -> Runner | None:
 
             traceback.print_exc()
         finally:
-            _exit(code)
+            exit_now(code)
     theirs.close()
     return Runner(pid, ours)
 
@@ -259,8 +259,10 @@ def _validate_first(sock: socket.socket) -> None:
         _send(sock, answer)
 
 
-def _exit(code: int) -> None:
-    """End the runner: exit handlers (the fork server, staged files), streams, then exit."""
+def exit_now(code: int) -> None:
+    """End this process: exit handlers (the fork server, staged files, logging), streams,
+    then exit, without the interpreter's teardown (its last collection and module
+    destruction, tens of milliseconds after a run's imports)."""
     import atexit
 
     with contextlib.suppress(BaseException):
