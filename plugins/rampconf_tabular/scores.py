@@ -440,7 +440,8 @@ _BinParamsT = TypeVar("_BinParamsT", bound=BinParams)
 
 
 class _BinnedBrier(BaseScore[_BinParamsT]):
-    """Shared binning of the Brier decomposition (``np.histogram`` of the forecasts)."""
+    """Shared binning of the Brier decomposition (the bins of ``np.histogram``, counted
+    by :func:`_histogram`)."""
 
     minimum: ClassVar[float] = 0.0
     maximum: ClassVar[float] = 1.0
